@@ -1,0 +1,34 @@
+# The two commands of the README: `make test` and `make demo`.
+# Each creates .venv on first use and reuses it afterwards.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+# The CPU build of torch is installed first and pinned for the rest of the
+# set-up, so that no dependency can make pip pick a newer, CUDA-laden torch.
+TORCH_SPEC ?= torch==2.13.0
+STAMP := $(VENV)/.installed
+
+.PHONY: test demo lint docs clean
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
+	echo "$(TORCH_SPEC)" > $(VENV)/constraints.txt
+	$(PY) -m pip install --quiet -c $(VENV)/constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+test: $(STAMP)
+	$(PY) -m pytest -q
+
+demo: $(STAMP)
+	$(PY) -m skfairtune demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check skfairtune tests benchmarks docs
+
+docs: $(STAMP)
+	$(PY) -m sphinx -W --keep-going -b html -q docs docs/_build/html
+
+clean:
+	rm -rf $(VENV) docs/_build .pytest_cache

@@ -1,0 +1,5 @@
+import sys
+
+from skfairtune.cli import main
+
+sys.exit(main())

@@ -1,0 +1,170 @@
+"""The fairness notions, each defined once for numpy and torch alike.
+
+A notion is a statement about per-group weighted means: demographic parity
+compares the mean prediction of each group; equal opportunity compares it
+among the rows whose label is positive; equalized odds among the positives and
+among the negatives. The numpy metrics (``skfairtune.metrics``) feed hard
+predictions in and get fairlearn's numbers; the torch penalties
+(``skfairtune.penalties``) feed predicted probabilities in and get a
+differentiable surrogate of the very same gap. Only the operations below touch
+the data, and each works on both array types, so there is no second copy of a
+definition to drift apart.
+
+A group that has no rows under a condition (a batch without women, a group
+without positives) is *absent*: it is left out of the gap instead of being
+read as a rate of zero, and never divides by zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def _is_torch(values) -> bool:
+    return not isinstance(values, np.ndarray) and type(values).__module__.startswith(
+        "torch"
+    )
+
+
+def segment_sum(values, ids, n_groups: int):
+    """Sum ``values`` (1-D or 2-D, rows first) per group id, in one pass."""
+    if _is_torch(values):
+        import torch
+
+        out = torch.zeros(
+            (n_groups,) + tuple(values.shape[1:]), dtype=values.dtype, device=values.device
+        )
+        return out.index_add_(0, ids, values)
+    if values.ndim == 1:
+        return np.bincount(ids, weights=values, minlength=n_groups)
+    return np.stack(
+        [np.bincount(ids, weights=col, minlength=n_groups) for col in values.T], axis=1
+    )
+
+
+def _broadcast_rows(weight, values):
+    """Shape per-row weights so that they multiply 1-D or 2-D ``values``."""
+    return weight if values.ndim == 1 else weight[:, None]
+
+
+def group_means(values, ids, weight, n_groups: int):
+    """Weighted mean of ``values`` in each group.
+
+    Returns
+    -------
+    means : array of shape (n_groups,) or (n_groups, n_outputs)
+        Zero where a group has no weight (see ``present``).
+    present : bool array of shape (n_groups,)
+        Whether the group has positive total weight.
+    """
+    totals = segment_sum(weight, ids, n_groups)
+    sums = segment_sum(values * _broadcast_rows(weight, values), ids, n_groups)
+    present = totals > 0
+    if _is_torch(values):
+        import torch
+
+        safe = torch.where(present, totals, torch.ones_like(totals))
+    else:
+        safe = np.where(present, totals, 1.0)
+    return sums / _broadcast_rows(safe, sums), present
+
+
+def _extremes(kept):
+    """Column-wise smallest and largest values of a 1-D or 2-D array."""
+    if _is_torch(kept):
+        return kept.min(0)[0], kept.max(0)[0]
+    return kept.min(0), kept.max(0)
+
+
+def spread(means, present):
+    """Largest minus smallest mean among present groups (the worst column).
+
+    Zero when fewer than two groups are present: there is nothing to compare.
+    """
+    if int(present.sum()) < 2:
+        return means.sum() * 0.0
+    low, high = _extremes(means[present])
+    return (high - low).max()
+
+
+def ratio(means, present):
+    """Smallest over largest mean among present groups (the worst column).
+
+    One when fewer than two groups are present. In numpy, NaN when the largest
+    mean is zero (as fairlearn gives); in torch the division is guarded so
+    that no NaN reaches a gradient.
+    """
+    if int(present.sum()) < 2:
+        return means.sum() * 0.0 + 1.0
+    low, high = _extremes(means[present])
+    if _is_torch(high):
+        return (low / high.clamp_min(1e-12)).min()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.min(low / high)
+
+
+@dataclass(frozen=True)
+class Notion:
+    """A fairness notion: group means compared within label conditions.
+
+    Parameters
+    ----------
+    name : str
+        The notion's name, as users write it (``"demographic_parity"``).
+    conditions : tuple
+        The label values that rows are conditioned on; ``None`` means all rows.
+        Equalized odds conditions on the positive and the negative label.
+    """
+
+    name: str
+    conditions: tuple
+
+    def rates(self, values, y, ids, weight, n_groups: int):
+        """Per-group means under each condition: a list of (means, present)."""
+        out = []
+        for label in self.conditions:
+            if label is None:
+                w = weight
+            else:
+                w = weight * (y == label)
+            out.append(group_means(values, ids, w, n_groups))
+        return out
+
+    def difference(self, values, y, ids, weight, n_groups: int):
+        """The notion's gap: the worst spread over its conditions."""
+        gaps = [spread(m, p) for m, p in self.rates(values, y, ids, weight, n_groups)]
+        return gaps[0] if len(gaps) == 1 else _worst(gaps, max)
+
+    def ratio(self, values, y, ids, weight, n_groups: int):
+        """The notion's ratio: the worst (smallest) ratio over its conditions."""
+        ratios = [ratio(m, p) for m, p in self.rates(values, y, ids, weight, n_groups)]
+        return ratios[0] if len(ratios) == 1 else _worst(ratios, min)
+
+
+def _worst(items, how):
+    if _is_torch(items[0]):
+        import torch
+
+        stacked = torch.stack(items)
+        return stacked.max() if how is max else stacked.min()
+    return how(items)
+
+
+DEMOGRAPHIC_PARITY = Notion("demographic_parity", conditions=(None,))
+EQUAL_OPPORTUNITY = Notion("equal_opportunity", conditions=(1,))
+EQUALIZED_ODDS = Notion("equalized_odds", conditions=(1, 0))
+
+NOTIONS = {n.name: n for n in (DEMOGRAPHIC_PARITY, EQUAL_OPPORTUNITY, EQUALIZED_ODDS)}
+
+
+def worst_group(values, ids, weight, n_groups: int, *, largest: bool = True):
+    """The mean of ``values`` in the worst present group.
+
+    With ``largest=True`` (a loss, an error) the worst group is the one with
+    the largest mean; with ``largest=False`` (an accuracy) the smallest.
+    """
+    means, present = group_means(values, ids, weight, n_groups)
+    kept = means[present]
+    return kept.max() if largest else kept.min()
