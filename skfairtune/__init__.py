@@ -2,4 +2,6 @@
 
 __version__ = "0.1.0.dev0"
 
-__all__ = ["__version__"]
+from skfairtune.estimators import FairTuneClassifier, FairTuneRegressor  # noqa: E402
+
+__all__ = ["FairTuneClassifier", "FairTuneRegressor", "__version__"]

@@ -1,0 +1,358 @@
+"""What the classifier and the regressor share: parameters, validation, fit.
+
+The estimators own the scikit-learn contract (validation, ``classes_``,
+``n_features_in_``, errors in scikit-learn's words) and drive a
+:class:`~skfairtune.estimators._net.FairNet` for the training itself.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+from numbers import Integral, Real
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from skorch.callbacks import EarlyStopping
+
+from skfairtune import pretrained as _pretrained
+from skfairtune._groups import encode_groups
+from skfairtune.estimators._mlp import ACTIVATIONS, MLP
+from skfairtune.estimators._net import FairNet, to_tensor_data
+from skfairtune.penalties import PENALTIES, Penalty, get_penalty
+
+# Keyword arguments forwarded to skorch, as skorch names them.
+FORWARDED_PREFIXES = ("module__", "optimizer__", "callbacks__")
+
+OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
+
+
+class FairnessWarning(UserWarning):
+    """The fairness penalty cannot act as asked (no groups, one group)."""
+
+
+class _BaseFairTune(BaseEstimator):
+    _task: str = ""
+
+    _parameter_constraints: dict = {
+        "module": [None, type, torch.nn.Module],
+        # Many kinds of source; read_pretrained names what it accepts.
+        "pretrained": "no_validation",
+        "freeze": [None, str, list, tuple],
+        "penalty": [None, StrOptions(set(PENALTIES)), Penalty],
+        "penalty_strength": [Interval(Real, 0, None, closed="left")],
+        "max_gap": [None, Interval(Real, 0, None, closed="left")],
+        "multiplier_lr": [Interval(Real, 0, None, closed="neither")],
+        "hidden_layer_sizes": [tuple, list],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "lr": [Interval(Real, 0, None, closed="neither")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "optimizer": [StrOptions(set(OPTIMIZERS)), type],
+        "n_iter_no_change": [None, Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "batch_sampling": [StrOptions({"random", "stratified"})],
+        "train_split": [None, callable],
+        "callbacks": [None, list],
+        "device": [str, torch.device],
+        "warm_start": ["boolean"],
+        "sampler": "no_validation",
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        module=None,
+        *,
+        pretrained=None,
+        freeze=None,
+        penalty="demographic_parity",
+        penalty_strength=1.0,
+        max_gap=None,
+        multiplier_lr=1.0,
+        hidden_layer_sizes=(64,),
+        activation="relu",
+        dropout=0.0,
+        max_epochs=100,
+        lr=1e-3,
+        batch_size=128,
+        optimizer="adam",
+        n_iter_no_change=10,
+        tol=1e-4,
+        batch_sampling="random",
+        train_split=None,
+        callbacks=None,
+        device="cpu",
+        warm_start=False,
+        sampler=None,
+        random_state=None,
+        verbose=0,
+        **kwargs,
+    ):
+        self.module = module
+        self.pretrained = pretrained
+        self.freeze = freeze
+        self.penalty = penalty
+        self.penalty_strength = penalty_strength
+        self.max_gap = max_gap
+        self.multiplier_lr = multiplier_lr
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.max_epochs = max_epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.optimizer = optimizer
+        self.n_iter_no_change = n_iter_no_change
+        self.tol = tol
+        self.batch_sampling = batch_sampling
+        self.train_split = train_split
+        self.callbacks = callbacks
+        self.device = device
+        self.warm_start = warm_start
+        self.sampler = sampler
+        self.random_state = random_state
+        self.verbose = verbose
+        _check_forwarded(kwargs)
+        for key, value in kwargs.items():
+            setattr(self, key, value)
+
+    # -- parameters -------------------------------------------------------
+    def _forwarded(self, prefix: str | None = None) -> dict:
+        prefixes = FORWARDED_PREFIXES if prefix is None else (prefix,)
+        return {k: v for k, v in vars(self).items() if k.startswith(prefixes)}
+
+    def get_params(self, deep: bool = True) -> dict:
+        """Get the parameters, including the forwarded ``module__*`` ones.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Also return the parameters of nested objects (a penalty object).
+
+        Returns
+        -------
+        dict
+        """
+        params = super().get_params(deep=deep)
+        params.update(self._forwarded())
+        return params
+
+    def set_params(self, **params):
+        """Set parameters, including forwarded ``module__*``-style ones.
+
+        Parameters
+        ----------
+        **params : dict
+            Parameter names and values.
+
+        Returns
+        -------
+        self
+        """
+        forwarded = {k: v for k, v in params.items() if k.startswith(FORWARDED_PREFIXES)}
+        for key, value in forwarded.items():
+            setattr(self, key, value)
+        rest = {k: v for k, v in params.items() if k not in forwarded}
+        return super().set_params(**rest) if rest else self
+
+    # -- fitting ----------------------------------------------------------
+    def _fit(self, X, y, sensitive_features, sample_weight, *, epochs, first, classes=None):
+        X, y = self._validate_xy(X, y, reset=first)
+        y_enc = self._encode_y(y, classes=classes, first=first)
+        sample_weight = _check_sample_weight(
+            sample_weight, X, dtype=np.float32, ensure_non_negative=True
+        )
+        groups, n_groups = self._groups(sensitive_features, X.shape[0], first)
+        X, y_enc, groups, sample_weight = self._resample(X, y_enc, groups, sample_weight)
+        seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(seed)
+            if first:
+                self.net_ = self._build_net(X, seed)
+            net = self.net_
+            net.n_groups = n_groups
+            data = to_tensor_data(X, y_enc, groups, sample_weight, task=self._task)
+            if epochs > 0:
+                net.partial_fit(data, y=y_enc, epochs=epochs)
+        self.multiplier_ = net.multiplier
+        self.n_iter_ = len(net.history)
+        return self
+
+    def _validate_xy(self, X, y, *, reset):
+        return validate_data(
+            self, X, y, reset=reset, dtype=[np.float32, np.float64],
+            multi_output=self._task == "regression", y_numeric=self._task == "regression",
+        )
+
+    def _groups(self, sensitive_features, n_samples, first):
+        active = self.penalty is not None and (
+            self.penalty_strength > 0 or self.max_gap is not None
+        )
+        if sensitive_features is None:
+            if active:
+                warnings.warn(
+                    "No sensitive_features were given to fit: the fairness penalty "
+                    f"{self.penalty!r} is inactive and this trains on the loss alone.",
+                    FairnessWarning, stacklevel=4,
+                )
+            return np.zeros(n_samples, dtype=np.int64), 1
+        encoding = encode_groups(sensitive_features, n_samples=n_samples)
+        if encoding.n_groups < 2 and active:
+            warnings.warn(
+                f"sensitive_features holds one group only ({encoding.labels[0]!r}): "
+                "the fairness penalty is inactive.", FairnessWarning, stacklevel=4,
+            )
+        if first:
+            self.sensitive_groups_ = encoding.labels
+        return encoding.codes, encoding.n_groups
+
+    def _resample(self, X, y, groups, sample_weight):
+        if self.sampler is None:
+            return X, y, groups, sample_weight
+        from skfairtune.resampling import resample
+
+        return resample(self.sampler, X, y, groups, sample_weight)
+
+    def _build_net(self, X, seed):
+        device = _check_device(self.device)
+        source = self._pretrained_source()
+        module = self._make_module(X.shape[1], source)
+        if source is not None:
+            _pretrained.load_state_dict(module, source.state_dict)
+        self._check_module_fits(module, X)
+        self.frozen_parameters_ = _pretrained.freeze_parameters(module, self.freeze)
+        penalty = get_penalty(self.penalty)
+        if penalty is not None:
+            penalty.check_task(self._task)
+        net = FairNet(
+            module=module.to(device),
+            criterion=self._criterion(),
+            optimizer=OPTIMIZERS.get(self.optimizer, self.optimizer)
+            if isinstance(self.optimizer, str) else self.optimizer,
+            lr=self.lr, max_epochs=self.max_epochs, batch_size=self.batch_size,
+            train_split=self.train_split, callbacks=self._callbacks(),
+            device=device, verbose=self.verbose,
+            penalty=penalty, penalty_strength=self.penalty_strength,
+            max_gap=self.max_gap, multiplier_lr=self.multiplier_lr, task=self._task,
+            stratify=self.batch_sampling == "stratified", seed=seed,
+            **self._forwarded("optimizer__"), **self._forwarded("callbacks__"),
+        )
+        return net.initialize()
+
+    def _callbacks(self):
+        callbacks = list(self.callbacks or [])
+        if self.n_iter_no_change is not None:
+            monitor = "valid_loss" if self.train_split is not None else "train_loss"
+            callbacks.append(("early_stopping", EarlyStopping(
+                monitor=monitor, patience=self.n_iter_no_change, threshold=self.tol,
+                threshold_mode="abs", load_best=False,
+            )))
+        return callbacks
+
+    def _pretrained_source(self):
+        if self.warm_start and hasattr(self, "net_"):
+            return _pretrained.read_pretrained(self.net_.module_)
+        if self.pretrained is None:
+            return None
+        source = _pretrained.read_pretrained(self.pretrained)
+        self._check_source_classes(source)
+        return source
+
+    def _check_source_classes(self, source):
+        """Classifiers check that the source predicts the same classes."""
+
+    def _make_module(self, n_features, source):
+        kwargs = self._forwarded("module__")
+        kwargs = {k.removeprefix("module__"): v for k, v in kwargs.items()}
+        if self.module is None:
+            if source is not None and source.module is not None:
+                return copy.deepcopy(source.module)
+            if kwargs:
+                raise ValueError(
+                    f"module__ parameters {sorted(kwargs)} need a module class; with "
+                    "module=None use hidden_layer_sizes, activation and dropout."
+                )
+            return MLP(n_features, self._n_outputs(), tuple(self.hidden_layer_sizes),
+                       self.activation, self.dropout)
+        if isinstance(self.module, type):
+            return self.module(**kwargs)
+        return copy.deepcopy(self.module)
+
+    def _check_module_fits(self, module, X):
+        probe = torch.as_tensor(X[:2], dtype=torch.float32)
+        try:
+            with torch.no_grad():
+                out = module.eval()(probe)
+        except RuntimeError as exc:
+            raise ValueError(
+                f"The network does not accept X with {X.shape[1]} features: {exc}"
+            ) from None
+        finally:
+            module.train()
+        width = out.shape[1] if out.ndim == 2 else 1
+        if width != self._n_outputs():
+            raise ValueError(
+                f"The network gives {width} outputs per row but this task needs "
+                f"{self._n_outputs()} ({self._outputs_meaning()})."
+            )
+
+    # -- prediction -------------------------------------------------------
+    def _forward(self, X) -> torch.Tensor:
+        check_is_fitted(self, "net_")
+        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        data = to_tensor_data(X, None, None, None, task=self._task)
+        with torch.no_grad():
+            return self.net_.forward(data).float()
+
+    def save_weights(self, path: str | Path) -> Path:
+        """Write the fitted network's weights as a ``.safetensors`` file.
+
+        ``pretrained=path`` reads them back.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file to write, ending in ``.safetensors``.
+
+        Returns
+        -------
+        Path
+        """
+        check_is_fitted(self, "net_")
+        return _pretrained.save_weights(self.net_.module_, path)
+
+    @property
+    def module_(self) -> torch.nn.Module:
+        """The fitted torch network."""
+        check_is_fitted(self, "net_")
+        return self.net_.module_
+
+    @property
+    def history_(self):
+        """The skorch history of the last fit: loss, penalty, time by epoch."""
+        check_is_fitted(self, "net_")
+        return self.net_.history
+
+
+def _check_forwarded(kwargs: dict) -> None:
+    bad = [k for k in kwargs if not k.startswith(FORWARDED_PREFIXES)]
+    if bad:
+        raise TypeError(
+            f"Unexpected keyword argument(s) {bad}; only parameters starting with "
+            f"{FORWARDED_PREFIXES} are forwarded to skorch."
+        )
+
+
+def _check_device(device):
+    device = torch.device(device)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device={str(device)!r} was asked for but CUDA is not available.")
+    return device

@@ -1,0 +1,210 @@
+"""FairTuneClassifier: fine-tune a classifier network with a fairness penalty."""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from sklearn.base import ClassifierMixin
+from sklearn.preprocessing import LabelEncoder
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import check_is_fitted
+
+from skfairtune.estimators._base import _BaseFairTune
+from skfairtune.estimators._docs import PARAMETERS_DOC
+from skfairtune.estimators._tags import with_expected_failures
+
+
+class FairTuneClassifier(ClassifierMixin, _BaseFairTune):
+    __doc__ = (
+        """Fine-tune a classification network with a fairness penalty.
+
+A scikit-learn classifier that wraps a skorch network, starts it from
+pre-trained weights when asked, and trains it on the cross-entropy plus
+``penalty_strength`` times a fairness penalty computed on every mini-batch
+from the predicted probabilities and the batch's groups. With ``module=None``
+it builds a multi-layer perceptron sized from the data, so that it is a
+drop-in for ``MLPClassifier``. Binary and multiclass.
+"""
+        + PARAMETERS_DOC
+        + """
+Attributes
+----------
+classes_ : ndarray of shape (n_classes,)
+    The class labels, in the order of the network's outputs.
+net_ : skorch.NeuralNet
+    The fitted skorch network; ``net_.history`` holds the loss and the
+    penalty by epoch.
+module_ : torch.nn.Module
+    The fitted torch network.
+n_features_in_ : int
+    Number of features seen in fit.
+feature_names_in_ : ndarray of shape (n_features_in_,)
+    Names of the features seen in fit, when ``X`` had string column names.
+sensitive_groups_ : list
+    The groups found in ``sensitive_features`` at fit, in id order.
+frozen_parameters_ : list of str
+    The names of the parameters that ``freeze`` kept fixed.
+multiplier_ : float
+    The penalty's weight at the end of training (it moves only when
+    ``max_gap`` is set).
+n_iter_ : int
+    Number of epochs trained, over all calls.
+
+See Also
+--------
+FairTuneRegressor : The same for regression.
+skfairtune.penalties : The penalties to choose from.
+
+Examples
+--------
+>>> from skfairtune import FairTuneClassifier
+>>> from skfairtune.datasets import load_german
+>>> from sklearn.preprocessing import OneHotEncoder
+>>> data = load_german(as_frame=True)
+>>> X = OneHotEncoder(sparse_output=False).fit_transform(
+...     data.data.select_dtypes("category"))
+>>> clf = FairTuneClassifier(max_epochs=5, random_state=0)
+>>> clf.fit(X, data.target, sensitive_features=data.sensitive).predict(X[:3]).shape
+(3,)
+"""
+    )
+
+    _task = "classification"
+
+    def fit(self, X, y, sensitive_features=None, sample_weight=None):
+        """Fine-tune the network on ``X``, ``y``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Numeric features.
+        y : array-like of shape (n_samples,)
+            Class labels.
+        sensitive_features : array-like of shape (n_samples,) or (n_samples, k), default=None
+            The sensitive attribute(s); several columns make intersectional
+            groups. Read by the penalty only, never fed to the network.
+            Without it the penalty is inactive (with a warning).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the rows in the loss and the penalty.
+
+        Returns
+        -------
+        self
+        """
+        self._validate_params()
+        return self._fit(X, y, sensitive_features, sample_weight,
+                         epochs=self.max_epochs, first=True)
+
+    def partial_fit(self, X, y, classes=None, sensitive_features=None, sample_weight=None):
+        """Continue fine-tuning from the current weights on new data, one epoch.
+
+        The first call initialises the network as ``fit`` does (from
+        ``pretrained`` when given) and needs ``classes`` unless ``y`` holds
+        them all.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        classes : array-like of shape (n_classes,), default=None
+            All the classes, at the first call.
+        sensitive_features : array-like, default=None
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        self
+        """
+        first = not hasattr(self, "net_")
+        if first:
+            self._validate_params()
+        return self._fit(X, y, sensitive_features, sample_weight, epochs=1,
+                         first=first, classes=classes)
+
+    def _encode_y(self, y, *, classes, first):
+        check_classification_targets(y)
+        if first:
+            known = np.unique(y) if classes is None else np.unique(classes)
+            self._label_encoder = LabelEncoder().fit(known)
+            self.classes_ = self._label_encoder.classes_
+            if len(self.classes_) < 2:
+                raise ValueError(
+                    "y has only one class "
+                    f"({self.classes_[0]!r}); a classifier needs at least 2 classes."
+                )
+        unseen = np.setdiff1d(np.unique(y), self.classes_)
+        if unseen.size:
+            raise ValueError(
+                f"y holds labels {unseen.tolist()} that were not seen in fit (the "
+                f"classes are {self.classes_.tolist()}); pass every class in "
+                "`classes` at the first partial_fit call."
+            )
+        return np.searchsorted(self.classes_, y)
+
+    def _check_source_classes(self, source):
+        if source.classes is None:
+            return
+        known = np.asarray(source.classes)
+        missing = np.setdiff1d(self.classes_, known)
+        if missing.size:
+            raise ValueError(
+                f"The pretrained model predicts the classes {known.tolist()} but y "
+                f"holds {missing.tolist()} too."
+            )
+        self.classes_ = known
+        self._label_encoder.classes_ = known
+
+    def _n_outputs(self) -> int:
+        return len(self.classes_)
+
+    def _outputs_meaning(self) -> str:
+        return "one logit per class"
+
+    def _criterion(self):
+        return torch.nn.CrossEntropyLoss(reduction="none")
+
+    def decision_function(self, X):
+        """The network's logits: one column per class (a log-odds for binary).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        logits = self._forward(X).numpy()
+        if logits.shape[1] == 2:
+            return logits[:, 1] - logits[:, 0]
+        return logits
+
+    def predict_proba(self, X):
+        """Class probabilities, the softmax of the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples, n_classes)
+        """
+        return torch.softmax(self._forward(X).double(), dim=1).numpy()
+
+    def predict(self, X):
+        """The most probable class of each row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        ndarray of shape (n_samples,)
+        """
+        check_is_fitted(self, "net_")
+        return self.classes_[self._forward(X).argmax(dim=1).numpy()]
+
+    def __sklearn_tags__(self):
+        return with_expected_failures(super().__sklearn_tags__(), self)

@@ -1,0 +1,80 @@
+"""The parameter section shared by the two estimators' docstrings."""
+
+PARAMETERS_DOC = """
+Parameters
+----------
+module : torch.nn.Module class or instance, default=None
+    The network. None builds an MLP sized from the data (see
+    ``hidden_layer_sizes``); a class is instantiated with the ``module__*``
+    parameters; an instance is copied, never changed in place.
+pretrained : str, Path, dict, torch.nn.Module or fitted estimator, default=None
+    Where fine-tuning starts: a ``.safetensors`` or ``.pt``/``.pth``
+    state-dict file (a ``.pt`` is read with ``weights_only=True``), a state
+    dict, a module, a fitted skfairtune estimator or skorch net, or a fitted
+    scikit-learn ``MLPClassifier``, ``MLPRegressor`` or
+    ``LogisticRegression`` (converted to the same network). With
+    ``module=None``, a source that carries a network (all but files and
+    state dicts) also gives the architecture.
+freeze : str or list of str, default=None
+    Names or glob patterns (``"hidden.*"``) of parameters kept fixed; the
+    optimizer sees only the others.
+penalty : str, Penalty or None, default="demographic_parity"
+    The fairness penalty: a name from ``skfairtune.penalties.PENALTIES``,
+    a penalty object, or None for none.
+penalty_strength : float, default=1.0
+    The penalty's weight in the loss, the value users grid-search. At 0 the
+    penalty is not computed at all.
+max_gap : float, default=None
+    Constraint mode: the largest penalty value (a gap of 0.02, say) that is
+    accepted. The penalty's weight then adapts during training, starting at
+    ``penalty_strength``: it grows while the batch gap exceeds ``max_gap``
+    and shrinks, never below 0, while it is under.
+multiplier_lr : float, default=1.0
+    Step size of the weight's updates in constraint mode.
+hidden_layer_sizes : tuple of int, default=(64,)
+    The hidden layers of the MLP that ``module=None`` builds.
+activation : {"relu", "tanh", "logistic", "identity", "gelu"}, default="relu"
+    The MLP's activation.
+dropout : float, default=0.0
+    The MLP's dropout probability.
+max_epochs : int, default=100
+    Epochs of training. 0 initialises the network (from ``pretrained``)
+    without any training step, so the starting point can be evaluated.
+lr : float, default=1e-3
+    Learning rate.
+batch_size : int, default=128
+    Rows per mini-batch.
+optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
+    The optimizer; its options go in ``optimizer__*`` parameters.
+n_iter_no_change : int or None, default=10
+    Stop when the training loss (the validation loss, with
+    ``train_split``) has not improved by ``tol`` for this many epochs. None
+    trains all ``max_epochs``.
+tol : float, default=1e-4
+    The improvement that counts, for ``n_iter_no_change``.
+batch_sampling : {"random", "stratified"}, default="random"
+    ``"stratified"`` deals every group into every batch in proportion to its
+    size, so that small groups are seen in each batch's penalty.
+train_split : callable, default=None
+    skorch's internal validation split (``skorch.dataset.ValidSplit(5)``);
+    None trains on all the data.
+callbacks : list, default=None
+    Extra skorch callbacks; their options go in ``callbacks__*``.
+device : str or torch.device, default="cpu"
+    Where the network runs, ``"cuda"`` for a GPU.
+warm_start : bool, default=False
+    Start each ``fit`` from the weights of the previous one (for example
+    along a path of ``penalty_strength`` values) instead of afresh.
+sampler : object, default=None
+    A resampler with ``fit_resample`` (``skfairtune.resampling``, or an
+    imbalanced-learn sampler), applied inside ``fit`` with the sensitive
+    features and sample weights kept aligned with the resampled rows.
+random_state : int, RandomState instance or None, default=None
+    Seeds the weights' initialisation, the batch order and dropout; the
+    same value gives bit-identical predictions.
+verbose : int, default=0
+    1 prints skorch's table of epochs.
+**kwargs
+    ``module__*``, ``optimizer__*`` and ``callbacks__*`` parameters,
+    forwarded as skorch does.
+"""

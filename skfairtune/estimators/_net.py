@@ -1,0 +1,226 @@
+"""The skorch network that fine-tunes with a fairness penalty.
+
+skorch hands fit parameters to the module whole, not per batch, so the group
+ids and sample weights travel *with the rows*: :class:`GroupDataset` holds
+them beside ``X`` and ``y``, and every batch carries its own. Batches are cut
+by indexing whole tensors (:class:`TensorBatches`) rather than by a
+``DataLoader`` that collates row by row, which is most of the cost a plain
+PyTorch loop does not pay.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from skorch import NeuralNet
+from skorch.callbacks import PassthroughScoring
+from torch.utils.data import Dataset, Subset
+
+
+class GroupDataset(Dataset):
+    """Tensors of features, targets, group ids and sample weights.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n_samples, n_features)
+    y : Tensor or None
+    groups : Tensor of int64, or None
+    weight : Tensor of float, or None
+    """
+
+    def __init__(self, X, y=None, groups=None, weight=None):
+        self.X, self.y, self.groups, self.weight = X, y, groups, weight
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def take(self, index) -> GroupDataset:
+        """The rows at ``index``, as a new dataset."""
+        pick = (lambda t: None if t is None else t[index])  # noqa: E731
+        return GroupDataset(pick(self.X), pick(self.y), pick(self.groups), pick(self.weight))
+
+    def batch(self, index=None):
+        """``(X_dict, y)`` for the rows at ``index`` (all rows when None)."""
+        part = self if index is None else self.take(index)
+        X = {"X": part.X}
+        if part.weight is not None:
+            X["groups"], X["weight"] = part.groups, part.weight
+        return X, part.y
+
+    def __getitem__(self, i):
+        return self.batch(i)
+
+
+def _resolve(dataset) -> GroupDataset:
+    """Flatten the ``Subset`` that skorch's validation split returns."""
+    if isinstance(dataset, Subset):
+        return _resolve(dataset.dataset).take(torch.as_tensor(dataset.indices))
+    if not isinstance(dataset, GroupDataset):
+        raise TypeError(f"expected a GroupDataset, got {type(dataset).__name__}")
+    return dataset
+
+
+class TensorBatches:
+    """Mini-batches cut from whole tensors, optionally group-stratified.
+
+    With ``stratify=True`` each epoch interleaves the groups, so that every
+    batch holds each group in proportion to its size and a small group is
+    seen in every batch, not in a lucky few.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, stratify=False, seed=0):
+        self.dataset = _resolve(dataset)
+        self.batch_size = batch_size
+        self.shuffle, self.stratify = shuffle, stratify
+        self.generator = torch.Generator().manual_seed(int(seed))
+
+    def __len__(self) -> int:
+        return -(-len(self.dataset) // self.batch_size)
+
+    def _order(self):
+        n = len(self.dataset)
+        if not self.shuffle:
+            return None
+        if self.stratify and self.dataset.groups is not None:
+            return _stratified_order(self.dataset.groups, self.generator)
+        return torch.randperm(n, generator=self.generator)
+
+    def __iter__(self):
+        order = self._order()
+        n = len(self.dataset)
+        for start in range(0, n, self.batch_size):
+            stop = min(start + self.batch_size, n)
+            index = slice(start, stop) if order is None else order[start:stop]
+            yield self.dataset.batch(index)
+
+
+def _stratified_order(groups, generator):
+    # Each row's position within its group, shuffled and scaled to [0, 1):
+    # sorting by it deals the groups out evenly across the epoch.
+    n = len(groups)
+    perm = torch.randperm(n, generator=generator)
+    shuffled = groups[perm]
+    counts = torch.bincount(shuffled)
+    order_in_group = torch.argsort(torch.argsort(shuffled, stable=True), stable=True)
+    starts = torch.cumsum(counts, 0) - counts
+    rank = order_in_group - starts[shuffled]
+    jitter = torch.rand(n, generator=generator, dtype=torch.float64)
+    position = (rank.double() + jitter) / counts[shuffled].double()
+    return perm[torch.argsort(position)]
+
+
+class FairNet(NeuralNet):
+    """A skorch ``NeuralNet`` whose loss adds a fairness penalty per batch.
+
+    The estimators build and drive it; users configure it through the
+    estimators' parameters.
+
+    Parameters
+    ----------
+    *args, **kwargs
+        As for ``skorch.NeuralNet``.
+    penalty : Penalty or None
+        The penalty; None trains on the loss alone.
+    penalty_strength : float
+        The penalty's weight (the starting multiplier when ``max_gap`` is set).
+    max_gap : float or None
+        Constraint mode: the largest penalty value accepted. The multiplier
+        then rises while the batch's penalty exceeds it and falls otherwise
+        (projected gradient ascent on the Lagrangian), staying >= 0.
+    multiplier_lr : float
+        Step size of the multiplier's updates.
+    task : {"classification", "regression"}
+    stratify : bool
+        Group-stratified batches.
+    seed : int
+        Seed of the batch order.
+    """
+
+    def __init__(self, *args, penalty=None, penalty_strength=0.0, max_gap=None,
+                 multiplier_lr=1.0, task="classification", stratify=False, seed=0,
+                 **kwargs):
+        super().__init__(*args, **kwargs)
+        self.penalty = penalty
+        self.penalty_strength = penalty_strength
+        self.max_gap = max_gap
+        self.multiplier_lr = multiplier_lr
+        self.task = task
+        self.stratify = stratify
+        self.seed = seed
+        self.multiplier = float(penalty_strength)
+        self.n_groups = 1
+        self.n_iterators = 0
+
+    def get_default_callbacks(self):
+        return [
+            *super().get_default_callbacks(),
+            ("train_penalty", PassthroughScoring(name="train_penalty", on_train=True)),
+        ]
+
+    def get_all_learnable_params(self):
+        # Frozen parameters never reach the optimizer, so nothing (not even
+        # weight decay) can move them.
+        for name, param in super().get_all_learnable_params():
+            if param.requires_grad:
+                yield name, param
+
+    def get_iterator(self, dataset, training=False):
+        self.n_iterators += 1
+        return TensorBatches(
+            dataset, self.batch_size if self.batch_size > 0 else len(dataset),
+            shuffle=training, stratify=training and self.stratify,
+            seed=self.seed + self.n_iterators,
+        )
+
+    def infer(self, x, **fit_params):
+        return self.module_(x["X"].to(self.device))
+
+    def scores(self, y_pred):
+        """What the penalty reads: class probabilities, or the predictions."""
+        if self.task == "classification":
+            return torch.softmax(y_pred, dim=1)
+        return y_pred.squeeze(1) if y_pred.shape[1] == 1 else y_pred
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        y_true = y_true.to(self.device)
+        losses = self.criterion_(y_pred, y_true)
+        if losses.ndim > 1:  # regression with several targets
+            losses = losses.mean(dim=tuple(range(1, losses.ndim)))
+        if X is None or "weight" not in X:
+            return losses.mean()
+        weight = X["weight"].to(self.device)
+        loss = (losses * weight).sum() / weight.sum()
+        # Skipping the penalty at strength 0 makes that fit bit-identical to
+        # one without a penalty.
+        inactive = self.multiplier == 0 and self.max_gap is None
+        if self.penalty is None or self.n_groups < 2 or inactive:
+            return loss
+        value = self._penalty_value(y_pred, y_true, X, weight, losses)
+        if training:
+            self.history.record_batch("train_penalty", value.item())
+            self._update_multiplier(value.item())
+        return loss + self.multiplier * value
+
+    def _penalty_value(self, y_pred, y_true, X, weight, losses):
+        groups = X["groups"].to(self.device)
+        return self.penalty(
+            scores=self.scores(y_pred), y=y_true, groups=groups, weight=weight,
+            n_groups=self.n_groups, losses=losses, task=self.task,
+        )
+
+    def _update_multiplier(self, value: float) -> None:
+        if self.max_gap is None:
+            return
+        step = self.multiplier_lr * (value - self.max_gap)
+        self.multiplier = max(0.0, self.multiplier + step)
+        self.history.record_batch("multiplier", self.multiplier)
+
+
+def to_tensor_data(X, y, groups, weight, *, task, device="cpu"):
+    """Build a :class:`GroupDataset` from validated numpy arrays."""
+    y_t = None
+    if y is not None:
+        y_t = torch.as_tensor(y, dtype=torch.long if task == "classification" else torch.float32)
+    g_t = None if groups is None else torch.as_tensor(np.asarray(groups), dtype=torch.long)
+    w_t = None if weight is None else torch.as_tensor(np.asarray(weight), dtype=torch.float32)
+    return GroupDataset(torch.as_tensor(X, dtype=torch.float32), y_t, g_t, w_t)

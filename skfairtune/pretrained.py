@@ -1,0 +1,368 @@
+"""Loading and converting pre-trained weights, and freezing parameters.
+
+Fine-tuning starts from somewhere: a weight file, a state dict, a torch
+module, a fitted skfairtune or skorch estimator, or a fitted scikit-learn
+``MLPClassifier``, ``MLPRegressor`` or ``LogisticRegression``, which is
+converted to the equivalent torch network. :func:`read_pretrained` turns any of
+these into a :class:`PretrainedSource`; the estimators load it into their
+network with :func:`load_state_dict`, which names the first layer whose shape
+does not fit.
+
+Weight files are read safely: ``.safetensors`` holds tensors only, and
+``.pt``/``.pth`` files are read with ``torch.load(weights_only=True)``, which
+refuses pickled objects that carry code instead of running it.
+"""
+
+from __future__ import annotations
+
+import copy
+import fnmatch
+import pickle
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+from sklearn.exceptions import NotFittedError
+from torch import nn
+
+__all__ = [
+    "PretrainedSource",
+    "read_pretrained",
+    "read_weight_file",
+    "load_state_dict",
+    "freeze_parameters",
+    "save_weights",
+    "module_from_sklearn",
+]
+
+WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth")
+
+
+@dataclass
+class PretrainedSource:
+    """Where fine-tuning starts.
+
+    Attributes
+    ----------
+    state_dict : dict of str to Tensor
+        The weights.
+    module : torch.nn.Module or None
+        The network the weights belong to, when the source carries one (a
+        module, a fitted estimator, a converted scikit-learn model); None for
+        bare weights.
+    classes : ndarray or None
+        The classes the source predicts, in the order of its outputs, when it
+        is a fitted classifier.
+    """
+
+    state_dict: dict
+    module: nn.Module | None = None
+    classes: np.ndarray | None = field(default=None)
+
+
+def read_weight_file(path: str | Path) -> dict:
+    """Read a ``.safetensors``, ``.pt`` or ``.pth`` state-dict file.
+
+    Parameters
+    ----------
+    path : str or Path
+        The file.
+
+    Returns
+    -------
+    dict of str to Tensor
+
+    Raises
+    ------
+    FileNotFoundError
+        If there is no such file.
+    ValueError
+        If the suffix is not a weight file's, if the file is truncated or is
+        no weight file, or if a ``.pt`` file holds pickled objects other than
+        tensors (they are refused, and their code never runs).
+    """
+    path = Path(path)
+    if path.suffix not in WEIGHT_SUFFIXES:
+        raise ValueError(
+            f"pretrained={str(path)!r}: unsupported file type {path.suffix!r}; "
+            f"weight files must end in one of {WEIGHT_SUFFIXES}."
+        )
+    if not path.is_file():
+        raise FileNotFoundError(f"pretrained={str(path)!r}: no such file.")
+    state = _read_safetensors(path) if path.suffix == ".safetensors" else _read_pt(path)
+    return _check_state_dict(state, f"pretrained={str(path)!r}")
+
+
+def _read_safetensors(path: Path) -> dict:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(str(path))
+    except (SafetensorError, OSError, ValueError) as exc:
+        raise ValueError(
+            f"pretrained={str(path)!r} is not a readable .safetensors file "
+            f"(truncated or another format): {exc}"
+        ) from None
+
+
+def _read_pt(path: Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except pickle.UnpicklingError as exc:
+        raise ValueError(
+            f"pretrained={str(path)!r} was refused: it is not a plain state dict "
+            "of tensors (it holds pickled objects, which could run code, or is "
+            "no PyTorch file at all). Save weights with "
+            f"torch.save(module.state_dict(), path) or as .safetensors. ({exc})"
+        ) from None
+    except (RuntimeError, EOFError, OSError) as exc:
+        raise ValueError(
+            f"pretrained={str(path)!r} could not be read as a PyTorch weight "
+            f"file (truncated or corrupt): {exc}"
+        ) from None
+
+
+def _check_state_dict(state: Any, what: str) -> dict:
+    if not isinstance(state, dict) or not all(
+        isinstance(k, str) and isinstance(v, torch.Tensor) for k, v in state.items()
+    ):
+        raise ValueError(
+            f"{what} is not a state dict: expected a mapping of parameter names "
+            f"to tensors, got {type(state).__name__}."
+        )
+    if not state:
+        raise ValueError(f"{what} holds no tensors.")
+    return state
+
+
+def read_pretrained(pretrained: Any) -> PretrainedSource:
+    """Turn any supported pre-trained source into weights (and a network).
+
+    Parameters
+    ----------
+    pretrained : str, Path, dict, torch.nn.Module or fitted estimator
+        A weight file, a state dict, a module, a fitted skfairtune estimator
+        or skorch net, or a fitted scikit-learn ``MLPClassifier``,
+        ``MLPRegressor`` or ``LogisticRegression``.
+
+    Returns
+    -------
+    PretrainedSource
+    """
+    if isinstance(pretrained, (str, Path)):
+        return PretrainedSource(read_weight_file(pretrained))
+    if isinstance(pretrained, dict):
+        return PretrainedSource(_check_state_dict(dict(pretrained), "pretrained"))
+    if isinstance(pretrained, nn.Module):
+        return _from_module(pretrained)
+    if hasattr(pretrained, "net_") or hasattr(pretrained, "module_"):
+        return _from_torch_estimator(pretrained)
+    if _is_sklearn_convertible(pretrained):
+        module, classes = module_from_sklearn(pretrained)
+        return PretrainedSource(module.state_dict(), module, classes)
+    if hasattr(pretrained, "get_params") and hasattr(pretrained, "fit"):
+        raise NotFittedError(
+            f"pretrained={type(pretrained).__name__}(...) is not fitted (or not a "
+            "kind that can be converted); fit it first, or pass a fitted "
+            "MLPClassifier, MLPRegressor, LogisticRegression, skorch net or "
+            "skfairtune estimator."
+        )
+    raise TypeError(
+        "pretrained must be a .safetensors/.pt/.pth path, a state dict, a "
+        "torch.nn.Module, a fitted skfairtune or skorch estimator, or a fitted "
+        "MLPClassifier, MLPRegressor or LogisticRegression; got "
+        f"{type(pretrained).__name__}."
+    )
+
+
+def _from_module(module: nn.Module) -> PretrainedSource:
+    module = copy.deepcopy(module).cpu()
+    return PretrainedSource({k: v.clone() for k, v in module.state_dict().items()}, module)
+
+
+def _from_torch_estimator(estimator: Any) -> PretrainedSource:
+    net = getattr(estimator, "net_", estimator)
+    module = getattr(net, "module_", None)
+    if module is None:
+        raise NotFittedError(
+            f"pretrained={type(estimator).__name__} is not fitted: fit it before "
+            "fine-tuning from it."
+        )
+    source = _from_module(module)
+    source.classes = getattr(estimator, "classes_", None)
+    return source
+
+
+def _is_sklearn_convertible(model: Any) -> bool:
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.neural_network import MLPClassifier, MLPRegressor
+
+    if not isinstance(model, (LogisticRegression, MLPClassifier, MLPRegressor)):
+        return False
+    if not hasattr(model, "coef_") and not hasattr(model, "coefs_"):
+        raise NotFittedError(
+            f"pretrained={type(model).__name__}(...) is not fitted: fit it first."
+        )
+    return True
+
+
+def module_from_sklearn(model: Any) -> tuple[nn.Module, np.ndarray | None]:
+    """Convert a fitted scikit-learn network or logistic regression to an MLP.
+
+    The result computes the same predictions: for a binary classifier its two
+    output logits are ``(0, z)``, whose softmax is the sigmoid of ``z``.
+
+    Parameters
+    ----------
+    model : MLPClassifier, MLPRegressor or LogisticRegression
+        A fitted model.
+
+    Returns
+    -------
+    module : MLP
+        The equivalent network, in float32.
+    classes : ndarray or None
+        The model's ``classes_``, or None for a regressor.
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    from skfairtune.estimators._mlp import MLP
+
+    if isinstance(model, LogisticRegression):
+        coefs, intercepts, activation = [model.coef_.T], [model.intercept_], "identity"
+    else:
+        coefs, intercepts, activation = model.coefs_, model.intercepts_, model.activation
+    classes = getattr(model, "classes_", None)
+    coefs, intercepts = list(coefs), list(intercepts)
+    if classes is not None and len(classes) == 2:
+        if coefs[-1].shape[1] != 1:
+            raise ValueError("Cannot convert a binary model with several outputs.")
+        coefs[-1] = np.hstack([np.zeros_like(coefs[-1]), coefs[-1]])
+        intercepts[-1] = np.concatenate([np.zeros(1), intercepts[-1]])
+    elif classes is not None:
+        _check_softmax(model)
+    hidden = tuple(c.shape[1] for c in coefs[:-1])
+    module = MLP(coefs[0].shape[0], coefs[-1].shape[1], hidden, activation)
+    layers = [*module.hidden, module.output]
+    with torch.no_grad():
+        for layer, coef, intercept in zip(layers, coefs, intercepts):
+            layer.weight.copy_(torch.as_tensor(coef.T, dtype=torch.float32))
+            layer.bias.copy_(torch.as_tensor(intercept, dtype=torch.float32))
+    return module, classes
+
+
+def _check_softmax(model: Any) -> None:
+    out = getattr(model, "out_activation_", "softmax")
+    solver = getattr(model, "solver", None)
+    if out != "softmax" or (type(model).__name__ == "LogisticRegression"
+                            and solver == "liblinear"):
+        raise ValueError(
+            f"Cannot convert {type(model).__name__} with several classes fitted "
+            "one-vs-rest (or multilabel): only softmax (multinomial) models "
+            "convert exactly. Refit it with a multinomial solver such as lbfgs."
+        )
+
+
+def load_state_dict(module: nn.Module, state_dict: dict) -> None:
+    """Copy ``state_dict`` into ``module``, checking names and shapes first.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network to load into.
+    state_dict : dict of str to Tensor
+        The weights.
+
+    Raises
+    ------
+    ValueError
+        If a name is missing or unexpected, or a shape differs; the message
+        names the layer and both shapes.
+    """
+    own = module.state_dict()
+    missing = sorted(set(own) - set(state_dict))
+    unexpected = sorted(set(state_dict) - set(own))
+    if missing or unexpected:
+        raise ValueError(
+            "The pre-trained weights do not fit the network: "
+            f"missing {missing or 'none'}, unexpected {unexpected or 'none'}. "
+            f"The network's parameters are {sorted(own)}."
+        )
+    for name, tensor in state_dict.items():
+        if tuple(tensor.shape) != tuple(own[name].shape):
+            raise ValueError(
+                f"The pre-trained weights do not fit the network: layer {name!r} "
+                f"has shape {tuple(tensor.shape)} in the weights but "
+                f"{tuple(own[name].shape)} in the network. Check the number of "
+                "features, of classes and hidden_layer_sizes."
+            )
+    with torch.no_grad():
+        for name, tensor in own.items():
+            tensor.copy_(state_dict[name].to(dtype=tensor.dtype, device=tensor.device))
+
+
+def freeze_parameters(module: nn.Module, patterns: str | list | tuple | None) -> list:
+    """Stop gradients for parameters matching names or glob patterns.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network.
+    patterns : str or list of str or None
+        Parameter names or ``fnmatch`` patterns such as ``"hidden.*"``.
+
+    Returns
+    -------
+    list of str
+        The frozen parameters' names.
+
+    Raises
+    ------
+    ValueError
+        If a pattern matches no parameter (a typo would otherwise train
+        everything silently).
+    """
+    if patterns is None:
+        return []
+    patterns = [patterns] if isinstance(patterns, str) else list(patterns)
+    names = [name for name, _ in module.named_parameters()]
+    frozen = []
+    for pattern in patterns:
+        hits = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
+        if not hits:
+            raise ValueError(
+                f"freeze pattern {pattern!r} matches no parameter; the network's "
+                f"parameters are {names}."
+            )
+        frozen.extend(h for h in hits if h not in frozen)
+    for name, param in module.named_parameters():
+        param.requires_grad_(name not in frozen)
+    return frozen
+
+
+def save_weights(module: nn.Module, path: str | Path) -> Path:
+    """Write a module's weights as a ``.safetensors`` file.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+        The network.
+    path : str or Path
+        Where to write; must end in ``.safetensors``.
+
+    Returns
+    -------
+    Path
+        The path written.
+    """
+    from safetensors.torch import save_file
+
+    path = Path(path)
+    if path.suffix != ".safetensors":
+        raise ValueError(f"path={str(path)!r} must end in '.safetensors'.")
+    state = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
+    save_file(state, str(path))
+    return path
