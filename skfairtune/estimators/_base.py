@@ -120,14 +120,22 @@ class _BaseFairTune(BaseEstimator):
         self.sampler = sampler
         self.random_state = random_state
         self.verbose = verbose
-        _check_forwarded(kwargs)
+        # Checked in fit, not here: scikit-learn's contract is that
+        # construction never fails.
         for key, value in kwargs.items():
             setattr(self, key, value)
 
     # -- parameters -------------------------------------------------------
-    def _forwarded(self, prefix: str | None = None) -> dict:
-        prefixes = FORWARDED_PREFIXES if prefix is None else (prefix,)
-        return {k: v for k, v in vars(self).items() if k.startswith(prefixes)}
+    def _extra_params(self) -> dict:
+        """The keyword arguments beyond the named parameters."""
+        named = set(self._get_param_names())
+        return {
+            k: v for k, v in vars(self).items()
+            if k not in named and not k.startswith("_") and not k.endswith("_")
+        }
+
+    def _forwarded(self, prefix: str) -> dict:
+        return {k: v for k, v in self._extra_params().items() if k.startswith(prefix)}
 
     def get_params(self, deep: bool = True) -> dict:
         """Get the parameters, including the forwarded ``module__*`` ones.
@@ -142,7 +150,7 @@ class _BaseFairTune(BaseEstimator):
         dict
         """
         params = super().get_params(deep=deep)
-        params.update(self._forwarded())
+        params.update(self._extra_params())
         return params
 
     def set_params(self, **params):
@@ -165,6 +173,7 @@ class _BaseFairTune(BaseEstimator):
 
     # -- fitting ----------------------------------------------------------
     def _fit(self, X, y, sensitive_features, sample_weight, *, epochs, first, classes=None):
+        _check_forwarded(self._extra_params())
         X, y = self._validate_xy(X, y, reset=first)
         y_enc = self._encode_y(y, classes=classes, first=first)
         sample_weight = _check_sample_weight(
@@ -287,7 +296,7 @@ class _BaseFairTune(BaseEstimator):
         return copy.deepcopy(self.module)
 
     def _check_module_fits(self, module, X):
-        probe = torch.as_tensor(X[:2], dtype=torch.float32)
+        probe = torch.tensor(X[:2], dtype=torch.float32)
         try:
             with torch.no_grad():
                 out = module.eval()(probe)

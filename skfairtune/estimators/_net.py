@@ -220,7 +220,8 @@ def to_tensor_data(X, y, groups, weight, *, task, device="cpu"):
     """Build a :class:`GroupDataset` from validated numpy arrays."""
     y_t = None
     if y is not None:
-        y_t = torch.as_tensor(y, dtype=torch.long if task == "classification" else torch.float32)
+        y_t = torch.tensor(y, dtype=torch.long if task == "classification" else torch.float32)
     g_t = None if groups is None else torch.as_tensor(np.asarray(groups), dtype=torch.long)
     w_t = None if weight is None else torch.as_tensor(np.asarray(weight), dtype=torch.float32)
-    return GroupDataset(torch.as_tensor(X, dtype=torch.float32), y_t, g_t, w_t)
+    # torch.tensor copies: the arrays may be read-only memory maps.
+    return GroupDataset(torch.tensor(X, dtype=torch.float32), y_t, g_t, w_t)

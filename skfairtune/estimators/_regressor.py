@@ -141,4 +141,6 @@ Examples
         return out.ravel() if self._y_ndim == 1 else out
 
     def __sklearn_tags__(self):
-        return with_expected_failures(super().__sklearn_tags__(), self)
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        return with_expected_failures(tags, self)
