@@ -77,9 +77,11 @@ female; A91, A93 and A94 male).
 
 Caveats: ``personal_status`` mixes sex with marital status, and the code
 A95 (female, single) never occurs, so single women cannot be told apart;
-with 1,000 rows some groups are small and group metrics are noisy. UCI
-recommends a cost matrix (rating a bad applicant good costs 5, the reverse
-1).
+Grömping (2019) reports errors in UCI's code table, this attribute among
+them, and published corrected "South German Credit" data; this loader
+follows UCI's documentation, as most fairness work does. With 1,000 rows
+some groups are small and group metrics are noisy. UCI recommends a cost
+matrix (rating a bad applicant good costs 5, the reverse 1).
 
 Hofmann, H. (1994). Statlog (German Credit Data) [Dataset]. UCI Machine
 Learning Repository. https://doi.org/10.24432/C5NC77
