@@ -24,3 +24,14 @@ intersphinx_mapping = {}
 templates_path = []
 nitpicky = False
 suppress_warnings = ["autosummary.import_cycle"]
+
+
+def _skip_scikit_learn_members(app, what, name, obj, skip, options):
+    # Methods that scikit-learn supplies (score, set_*_request) are documented
+    # there; their docstrings point into scikit-learn's own glossary.
+    module = getattr(obj, "__module__", None) or ""
+    return True if module.startswith("sklearn") else skip
+
+
+def setup(app):
+    app.connect("autodoc-skip-member", _skip_scikit_learn_members)

@@ -32,7 +32,7 @@ module_ : torch.nn.Module
     The fitted torch network.
 n_features_in_ : int
     Number of features seen in fit.
-feature_names_in_ : ndarray of shape (n_features_in_,)
+feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Names of the features seen in fit, when ``X`` had string column names.
 n_outputs_ : int
     Number of targets.
