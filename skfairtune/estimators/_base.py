@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
@@ -179,8 +179,10 @@ class _BaseFairTune(BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float32, ensure_non_negative=True
         )
+        X, y_enc, sensitive_features, sample_weight = self._resample(
+            X, y_enc, sensitive_features, sample_weight
+        )
         groups, n_groups = self._groups(sensitive_features, X.shape[0], first)
-        X, y_enc, groups, sample_weight = self._resample(X, y_enc, groups, sample_weight)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
@@ -223,12 +225,17 @@ class _BaseFairTune(BaseEstimator):
             self.sensitive_groups_ = encoding.labels
         return encoding.codes, encoding.n_groups
 
-    def _resample(self, X, y, groups, sample_weight):
+    def _resample(self, X, y, sensitive_features, sample_weight):
         if self.sampler is None:
-            return X, y, groups, sample_weight
+            return X, y, sensitive_features, sample_weight
         from skfairtune.resampling import resample
 
-        return resample(self.sampler, X, y, groups, sample_weight)
+        # A fresh copy per fit, kept as sampler_: the parameter stays unfitted.
+        self.sampler_ = (
+            clone(self.sampler) if hasattr(self.sampler, "get_params") else self.sampler
+        )
+        return resample(self.sampler_, X, y, sensitive_features=sensitive_features,
+                        sample_weight=sample_weight)
 
     def _build_net(self, X, seed):
         device = _check_device(self.device)

@@ -44,6 +44,9 @@ sensitive_groups_ : list
     The groups found in ``sensitive_features`` at fit, in id order.
 frozen_parameters_ : list of str
     The names of the parameters that ``freeze`` kept fixed.
+sampler_ : object
+    The fitted copy of ``sampler``, when one was given (its
+    ``cell_counts_`` report what resampling did).
 multiplier_ : float
     The penalty's weight at the end of training (it moves only when
     ``max_gap`` is set).

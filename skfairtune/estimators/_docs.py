@@ -65,10 +65,13 @@ device : str or torch.device, default="cpu"
 warm_start : bool, default=False
     Start each ``fit`` from the weights of the previous one (for example
     along a path of ``penalty_strength`` values) instead of afresh.
-sampler : object, default=None
+sampler : object or "reweighing", default=None
     A resampler with ``fit_resample`` (``skfairtune.resampling``, or an
-    imbalanced-learn sampler), applied inside ``fit`` with the sensitive
-    features and sample weights kept aligned with the resampled rows.
+    imbalanced-learn sampler that sets ``sample_indices_``), applied inside
+    ``fit`` only, with the sensitive features and sample weights kept aligned
+    with the resampled rows; this is how a plain scikit-learn ``Pipeline``,
+    which never calls ``fit_resample``, resamples. ``"reweighing"`` keeps the
+    rows and multiplies the sample weights by Kamiran and Calders' weights.
 random_state : int, RandomState instance or None, default=None
     Seeds the weights' initialisation, the batch order and dropout; the
     same value gives bit-identical predictions.
