@@ -1,0 +1,98 @@
+"""Reading the sensitive attribute out of ``X`` when a sampler names its columns.
+
+The constructor's ``sensitive_features`` says *where* the attribute is (column
+names of a DataFrame, column positions, or a function of ``X``), never the
+values themselves: values belong to ``fit_resample``, so that a cloned sampler
+in a grid search never carries the rows of another fold.
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import sparse
+
+
+def _is_names(spec: Any) -> bool:
+    return isinstance(spec, str) or (
+        isinstance(spec, list)
+        and len(spec) > 0
+        and all(isinstance(s, str) for s in spec)
+    )
+
+
+def _is_positions(spec: Any) -> bool:
+    def is_int(value):
+        return isinstance(value, Integral) and not isinstance(value, bool)
+
+    return is_int(spec) or (
+        isinstance(spec, list) and len(spec) > 0 and all(is_int(s) for s in spec)
+    )
+
+
+def _by_name(X: Any, spec: str | list[str]) -> pd.Series | pd.DataFrame:
+    if not isinstance(X, pd.DataFrame):
+        raise ValueError(
+            f"sensitive_features={spec!r} names column(s) of X, so X must be a "
+            f"pandas DataFrame; got {type(X).__name__}. Give column positions "
+            "(int) instead, or pass the values to "
+            "fit_resample(X, y, sensitive_features=...)."
+        )
+    names = [spec] if isinstance(spec, str) else spec
+    missing = [name for name in names if name not in X.columns]
+    if missing:
+        raise ValueError(
+            f"sensitive_features names column(s) {missing} that X does not have; "
+            f"the columns of X are {list(map(str, X.columns))}."
+        )
+    return X[spec]
+
+
+def _by_position(X: Any, spec: int | list[int]) -> Any:
+    positions = [spec] if isinstance(spec, Integral) else spec
+    n_columns = X.shape[1] if hasattr(X, "shape") else np.shape(X)[1]
+    bad = [p for p in positions if not -n_columns <= p < n_columns]
+    if bad:
+        raise ValueError(
+            f"sensitive_features gives column position(s) {bad}, but X has only "
+            f"{n_columns} columns."
+        )
+    if isinstance(X, pd.DataFrame):
+        return X.iloc[:, spec]
+    if sparse.issparse(X):
+        columns = X.tocsc()[:, positions].toarray()
+    else:
+        columns = np.asarray(X)[:, positions]
+    return columns if isinstance(spec, list) else columns[:, 0]
+
+
+def sensitive_from_X(X: Any, spec: Any) -> Any:
+    """Return the sensitive values that ``spec`` points to in ``X``.
+
+    Parameters
+    ----------
+    X : array-like, DataFrame or sparse matrix
+        The data as the user gave it, before validation (column names need
+        the DataFrame).
+    spec : str, int, list of str or int, or callable
+        Column names, column positions, or a function ``spec(X)`` returning
+        one value (or one row of values) per sample.
+
+    Returns
+    -------
+    values : array-like
+        The values, one per row of ``X``.
+    """
+    if callable(spec):
+        return spec(X)
+    if _is_names(spec):
+        return _by_name(X, spec)
+    if _is_positions(spec):
+        return _by_position(X, spec)
+    raise ValueError(
+        "sensitive_features must be a column name, a column position, a list of "
+        f"either (not mixed, not empty), or a function of X; got {spec!r}."
+    )
