@@ -1,0 +1,79 @@
+"""Small synthetic data sets for the estimators' behavioural tests."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+from skfairtune.estimators import FairnessWarning
+
+# Tiny networks: more threads only add contention on a small CI runner.
+torch.set_num_threads(1)
+
+
+def make_biased(n, seed, *, n_features=4):
+    """A feature tied to the group, and a label tied to both.
+
+    ``X[:, 0]`` is a proxy of the group, ``X[:, 1]`` a fair signal; the label
+    depends on the fair signal and on the group, so an unconstrained model
+    uses the proxy and predicts the groups' positives at different rates.
+    """
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, 2, n)
+    X = rng.normal(size=(n, n_features))
+    X[:, 0] += 2 * group
+    y = (X[:, 1] + group + 0.5 * rng.normal(size=n) > 0.5).astype(np.int64)
+    return X, y, group
+
+
+def dp_gap(pred, groups):
+    """Largest minus smallest positive rate of hard 0/1 predictions by group."""
+    rates = [np.mean(pred[groups == g]) for g in np.unique(groups)]
+    return max(rates) - min(rates)
+
+
+@pytest.fixture
+def binary_data():
+    """200 rows, 5 standardized features, 0/1 labels, a 0/1 group."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 5))
+    group = rng.integers(0, 2, 200)
+    y = (X[:, 0] + X[:, 1] + 0.5 * group + 0.5 * rng.normal(size=200) > 0.3).astype(int)
+    return X, y, group
+
+
+@pytest.fixture
+def multiclass_data():
+    """240 rows, three string classes, a string group."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(240, 4))
+    score = X[:, 0] + 0.3 * rng.normal(size=240)
+    y = np.array(["low", "mid", "high"])[np.digitize(score, [-0.5, 0.5])]
+    group = rng.choice(["a", "b"], 240)
+    return X, y, group
+
+
+@pytest.fixture
+def regression_data():
+    """200 rows, 4 features, one target and a two-target version."""
+    rng = np.random.default_rng(2)
+    X = rng.normal(size=(200, 4))
+    group = rng.integers(0, 2, 200)
+    y = X @ np.array([1.0, -2.0, 0.5, 0.0]) + group + 0.1 * rng.normal(size=200)
+    Y = np.column_stack([y, X[:, 2] - y])
+    return X, y, Y, group
+
+
+@pytest.fixture
+def biased_data():
+    """600 training and 600 held-out rows of :func:`make_biased`."""
+    return make_biased(600, 0), make_biased(600, 1)
+
+
+@pytest.fixture
+def no_fairness_warning():
+    """Turn FairnessWarning into an error within the test."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", FairnessWarning)
+        yield

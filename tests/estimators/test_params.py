@@ -1,0 +1,168 @@
+"""Parameters, clone, pickle and reproducibility of the estimators."""
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+
+from skfairtune import FairTuneClassifier, FairTuneRegressor
+from skfairtune.penalties import BoundedGroupLoss, DemographicParity
+
+
+class TwoLayer(torch.nn.Module):
+    """A user's own network, with a constructor argument."""
+
+    def __init__(self, n_in=5, n_hidden=8, n_out=2):
+        super().__init__()
+        self.first = torch.nn.Linear(n_in, n_hidden)
+        self.last = torch.nn.Linear(n_hidden, n_out)
+
+    def forward(self, X):
+        return self.last(torch.relu(self.first(X)))
+
+
+def _configured():
+    return FairTuneClassifier(
+        TwoLayer, penalty=BoundedGroupLoss(bound=0.3), penalty_strength=2.0,
+        max_epochs=3, lr=0.01, random_state=0,
+        module__n_hidden=7, optimizer__weight_decay=0.01,
+    )
+
+
+def test_get_params_lists_forwarded_and_nested():
+    params = _configured().get_params()
+    assert params["module__n_hidden"] == 7
+    assert params["optimizer__weight_decay"] == 0.01
+    assert params["penalty__bound"] == 0.3
+    assert params["penalty_strength"] == 2.0
+    shallow = _configured().get_params(deep=False)
+    # clone builds from the shallow parameters, so they hold the forwarded ones
+    assert shallow["module__n_hidden"] == 7
+    assert "penalty__bound" not in shallow
+
+
+def test_set_params_round_trip():
+    est = _configured()
+    out = est.set_params(module__n_hidden=3, optimizer__weight_decay=0.5,
+                         penalty__bound=0.1, penalty_strength=4.0)
+    assert out is est
+    params = est.get_params()
+    assert params["module__n_hidden"] == 3
+    assert params["optimizer__weight_decay"] == 0.5
+    assert params["penalty__bound"] == 0.1
+    assert est.penalty.bound == 0.1
+    assert params["penalty_strength"] == 4.0
+    # A second estimator built from these parameters has the same ones.
+    rebuilt = FairTuneClassifier(**est.get_params(deep=False))
+    assert rebuilt.get_params()["module__n_hidden"] == 3
+
+
+def test_set_params_unknown_name_raises():
+    with pytest.raises(ValueError, match="not_a_param"):
+        FairTuneClassifier().set_params(not_a_param=1)
+
+
+def test_clone_keeps_every_parameter():
+    est = _configured()
+    copy = clone(est)
+    assert copy is not est
+    assert copy.penalty is not est.penalty
+    original, cloned = est.get_params(), copy.get_params()
+    assert original.keys() == cloned.keys()
+    for key, value in original.items():
+        if key == "penalty":
+            assert cloned[key].get_params() == value.get_params()
+        else:
+            assert cloned[key] == value, key
+
+
+def test_forwarded_params_reach_skorch(binary_data):
+    X, y, group = binary_data
+    est = _configured().fit(X, y, sensitive_features=group)
+    assert est.module_.first.out_features == 7
+    assert est.net_.optimizer_.param_groups[0]["weight_decay"] == 0.01
+
+
+def test_clone_of_fitted_is_unfitted(binary_data):
+    X, y, group = binary_data
+    est = FairTuneClassifier(max_epochs=1, random_state=0).fit(X, y, sensitive_features=group)
+    copy = clone(est)
+    assert not hasattr(copy, "net_")
+    assert copy.get_params() == est.get_params()
+
+
+def _fit(est, X, y, group):
+    return est.fit(X, y, sensitive_features=group)
+
+
+@pytest.mark.parametrize("penalty", ["demographic_parity", "equalized_odds",
+                                     "worst_group_loss", BoundedGroupLoss(0.2)])
+def test_same_random_state_gives_identical_predictions(binary_data, penalty):
+    X, y, group = binary_data
+    make = lambda: FairTuneClassifier(penalty=penalty, max_epochs=4, lr=0.01,  # noqa: E731
+                                      batch_size=32, random_state=3)
+    first = _fit(make(), X, y, group).predict_proba(X)
+    second = _fit(make(), X, y, group).predict_proba(X)
+    assert np.array_equal(first, second)
+    # and a different seed gives a different network
+    other = _fit(make().set_params(random_state=4), X, y, group).predict_proba(X)
+    assert not np.array_equal(first, other)
+
+
+def test_same_random_state_regressor(regression_data):
+    X, y, _, group = regression_data
+    make = lambda: FairTuneRegressor(max_epochs=4, lr=0.01, random_state=0)  # noqa: E731
+    assert np.array_equal(_fit(make(), X, y, group).predict(X),
+                          _fit(make(), X, y, group).predict(X))
+
+
+def test_pickle_round_trip_of_fitted(binary_data):
+    X, y, group = binary_data
+    est = _fit(_configured(), X, y, group)
+    loaded = pickle.loads(pickle.dumps(est))
+    assert np.array_equal(loaded.predict_proba(X), est.predict_proba(X))
+    assert np.array_equal(loaded.classes_, est.classes_)
+    assert loaded.get_params()["penalty__bound"] == 0.3
+    assert loaded.n_iter_ == est.n_iter_
+
+
+def test_pickled_unfitted_fits_the_same(binary_data):
+    X, y, group = binary_data
+    est = FairTuneClassifier(max_epochs=3, lr=0.01, random_state=0)
+    loaded = pickle.loads(pickle.dumps(est))
+    assert np.array_equal(_fit(est, X, y, group).predict_proba(X),
+                          _fit(loaded, X, y, group).predict_proba(X))
+
+
+def test_pickled_fitted_resumes_identically(binary_data):
+    """A checkpoint (pickle) continues training exactly as the original."""
+    X, y, group = binary_data
+    est = FairTuneClassifier(max_epochs=3, lr=0.01, random_state=0)
+    _fit(est, X, y, group)
+    loaded = pickle.loads(pickle.dumps(est))
+    est.partial_fit(X, y, sensitive_features=group)
+    loaded.partial_fit(X, y, sensitive_features=group)
+    assert np.array_equal(est.predict_proba(X), loaded.predict_proba(X))
+
+
+@pytest.mark.parametrize("Estimator", [FairTuneClassifier, FairTuneRegressor])
+def test_zero_strength_is_no_penalty(binary_data, Estimator):
+    X, y, group = binary_data
+    common = dict(max_epochs=4, lr=0.01, batch_size=32, random_state=0)
+    zero = _fit(Estimator(penalty_strength=0.0, **common), X, y, group)
+    none = _fit(Estimator(penalty=None, **common), X, y, group)
+    method = "predict_proba" if Estimator is FairTuneClassifier else "predict"
+    assert np.array_equal(getattr(zero, method)(X), getattr(none, method)(X))
+    # and a positive strength does change the model
+    some = _fit(Estimator(penalty_strength=5.0, **common), X, y, group)
+    assert not np.array_equal(getattr(some, method)(X), getattr(none, method)(X))
+
+
+def test_penalty_object_equals_its_name(binary_data):
+    X, y, group = binary_data
+    common = dict(max_epochs=3, lr=0.01, random_state=0)
+    by_name = _fit(FairTuneClassifier(penalty="demographic_parity", **common), X, y, group)
+    by_object = _fit(FairTuneClassifier(penalty=DemographicParity(), **common), X, y, group)
+    assert np.array_equal(by_name.predict_proba(X), by_object.predict_proba(X))
