@@ -87,7 +87,7 @@ def test_forwarded_params_reach_skorch(binary_data):
 
 def test_clone_of_fitted_is_unfitted(binary_data):
     X, y, group = binary_data
-    est = FairTuneClassifier(max_epochs=1, random_state=0).fit(X, y, sensitive_features=group)
+    est = _fit(FairTuneClassifier(max_epochs=1, random_state=0), X, y, group)
     copy = clone(est)
     assert not hasattr(copy, "net_")
     assert copy.get_params() == est.get_params()
@@ -163,6 +163,8 @@ def test_zero_strength_is_no_penalty(binary_data, Estimator):
 def test_penalty_object_equals_its_name(binary_data):
     X, y, group = binary_data
     common = dict(max_epochs=3, lr=0.01, random_state=0)
-    by_name = _fit(FairTuneClassifier(penalty="demographic_parity", **common), X, y, group)
-    by_object = _fit(FairTuneClassifier(penalty=DemographicParity(), **common), X, y, group)
+    by_name = FairTuneClassifier(penalty="demographic_parity", **common)
+    by_object = FairTuneClassifier(penalty=DemographicParity(), **common)
+    _fit(by_name, X, y, group)
+    _fit(by_object, X, y, group)
     assert np.array_equal(by_name.predict_proba(X), by_object.predict_proba(X))
