@@ -66,12 +66,6 @@ def regression_data():
 
 
 @pytest.fixture
-def biased_data():
-    """600 training and 600 held-out rows of :func:`make_biased`."""
-    return make_biased(600, 0), make_biased(600, 1)
-
-
-@pytest.fixture
 def no_fairness_warning():
     """Turn FairnessWarning into an error within the test."""
     with warnings.catch_warnings():
