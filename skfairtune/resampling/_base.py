@@ -27,7 +27,7 @@ from sklearn.utils.validation import _num_samples, validate_data
 
 from .._groups import encode_groups
 from ._columns import sensitive_from_X
-from ._targets import TARGETS, cell_counts, cell_targets
+from ._targets import TARGETS, cell_counts, cell_targets, plain
 
 
 @dataclass(frozen=True)
@@ -178,7 +178,11 @@ class BaseGroupSampler(BaseSampler):
                 f"{type(self).__name__} needs the sensitive features: name their "
                 "column(s) of X in the constructor, e.g. "
                 f"{type(self).__name__}(sensitive_features='sex'), or pass the "
-                "values to fit_resample(X, y, sensitive_features=...)."
+                "values to fit_resample(X, y, sensitive_features=...). In "
+                "imbalanced-learn's Pipeline, values reach fit_resample only by "
+                "metadata routing (sklearn.set_config(enable_metadata_routing=True) "
+                "and sampler.set_fit_resample_request(sensitive_features=True)); "
+                "step__sensitive_features=... does not reach it."
             )
         return sensitive_from_X(X, spec), f"sensitive_features={spec!r}"
 
@@ -188,7 +192,7 @@ class BaseGroupSampler(BaseSampler):
         if classes.size < 2:
             raise ValueError(
                 f"{type(self).__name__} needs at least two classes in y to "
-                f"balance; y has only one class ({classes[0]!r})."
+                f"balance; y has only one class ({plain(classes[0])!r})."
             )
         codes = encoding.codes * classes.size + labels.reshape(-1)
         counts = cell_counts(codes, encoding.n_groups, classes.size)

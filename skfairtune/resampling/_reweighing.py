@@ -70,10 +70,7 @@ def reweighing_weights(
         cells, weights=weight, minlength=(groups.max() + 1) * classes.size
     )
     mass = mass.reshape(-1, classes.size)
-    total = mass.sum()
-    if total <= 0:
-        raise ValueError("sample_weight sums to 0: there is no data to reweigh.")
-    expected = np.outer(mass.sum(axis=1), mass.sum(axis=0)) / total
+    expected = np.outer(mass.sum(axis=1), mass.sum(axis=0)) / mass.sum()
     # A cell of zero mass has no row that could carry a weight.
     ratio = np.divide(expected, mass, out=np.zeros_like(mass), where=mass > 0)
     weights = weight * ratio.ravel()[cells]

@@ -13,6 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _num_features
 
 from ._base import BaseGroupSampler, Cells
+from ._targets import describe_cell
 
 
 def _n_categorical(X: Any, categorical_features: Any) -> int:
@@ -158,9 +159,9 @@ class GroupSMOTE(BaseGroupSampler):
             return
         g, c = divmod(int(small[0]), cells.n_classes)
         size = int(cells.counts.ravel()[small[0]])
+        cell = describe_cell(g, c, cells.group_labels, cells.classes)
         raise ValueError(
-            f"k_neighbors={self.k_neighbors} is too large for the cell "
-            f"(group={cells.group_labels[g]!r}, label={cells.classes[c]!r}), which "
+            f"k_neighbors={self.k_neighbors} is too large for the cell {cell}, which "
             f"has {size} row(s): a synthetic row is made towards one of the "
             "k nearest neighbours in its own cell, so every cell that grows "
             "needs more than k_neighbors rows. Lower k_neighbors to "

@@ -99,8 +99,14 @@ def _from_mapping(
     return targets
 
 
-def _describe(g: int, c: int, group_labels: Sequence, classes: Sequence) -> str:
-    return f"(group={group_labels[g]!r}, label={classes[c]!r})"
+def plain(value):
+    """A numpy scalar as the Python value it holds, for readable messages."""
+    return value.item() if isinstance(value, np.generic) else value
+
+
+def describe_cell(g: int, c: int, group_labels: Sequence, classes: Sequence) -> str:
+    """A cell as users name it: ``(group='b', label=1)``."""
+    return f"(group={plain(group_labels[g])!r}, label={plain(classes[c])!r})"
 
 
 def _check_empty(counts, targets, group_labels, classes, target=None) -> None:
@@ -110,7 +116,7 @@ def _check_empty(counts, targets, group_labels, classes, target=None) -> None:
     if not empty.size:
         return
     g, c = empty[0]
-    cell = _describe(g, c, group_labels, classes)
+    cell = describe_cell(g, c, group_labels, classes)
     if targets is None:
         asks = f"target={target!r} needs rows in every cell"
     else:
@@ -126,7 +132,7 @@ def _check_direction(counts, targets, strategy, group_labels, classes) -> None:
     if strategy == "mixed" or not wrong.any():
         return
     g, c = np.argwhere(wrong)[0]
-    cell = _describe(g, c, group_labels, classes)
+    cell = describe_cell(g, c, group_labels, classes)
     verb = "remove rows" if strategy == "oversample" else "add rows"
     raise ValueError(
         f"target cannot be met with strategy={strategy!r}: the cell {cell} has "
