@@ -168,3 +168,88 @@ def worst_group(values, ids, weight, n_groups: int, *, largest: bool = True):
     means, present = group_means(values, ids, weight, n_groups)
     kept = means[present]
     return kept.max() if largest else kept.min()
+
+
+def confusion_counts(y_true, y_pred, ids, weight, n_groups: int):
+    """Weighted confusion counts of binary labels and predictions per group.
+
+    Every row of one (group, label, prediction) cell is alike for the binary
+    notions, so these ``4 * n_groups`` numbers are all that the rates, the
+    gaps and the per-group table need, and one ``bincount`` makes them.
+
+    Parameters
+    ----------
+    y_true, y_pred : array of shape (n_samples,)
+        Labels and predictions coded 0/1 (or False/True).
+    ids : int array of shape (n_samples,)
+        Group ids in ``[0, n_groups)``.
+    weight : array of shape (n_samples,) or (n_samples, k), or None
+        Row weights; None counts rows. Several columns (bootstrap replicates)
+        give several tables at once.
+    n_groups : int
+        The number of groups.
+
+    Returns
+    -------
+    counts : array of shape (n_groups, 2, 2) or (n_groups, 2, 2, k)
+        ``counts[g, label, prediction]``.
+    """
+    cell = ids * 4 + y_true * 2 + y_pred
+    if weight is None:
+        if _is_torch(cell):
+            import torch
+
+            weight = torch.ones(cell.shape[0], dtype=torch.float64, device=cell.device)
+        else:
+            totals = np.bincount(cell, minlength=4 * n_groups).astype(np.float64)
+            return totals.reshape(n_groups, 2, 2)
+    totals = segment_sum(weight, cell, 4 * n_groups)
+    return totals.reshape((n_groups, 2, 2) + tuple(totals.shape[1:]))
+
+
+def cells_as_rows(counts):
+    """The confusion cells of ``confusion_counts`` as weighted rows.
+
+    The notions read the very same numbers from these ``4 * n_groups`` rows as
+    from the rows they summarise, so a table of counts (for instance a
+    bootstrap replicate) needs no second definition of any gap.
+
+    Parameters
+    ----------
+    counts : array of shape (n_groups, 2, 2)
+        Weighted confusion counts per group.
+
+    Returns
+    -------
+    values, y, ids, weight : arrays of shape (4 * n_groups,)
+        The prediction, the label, the group id and the weight of each cell,
+        ready for ``Notion.difference(values, y, ids, weight, n_groups)``.
+    """
+    n_groups = counts.shape[0]
+    ids = np.repeat(np.arange(n_groups), 4)
+    y = np.tile(np.array([0, 0, 1, 1]), n_groups)
+    values = np.tile(np.array([0.0, 1.0, 0.0, 1.0]), n_groups)
+    return values, y, ids, np.asarray(counts, dtype=np.float64).reshape(-1)
+
+
+def spread_to(means, present, reference):
+    """Largest distance of a present group's mean from ``reference``.
+
+    fairlearn's ``method="to_overall"``: each group is compared with the whole
+    population instead of with the other groups. Zero when no group is present.
+    """
+    if int(present.sum()) < 1:
+        return means.sum() * 0.0
+    return abs(means[present] - reference).max()
+
+
+def ratio_to(means, present, reference):
+    """Smallest of ``mean / reference`` and its inverse among present groups.
+
+    fairlearn's ``method="to_overall"`` ratio; NaN when the reference is zero.
+    """
+    if int(present.sum()) < 1:
+        return means.sum() * 0.0 + 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = means[present] / reference
+        return np.min(np.where(ratios > 1, 1 / ratios, ratios))

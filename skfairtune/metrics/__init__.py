@@ -1,0 +1,57 @@
+"""Group-aware metrics and scorers.
+
+Every metric takes ``(y_true, y_pred, *, sensitive_features,
+sample_weight=None)`` like fairlearn's function of the same name, encodes
+the groups once as integer codes and reads each fairness notion from
+``skfairtune._notions``, the definitions the training penalties use.
+"""
+
+from ._auc import roc_auc_by_group
+from ._base import UndefinedGroupWarning
+from ._classification import (
+    accuracy_by_group,
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    equal_opportunity_difference,
+    equal_opportunity_ratio,
+    equalized_odds_difference,
+    equalized_odds_ratio,
+    false_positive_rate_by_group,
+    precision_by_group,
+    selection_rate_by_group,
+    true_positive_rate_by_group,
+    worst_group_accuracy,
+)
+from ._regression import (
+    mean_prediction_difference,
+    mean_prediction_ratio,
+    worst_group_mean_absolute_error,
+    worst_group_mean_squared_error,
+)
+from ._report import group_report
+from ._scorers import make_fairness_scorer, make_tradeoff_scorer, tradeoff_score
+
+__all__ = [
+    "UndefinedGroupWarning",
+    "accuracy_by_group",
+    "demographic_parity_difference",
+    "demographic_parity_ratio",
+    "equal_opportunity_difference",
+    "equal_opportunity_ratio",
+    "equalized_odds_difference",
+    "equalized_odds_ratio",
+    "false_positive_rate_by_group",
+    "group_report",
+    "make_fairness_scorer",
+    "make_tradeoff_scorer",
+    "mean_prediction_difference",
+    "mean_prediction_ratio",
+    "precision_by_group",
+    "roc_auc_by_group",
+    "selection_rate_by_group",
+    "tradeoff_score",
+    "true_positive_rate_by_group",
+    "worst_group_accuracy",
+    "worst_group_mean_absolute_error",
+    "worst_group_mean_squared_error",
+]

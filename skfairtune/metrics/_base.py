@@ -1,0 +1,228 @@
+"""Input checks shared by every group metric.
+
+Each metric validates its arguments here, in one place, so that a bad input
+gets the same message whichever metric reads it, and turns the sensitive
+attribute into integer group codes once, so that the metric itself is a few
+``bincount`` passes over integer arrays (no pandas group-by in the hot path).
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.exceptions import UndefinedMetricWarning
+
+from .._groups import GroupEncoding, as_frame, encode_groups
+
+
+class UndefinedGroupWarning(UndefinedMetricWarning):
+    """A rate is undefined in some group and is left out of a gap.
+
+    Raised, for instance, when a group has no positive labels, so that its true
+    positive rate is undefined: skfairtune reports NaN for that group and
+    compares the other groups (fairlearn reports 0 there).
+    """
+
+
+def as_1d(values: Any, name: str) -> np.ndarray:
+    """Return ``values`` as a 1-D array, naming the argument when it is not."""
+    if values is None:
+        raise ValueError(f"{name} is required but got None.")
+    if hasattr(values, "detach"):  # torch tensors
+        values = values.detach().cpu().numpy()
+    array = np.asarray(values)
+    if array.ndim == 2 and array.shape[1] == 1:
+        array = array[:, 0]
+    if array.ndim != 1:
+        raise ValueError(
+            f"{name} must be 1-D (one value per sample); got shape {array.shape}."
+        )
+    if array.shape[0] == 0:
+        raise ValueError(f"{name} is empty: it has 0 samples.")
+    return array
+
+
+def check_finite(array: np.ndarray, name: str) -> np.ndarray:
+    """Refuse NaN and infinity in a numeric array."""
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        bad = np.flatnonzero(~np.isfinite(array))
+        raise ValueError(
+            f"{name} contains NaN or infinity in {bad.size} sample(s), "
+            f"the first at index {bad[0]}."
+        )
+    if array.dtype.kind not in "biuf":
+        raise ValueError(f"{name} must be numeric; got dtype {array.dtype}.")
+    return array
+
+
+def as_labels(values: Any, name: str) -> np.ndarray:
+    """Class labels as a 1-D array; numeric labels must be finite."""
+    array = as_1d(values, name)
+    if array.dtype.kind == "f":
+        check_finite(array, name)
+    return array
+
+
+def check_lengths(**arrays: Any) -> int:
+    """Check that every array has as many samples as the first one."""
+    lengths = {name: _num_rows(a) for name, a in arrays.items() if a is not None}
+    first_name, first = next(iter(lengths.items()))
+    for name, length in lengths.items():
+        if length != first:
+            raise ValueError(
+                f"{name} has {length} samples but {first_name} has {first}; "
+                "give one value per sample in each."
+            )
+    return first
+
+
+def _num_rows(values: Any) -> int:
+    if hasattr(values, "shape") and len(values.shape) > 0:
+        return int(values.shape[0])
+    return len(values)
+
+
+def _distinct(array: np.ndarray) -> np.ndarray:
+    """The distinct values, cheaply: min and max settle the usual 0/1 case."""
+    if array.dtype.kind in "biu" and array.size:
+        low, high = array.min(), array.max()
+        if high - low <= 1:
+            return np.unique(np.array([low, high]))
+    return np.asarray(pd.unique(array))
+
+
+def binarize(values: Any, *, pos_label: Any, name: str) -> np.ndarray:
+    """Return ``values == pos_label`` after checking that ``values`` is binary.
+
+    With ``pos_label=None`` the labels must be a subset of {0, 1} or {-1, 1}
+    and 1 is positive, as in fairlearn.
+    """
+    array = as_labels(values, name)
+    if array.dtype.kind == "b" and pos_label in (None, True, 1):
+        return array
+    labels = _distinct(array)
+    if labels.size > 2:
+        shown = ", ".join(repr(v) for v in labels[:5].tolist())
+        raise ValueError(
+            f"{name} must be binary for this metric; it has {labels.size} distinct "
+            f"values ({shown}{', ...' if labels.size > 5 else ''}). Give hard "
+            "binary predictions (predict, not predict_proba)."
+        )
+    if pos_label is None:
+        if not (set(labels.tolist()) <= {0, 1} or set(labels.tolist()) <= {-1, 1}):
+            raise ValueError(
+                f"{name} has labels {labels.tolist()}; pass pos_label= to say which "
+                "one is positive (only {0, 1} and {-1, 1} imply pos_label=1)."
+            )
+        pos_label = 1
+    return array == pos_label
+
+
+def check_weight(sample_weight: Any, n_samples: int) -> np.ndarray:
+    """Return finite, non-negative sample weights (ones when None)."""
+    if sample_weight is None:
+        return np.ones(n_samples)
+    weight = check_finite(as_1d(sample_weight, "sample_weight"), "sample_weight")
+    if weight.shape[0] != n_samples:
+        raise ValueError(
+            f"sample_weight has {weight.shape[0]} samples but y_true has {n_samples}."
+        )
+    if (weight < 0).any():
+        raise ValueError("sample_weight must be non-negative.")
+    if not weight.sum() > 0:
+        raise ValueError("sample_weight sums to zero: no sample counts.")
+    return weight.astype(np.float64, copy=False)
+
+
+def encode(sensitive_features: Any, n_samples: int) -> GroupEncoding:
+    """``encode_groups``, with the per-row work done by one hash pass.
+
+    ``encode_groups`` turns every row into Python objects, which dominates the
+    cost of a metric on a million rows. Here each column is factorized as it
+    is, ``encode_groups`` encodes only one row per distinct combination (so the
+    groups, their order and their labels are exactly its own), and the codes
+    are broadcast back to the rows.
+    """
+    if isinstance(sensitive_features, GroupEncoding):
+        return sensitive_features
+    source = _frame_or_array(sensitive_features)
+    if _num_rows(source) != n_samples:
+        raise ValueError(
+            f"sensitive_features has {_num_rows(source)} rows but y_true has "
+            f"{n_samples}; give one sensitive value per sample."
+        )
+    key = _combined_codes(source)
+    if key is None:  # missing values: let encode_groups say where
+        return encode_groups(source, n_samples=n_samples)
+    combo, first = _first_rows(key)
+    head = source.iloc[first] if hasattr(source, "iloc") else source[first]
+    small = encode_groups(head)
+    return GroupEncoding(
+        codes=small.codes[combo], labels=small.labels, names=small.names
+    )
+
+
+def _frame_or_array(sensitive_features: Any):
+    if isinstance(sensitive_features, np.ndarray) and sensitive_features.ndim in (1, 2):
+        return sensitive_features
+    if isinstance(sensitive_features, (pd.Series, pd.DataFrame)):
+        return sensitive_features
+    return as_frame(sensitive_features)
+
+
+def _columns(source) -> list:
+    if isinstance(source, pd.DataFrame):
+        return [source.iloc[:, j].to_numpy() for j in range(source.shape[1])]
+    if isinstance(source, pd.Series):
+        return [source.to_numpy()]
+    return [source] if source.ndim == 1 else list(source.T)
+
+
+def _combined_codes(source) -> np.ndarray | None:
+    """One integer per distinct row (in no particular order), None if any is missing."""
+    key = None
+    for column in _columns(source):
+        codes, uniques = pd.factorize(column)
+        if (codes < 0).any():
+            return None
+        if key is None:
+            key = codes.astype(np.int64)
+        else:  # re-factorize so that the mixed-radix key never overflows
+            key, _ = pd.factorize(key * len(uniques) + codes)
+    if key is None:
+        raise ValueError("sensitive_features has no columns.")
+    return key
+
+
+def _first_rows(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Dense ids of ``key`` and one row where each id occurs."""
+    combo, uniques = pd.factorize(key)
+    some_row = np.empty(len(uniques), dtype=np.int64)
+    # With repeated ids any one of the writes lands; any row of a combination
+    # stands for it equally well, and this is one O(n) pass with no sort.
+    some_row[combo] = np.arange(key.shape[0])
+    return combo, some_row
+
+
+def group_index(encoding: GroupEncoding) -> pd.Index:
+    """A pandas index of the groups, one level per sensitive column."""
+    if len(encoding.names) > 1:
+        return pd.MultiIndex.from_tuples(encoding.labels, names=encoding.names)
+    return pd.Index(encoding.labels, name=encoding.names[0])
+
+
+def warn_undefined(present: np.ndarray, encoding: GroupEncoding, what: str, why: str):
+    """Warn, naming the groups, when a rate is undefined in some of them."""
+    absent = np.flatnonzero(~np.asarray(present))
+    if absent.size == 0:
+        return
+    names = [encoding.labels[k] for k in absent]
+    warnings.warn(
+        f"{what} is undefined for group(s) {names} ({why}); it is reported as NaN "
+        "and those groups are left out of the difference and the ratio.",
+        UndefinedGroupWarning,
+        stacklevel=3,
+    )

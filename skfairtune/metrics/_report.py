@@ -1,0 +1,292 @@
+"""``group_report``: every per-group rate, the gaps, and bootstrap intervals.
+
+The bootstrap resamples *atoms*, rows that are interchangeable: without
+weights or scores, every row of a (group, label, prediction) cell is alike,
+so a replicate is one multinomial draw over at most ``4 * n_groups`` cells and
+a thousand replicates cost next to nothing. With weights or scores the atoms
+are the rows, resampled in bounded chunks. Either way a replicate is only a
+column of multiplicities that flows through the same ``bincount`` path as the
+point estimate.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass
+from numbers import Integral, Real
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.utils import check_random_state
+
+from .._notions import (
+    DEMOGRAPHIC_PARITY,
+    EQUAL_OPPORTUNITY,
+    EQUALIZED_ODDS,
+    cells_as_rows,
+    confusion_counts,
+    ratio,
+    segment_sum,
+    spread,
+    worst_group,
+)
+from ._auc import ScoreOrder, auc_by_group
+from ._base import (
+    as_1d,
+    check_finite,
+    group_index,
+    warn_undefined,
+)
+from ._classification import _prepare, rate_table
+
+# Bound on the draws held at once when rows are resampled (numbers, not bytes).
+_CHUNK = 4_000_000
+_WHY_UNDEFINED = {
+    "precision": "no positive predictions",
+    "tpr": "no positive labels",
+    "fpr": "no negative labels",
+    "auc": "only one class",
+}
+
+
+@dataclass
+class _Atoms:
+    """Interchangeable units of the data: each with its group, label,
+    prediction, score, weight and multiplicity."""
+
+    ids: np.ndarray
+    y: np.ndarray
+    p: np.ndarray
+    weight: np.ndarray
+    size: np.ndarray
+    n_groups: int
+    order: ScoreOrder | None = None
+    is_cells: bool = False
+
+
+def _atoms(y, p, enc, weight, score, weighted) -> _Atoms:
+    if score is not None or weighted:
+        # Sorted once by group and score, so that no replicate re-sorts.
+        rows = np.lexsort((score, enc.codes)) if score is not None else slice(None)
+        ids = enc.codes[rows]
+        order = None if score is None else ScoreOrder(ids, score[rows])
+        return _Atoms(ids, y[rows], p[rows], weight[rows], np.ones(y.shape[0]),
+                      enc.n_groups, order)
+    counts = confusion_counts(y, p, enc.codes, None, enc.n_groups).reshape(-1)
+    kept = np.flatnonzero(counts)  # cells that occur
+    return _Atoms(kept // 4, (kept // 2) % 2, kept % 2, np.ones(kept.size),
+                  counts[kept], enc.n_groups, is_cells=True)
+
+
+def _statistics(atoms: _Atoms, multiplicity: np.ndarray):
+    """Per-group table and named gaps under multiplicities of shape (n, k)."""
+    g = atoms.n_groups
+    mass = multiplicity * atoms.weight[:, None]
+    counts = confusion_counts(atoms.y, atoms.p, atoms.ids, mass, g)
+    table = rate_table(counts)
+    table["count"] = segment_sum(multiplicity, atoms.ids, g)
+    if atoms.order is not None:
+        table["auc"] = auc_by_group(atoms.y.astype(bool), mass, atoms.order, g)
+    gaps = [_named_gaps(counts[..., j]) for j in range(counts.shape[-1])]
+    return table, {name: np.array([r[name] for r in gaps]) for name in gaps[0]}
+
+
+def _named_gaps(counts: np.ndarray) -> dict:
+    """The fairness metrics of one table of counts, by the notions themselves."""
+    rows = cells_as_rows(counts)
+    g = counts.shape[0]
+    out = {}
+    for notion in (DEMOGRAPHIC_PARITY, EQUAL_OPPORTUNITY, EQUALIZED_ODDS):
+        out[f"{notion.name}_difference"] = float(notion.difference(*rows, g))
+        out[f"{notion.name}_ratio"] = float(notion.ratio(*rows, g))
+    values, y, ids, weight = rows
+    right = (values == y).astype(float)
+    worst = worst_group(right, ids, weight, g, largest=False)
+    out["worst_group_accuracy"] = float(worst)
+    return out
+
+
+def _column_gaps(values: np.ndarray) -> tuple[float, float]:
+    """Between-group difference and ratio of one column, skipping NaN groups."""
+    present = ~np.isnan(values)
+    filled = np.where(present, values, 0.0)
+    return float(spread(filled, present)), float(ratio(filled, present))
+
+
+def _draws(atoms: _Atoms, n_boot: int, rng):
+    """Bootstrap multiplicities of the atoms, a chunk of replicates at a time."""
+    n_rows = int(round(atoms.size.sum()))
+    if atoms.is_cells:
+        yield rng.multinomial(n_rows, atoms.size / n_rows, size=n_boot).T
+        return
+    chunk = max(1, _CHUNK // n_rows)
+    for start in range(0, n_boot, chunk):
+        k = min(chunk, n_boot - start)
+        picks = rng.randint(0, n_rows, size=(k, n_rows))
+        picks += (np.arange(k) * n_rows)[:, None]
+        counts = np.bincount(picks.ravel(), minlength=k * n_rows)
+        yield counts.reshape(k, n_rows).T.astype(np.float64)
+
+
+def _replicates(atoms: _Atoms, n_boot: int, random_state):
+    """Tables and gaps of ``n_boot`` bootstrap replicates, replicates last."""
+    rng = check_random_state(random_state)
+    tables, gaps = [], []
+    for multiplicity in _draws(atoms, n_boot, rng):
+        table, named = _statistics(atoms, multiplicity)
+        tables.append(table)
+        gaps.append(named)
+    table = {k: np.concatenate([t[k] for t in tables], axis=1) for k in tables[0]}
+    named = {k: np.concatenate([g[k] for g in gaps]) for k in gaps[0]}
+    return table, named
+
+
+def _interval(samples: np.ndarray, confidence: float):
+    """Percentile interval over the last axis, ignoring undefined replicates."""
+    tail = (1.0 - confidence) / 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+        low = np.nanquantile(samples, tail, axis=-1)
+        high = np.nanquantile(samples, 1.0 - tail, axis=-1)
+    return low, high
+
+
+def _check_boot(n_boot, confidence) -> None:
+    if n_boot is not None and (
+        not isinstance(n_boot, Integral) or isinstance(n_boot, bool) or n_boot < 1
+    ):
+        raise ValueError(f"n_boot must be None or a positive integer; got {n_boot!r}.")
+    if not isinstance(confidence, Real) or not 0.0 < confidence < 1.0:
+        raise ValueError(f"confidence must be in (0, 1); got {confidence!r}.")
+
+
+_COLUMNS = ["count", "base_rate", "selection_rate", "accuracy", "precision",
+            "tpr", "fpr", "auc"]
+
+
+def _frames(table: dict, named: dict, index: pd.Index):
+    """The per-group frame, the per-column gaps and the named gaps."""
+    columns = [c for c in _COLUMNS if c in table]
+    report = pd.DataFrame({c: table[c] for c in columns}, index=index)
+    gaps = pd.DataFrame(
+        [[_column_gaps(report[c].to_numpy())[i] for c in columns] for i in (0, 1)],
+        index=["difference", "ratio"], columns=columns,
+    )
+    fairness = pd.DataFrame({"value": pd.Series(named)})
+    return report, gaps, fairness
+
+
+def _with_intervals(frame: pd.DataFrame, low, high) -> pd.DataFrame:
+    """Columns (metric, value/low/high) from a point frame and its bounds."""
+    parts = {"value": frame, "low": low, "high": high}
+    joined = pd.concat(parts, axis=1).swaplevel(axis=1)
+    return joined[[(c, s) for c in frame.columns for s in parts]]
+
+
+def group_report(
+    y_true: Any,
+    y_pred: Any,
+    sensitive_features: Any,
+    y_score: Any = None,
+    *,
+    sample_weight: Any = None,
+    pos_label: Any = None,
+    n_boot: int | None = None,
+    random_state: Any = None,
+    confidence: float = 0.95,
+) -> pd.DataFrame:
+    """Per-group rates of a binary classifier, with the gaps between groups.
+
+    Parameters
+    ----------
+    y_true : array-like of shape (n_samples,)
+        Binary labels.
+    y_pred : array-like of shape (n_samples,)
+        Binary predictions.
+    sensitive_features : array-like of shape (n_samples,) or (n_samples, n_features)
+        The groups; several columns make intersectional groups.
+    y_score : array-like of shape (n_samples,), default=None
+        Scores of the positive class; when given, the report has an AUC column.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Sample weights. The ``count`` column still counts rows.
+    pos_label : scalar, default=None
+        The positive label; None means 1 for {0, 1} or {-1, 1} labels.
+    n_boot : int, default=None
+        Number of bootstrap replicates for confidence intervals; None for none.
+    random_state : int, RandomState instance or None, default=None
+        Seeds the bootstrap.
+    confidence : float, default=0.95
+        Coverage of the percentile intervals.
+
+    Returns
+    -------
+    report : pandas.DataFrame
+        One row per group (indexed by the group's value, one index level per
+        sensitive column) and the columns ``count``, ``base_rate``,
+        ``selection_rate``, ``accuracy``, ``precision``, ``tpr`` (the recall),
+        ``fpr`` and, with scores, ``auc``; NaN where a rate is undefined, with
+        a warning naming the groups. With ``n_boot``, each column becomes
+        ``(metric, "value")``, ``(metric, "low")`` and ``(metric, "high")``.
+        Two frames ride in ``report.attrs``:
+
+        - ``"gaps"``: rows ``"difference"`` (largest minus smallest group) and
+          ``"ratio"`` (smallest over largest) of every column (point
+          values only);
+        - ``"fairness"``: the named metrics (``demographic_parity_difference``,
+          ``equalized_odds_ratio``, ``worst_group_accuracy``, ...) in a
+          ``"value"`` column, with ``"low"`` and ``"high"`` under ``n_boot``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfairtune.metrics import group_report
+    >>> sex = pd.Series(["f", "f", "m", "m"], name="sex")
+    >>> report = group_report([1, 0, 1, 0], [1, 1, 1, 0], sex)
+    >>> report[["count", "selection_rate", "accuracy"]]
+         count  selection_rate  accuracy
+    sex
+    f      2.0             1.0       0.5
+    m      2.0             0.5       1.0
+    >>> float(report.attrs["fairness"].loc["demographic_parity_difference", "value"])
+    0.5
+    """
+    _check_boot(n_boot, confidence)
+    y, p, enc, weight = _prepare(y_true, y_pred, sensitive_features, sample_weight,
+                                 pos_label)
+    score = None
+    if y_score is not None:
+        score = check_finite(as_1d(y_score, "y_score"), "y_score").astype(float)
+        if score.shape[0] != y.shape[0]:
+            raise ValueError(
+                f"y_score has {score.shape[0]} samples but y_true has {y.shape[0]}."
+            )
+    atoms = _atoms(y.astype(np.int64), p.astype(np.int64), enc, weight, score,
+                   sample_weight is not None)
+    table, named = _statistics(atoms, atoms.size[:, None] * 1.0)
+    table = {k: v[:, 0] for k, v in table.items()}
+    for column, why in _WHY_UNDEFINED.items():
+        if column in table:
+            warn_undefined(~np.isnan(table[column]), enc, column, why)
+    report, gaps, fairness = _frames(table, {k: v[0] for k, v in named.items()},
+                                     group_index(enc))
+    if n_boot is not None:
+        report, fairness = _bootstrapped(report, fairness, atoms, n_boot,
+                                         random_state, confidence)
+    report.attrs["gaps"] = gaps
+    report.attrs["fairness"] = fairness
+    return report
+
+
+def _bootstrapped(report, fairness, atoms, n_boot, random_state, confidence):
+    """The report and the named gaps with percentile intervals."""
+    table, named = _replicates(atoms, n_boot, random_state)
+    bounds = {c: _interval(table[c], confidence) for c in report.columns}
+    low = pd.DataFrame({c: b[0] for c, b in bounds.items()}, index=report.index)
+    high = pd.DataFrame({c: b[1] for c, b in bounds.items()}, index=report.index)
+    named_bounds = {k: _interval(v, confidence) for k, v in named.items()}
+    fairness = fairness.assign(
+        low=[named_bounds[k][0] for k in fairness.index],
+        high=[named_bounds[k][1] for k in fairness.index],
+    )
+    return _with_intervals(report, low, high), fairness

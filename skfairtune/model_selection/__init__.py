@@ -1,0 +1,18 @@
+"""Group-aware model selection: splitting, refitting within a budget, Pareto fronts.
+
+A package rather than one module so that each concern (how folds are made,
+how a candidate is chosen, how the trade-off is shown) sits in one file.
+"""
+
+from ._pareto import pareto_front, plot_pareto_front
+from ._refit import BudgetNotMetWarning, BudgetRefit, budget_refit
+from ._split import FairStratifiedKFold
+
+__all__ = [
+    "BudgetNotMetWarning",
+    "BudgetRefit",
+    "FairStratifiedKFold",
+    "budget_refit",
+    "pareto_front",
+    "plot_pareto_front",
+]
