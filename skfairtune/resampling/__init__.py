@@ -6,14 +6,12 @@ sensitive features aligned with the rows they return (``sensitive_features_``,
 ``sample_indices_``), and :func:`resample` does the same for any sampler.
 """
 
-from ._base import BaseGroupSampler
 from ._group_resampler import GroupResampler
 from ._resample import resample
 from ._reweighing import reweighing_weights
 from ._smote import GroupSMOTE
 
 __all__ = [
-    "BaseGroupSampler",
     "GroupResampler",
     "GroupSMOTE",
     "resample",

@@ -27,6 +27,22 @@ def _n_categorical(X: Any, categorical_features: Any) -> int:
     return len(set(mask.tolist()))
 
 
+def _integers_as_floats(X: Any) -> Any:
+    """Cast integer columns to float for SMOTENC.
+
+    imbalanced-learn's SMOTENC encodes the categorical columns in the dtype of
+    the continuous ones: with only integer continuous columns the scaled
+    one-hot values are truncated to 0 and every categorical value of a
+    synthetic row is drawn at random, across groups. The returned data get
+    their dtypes back afterwards.
+    """
+    if isinstance(X, pd.DataFrame):
+        ints = [c for c, t in X.dtypes.items() if pd.api.types.is_integer_dtype(t)]
+        return X.astype(dict.fromkeys(ints, np.float64)) if ints else X
+    X = np.asarray(X) if not hasattr(X, "dtype") else X
+    return X.astype(np.float64) if X.dtype.kind in "iub" else X
+
+
 class GroupSMOTE(BaseGroupSampler):
     """Grow the group-and-label cells with synthetic rows made inside each cell.
 
@@ -177,7 +193,10 @@ class GroupSMOTE(BaseGroupSampler):
             return X, np.arange(n), cells.codes
         # Each cell is a class of its own, so SMOTE never crosses a cell.
         strategy = {int(cell): int(targets[cell]) for cell in np.flatnonzero(grows)}
-        X_res, row_cells = self._smote(X, strategy).fit_resample(X, cells.codes)
+        smote = self._smote(X, strategy)
+        if isinstance(smote, SMOTENC):
+            X = _integers_as_floats(X)
+        X_res, row_cells = smote.fit_resample(X, cells.codes)
         # imbalanced-learn returns the input rows first, then the new ones.
         sources = np.concatenate([np.arange(n), np.full(row_cells.size - n, -1)])
         return X_res, sources, np.asarray(row_cells, dtype=np.int64)

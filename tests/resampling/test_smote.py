@@ -138,3 +138,27 @@ def test_target_and_empty_cells_as_for_group_resampler():
     sampler = GroupSMOTE(k_neighbors=2, target="equal_groups", random_state=0)
     sampler.fit_resample(X, y, sensitive_features=group)
     assert sampler.cell_counts_["after"].tolist() == [10, 6, 16, 0]
+
+
+def test_integer_continuous_columns_keep_categories_in_their_cell():
+    # imbalanced-learn's SMOTENC alone draws these categories at random when
+    # all continuous columns are integers (its one-hot block is truncated).
+    rng = np.random.RandomState(0)
+    n = 200
+    group = rng.choice(["a", "b"], n)
+    y = rng.randint(0, 2, n)
+    y[:20] = 1
+    frame = pd.DataFrame(
+        {
+            "age": rng.randint(18, 70, n),
+            "count": rng.randint(0, 5, n),
+            "group": pd.Categorical(group),
+            "other": pd.Categorical(rng.choice(["x", "y"], n)),
+        }
+    )
+    sampler = GroupSMOTE(categorical_features="auto", random_state=0)
+    X_res, _ = sampler.fit_resample(frame, y, sensitive_features=group)
+    assert X_res["age"].dtype == np.int64
+    np.testing.assert_array_equal(
+        X_res["group"].astype(str), sampler.sensitive_features_
+    )
