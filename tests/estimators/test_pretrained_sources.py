@@ -248,3 +248,17 @@ def test_mlp_matches_module_none_architecture():
     assert names == ["hidden.0.weight", "hidden.0.bias", "hidden.1.weight",
                      "hidden.1.bias", "output.weight", "output.bias"]
 
+
+@pytest.mark.xfail(
+    reason="BUG: a pretrained module's own requires_grad=False flags survive the "
+    "copy, so its parameters are silently frozen with freeze=None",
+    strict=True,
+)
+def test_pretrained_module_flags_do_not_freeze(data):
+    X, y2, _, group = data
+    module = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.ReLU(),
+                                 torch.nn.Linear(4, 2))
+    module[0].weight.requires_grad_(False)
+    est = FairTuneClassifier(pretrained=module, max_epochs=2, lr=0.05, random_state=0)
+    est.fit(X, y2, sensitive_features=group)
+    assert not torch.equal(est.module_[0].weight, module[0].weight)
