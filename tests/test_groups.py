@@ -1,0 +1,185 @@
+"""Encoding the sensitive attribute into group ids."""
+
+import datetime
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from skfairtune._groups import codes_for, encode_groups
+
+
+@pytest.mark.parametrize(
+    "values, labels, codes",
+    [
+        (["b", "a", "b", "c"], ["a", "b", "c"], [1, 0, 1, 2]),
+        ([3, 1, 3, 2], [1, 2, 3], [2, 0, 2, 1]),
+        (np.array([2.5, 1.0, 2.5]), [1.0, 2.5], [1, 0, 1]),
+        ([True, False, True], [False, True], [1, 0, 1]),
+        (np.array(["m", "f"], dtype=object), ["f", "m"], [1, 0]),
+        (pd.Categorical(["b", "a", "b"]), ["a", "b"], [1, 0, 1]),
+        (pd.Series([1, 2, 1], dtype="Int64"), [1, 2], [0, 1, 0]),
+    ],
+    ids=["strings", "ints", "floats", "bools", "object", "categorical", "Int64"],
+)
+def test_one_column(values, labels, codes):
+    enc = encode_groups(values)
+    assert enc.labels == labels
+    assert enc.codes.tolist() == codes
+    assert enc.codes.dtype == np.int64
+    assert enc.n_groups == len(labels)
+    assert enc.names == ["sensitive_feature_0"]
+
+
+def test_series_keeps_its_name_and_ignores_its_index():
+    series = pd.Series(["x", "y", "x"], index=[10, 3, 7], name="sex")
+    enc = encode_groups(series)
+    assert enc.names == ["sex"]
+    assert enc.codes.tolist() == [0, 1, 0]
+
+
+def test_dataframe_is_intersectional():
+    frame = pd.DataFrame({"sex": ["m", "f", "m", "f"], "race": [1, 2, 1, 1]})
+    enc = encode_groups(frame)
+    assert enc.names == ["sex", "race"]
+    assert enc.labels == [("f", 1), ("f", 2), ("m", 1)]
+    assert enc.codes.tolist() == [2, 1, 2, 0]
+
+
+@pytest.mark.parametrize("make", [
+    lambda rows: np.array(rows, dtype=object),
+    lambda rows: [list(r) for r in rows],
+    lambda rows: rows,  # a list of tuples
+    lambda rows: pd.DataFrame(rows),
+], ids=["object-array", "lists", "tuples", "frame"])
+def test_two_columns_give_sorted_tuples(make):
+    rows = [("m", 1), ("f", 2), ("m", 1), ("f", 1), ("m", 2)]
+    enc = encode_groups(make(rows))
+    assert enc.labels == [("f", 1), ("f", 2), ("m", 1), ("m", 2)]
+    assert all(isinstance(label, tuple) for label in enc.labels)
+    assert enc.codes.tolist() == [2, 1, 2, 0, 3]
+
+
+def test_only_combinations_that_occur():
+    enc = encode_groups(np.array([["a", "x"], ["b", "y"]], dtype=object))
+    assert enc.labels == [("a", "x"), ("b", "y")]
+
+
+@pytest.mark.parametrize("values", [["a", 1, "b", 2.0, 1], ["1", 1, "a"], [1, "1"]])
+def test_mixed_types_keep_values_apart(values):
+    enc = encode_groups(values)
+    distinct = len({(type(v).__name__ if isinstance(v, str) else "num", v)
+                    for v in values})
+    assert enc.n_groups == distinct
+    # equal values share a group; the string "1" and the number 1 do not
+    for i, a in enumerate(values):
+        for j, b in enumerate(values):
+            same = a == b and isinstance(a, str) == isinstance(b, str)
+            assert (enc.codes[i] == enc.codes[j]) == same
+
+
+_UNORDERABLE = pytest.mark.xfail(
+    reason="BUG: when values do not compare (a date beside strings and numbers) "
+    "_sorted_codes falls back to their text: labels become strings, so codes_for "
+    "maps the very same values to -1, and distinct values with the same text merge",
+    strict=True,
+)
+
+
+@pytest.mark.parametrize("values", [
+    ["b", "a", "b"],
+    [3, 1, 2],
+    ["a", 1, "b", 2.0],
+    pytest.param([datetime.date(2020, 1, 1), "x", 3], marks=_UNORDERABLE),
+    pytest.param(["a", b"a", 1], marks=_UNORDERABLE),
+])
+def test_codes_for_agrees_with_encoding(values):
+    enc = encode_groups(values)
+    assert codes_for(enc.labels, values).tolist() == enc.codes.tolist()
+    assert enc.n_groups == len(set(map(repr, values)))
+
+
+def test_wrong_length():
+    with pytest.raises(ValueError, match="has 2 rows but X has 3"):
+        encode_groups(["a", "b"], n_samples=3)
+
+
+@pytest.mark.parametrize("values", [
+    ["a", None, "b"],
+    [1.0, np.nan, 2.0],
+    pd.Series([1, None, 2], dtype="Int64"),
+    ["a", pd.NA, "b"],
+    pd.DataFrame({"s": ["m", "f", "m"], "r": [1.0, 2.0, np.nan]}),
+])
+def test_missing_values(values):
+    with pytest.raises(ValueError, match=r"missing values .* 1 row\(s\)"):
+        encode_groups(values)
+
+
+@pytest.mark.parametrize("values", [[], np.array([]), pd.Series([], dtype=object)])
+def test_empty(values):
+    with pytest.raises(ValueError, match="empty"):
+        encode_groups(values)
+
+
+@pytest.mark.parametrize("values, message", [
+    (None, "got None"),
+    ("sex", "scalar"),
+    (np.zeros((2, 2, 2)), "3 dimensions"),
+    (pd.DataFrame(index=range(3)), "no columns"),
+])
+def test_not_an_attribute(values, message):
+    with pytest.raises(ValueError, match=message):
+        encode_groups(values)
+
+
+def test_error_names_the_argument():
+    with pytest.raises(ValueError, match="groups has 1 rows"):
+        encode_groups(["a"], n_samples=2, name="groups")
+
+
+def test_codes_for_unseen_is_minus_one():
+    enc = encode_groups(["a", "b", "a"])
+    assert codes_for(enc.labels, ["b", "z", "a", "A"]).tolist() == [1, -1, 0, -1]
+
+
+def test_codes_for_two_columns():
+    enc = encode_groups(np.array([["m", 1], ["f", 2]], dtype=object))
+    new = np.array([["m", 1], ["f", 1], ["f", 2]], dtype=object)
+    assert codes_for(enc.labels, new).tolist() == [1, -1, 0]
+    assert codes_for(enc.labels, pd.DataFrame(new)).tolist() == [1, -1, 0]
+
+
+def test_codes_for_numbers_of_other_dtype():
+    enc = encode_groups(np.array([1, 2, 1]))
+    assert codes_for(enc.labels, [1.0, 2, 3]).tolist() == [0, 1, -1]
+    assert codes_for(enc.labels, ["1"]).tolist() == [-1]
+
+
+def test_codes_for_missing_values():
+    enc = encode_groups(["a", "b"])
+    with pytest.raises(ValueError, match="missing"):
+        codes_for(enc.labels, ["a", None])
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 3)), min_size=1,
+                max_size=40))
+def test_intersectional_property(rows):
+    """Same rows, same group; labels sorted and unique; codes_for agrees."""
+    enc = encode_groups(rows)
+    assert enc.labels == sorted(set(rows))
+    assert [enc.labels[c] for c in enc.codes] == rows
+    assert codes_for(enc.labels, rows).tolist() == enc.codes.tolist()
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.one_of(st.text(max_size=3), st.integers(-5, 5)), min_size=1,
+                max_size=30))
+def test_one_column_property(values):
+    enc = encode_groups(values)
+    assert [enc.labels[c] for c in enc.codes] == values
+    assert len(set(map(repr, enc.labels))) == enc.n_groups
+    assert codes_for(enc.labels, values).tolist() == enc.codes.tolist()
