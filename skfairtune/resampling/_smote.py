@@ -98,7 +98,7 @@ class GroupSMOTE(BaseGroupSampler):
         ``{(group, label): rows returned}``.
     n_features_in_ : int
         Number of features seen in :meth:`fit_resample`.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features seen in :meth:`fit_resample`, when ``X`` is a
         DataFrame with string column names.
 
