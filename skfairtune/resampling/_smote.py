@@ -176,12 +176,16 @@ class GroupSMOTE(BaseGroupSampler):
         g, c = divmod(int(small[0]), cells.n_classes)
         size = int(cells.counts.ravel()[small[0]])
         cell = describe_cell(g, c, cells.group_labels, cells.classes)
+        fix = "use GroupResampler, which copies rows, for cells this small."
+        if size > 1:
+            fix = f"Lower k_neighbors to {size - 1} or less, or {fix}"
+        else:
+            fix = fix[0].upper() + fix[1:]
         raise ValueError(
             f"k_neighbors={self.k_neighbors} is too large for the cell {cell}, which "
             f"has {size} row(s): a synthetic row is made towards one of the "
             "k nearest neighbours in its own cell, so every cell that grows "
-            "needs more than k_neighbors rows. Lower k_neighbors to "
-            f"{max(size - 1, 0)} or less, or use GroupResampler for cells this small."
+            f"needs more than k_neighbors rows. {fix}"
         )
 
     def _fit_resample(self, X, y, cells: Cells):

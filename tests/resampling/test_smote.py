@@ -162,3 +162,9 @@ def test_integer_continuous_columns_keep_categories_in_their_cell():
     np.testing.assert_array_equal(
         X_res["group"].astype(str), sampler.sensitive_features_
     )
+
+
+def test_a_one_row_cell_points_to_group_resampler():
+    X, y, group = mixed_data([[10, 1], [8, 9]])
+    with pytest.raises(ValueError, match=r"has 1 row\(s\).* Use GroupResampler"):
+        GroupSMOTE(k_neighbors=1).fit_resample(X, y, sensitive_features=group)
