@@ -222,3 +222,18 @@ def test_skorch_scoring_callback(binary_data):
     )
     est.fit(X, y, sensitive_features=group)
     assert 0 <= est.history_[-1, "acc"] <= 1
+
+
+def test_grid_search_over_nested_and_forwarded_params(binary_data):
+    from sklearn.model_selection import GridSearchCV
+
+    X, y, group = binary_data
+    grid = {"penalty__bound": [0.1, 0.5], "module__n_hidden": [3, 5]}
+    search = GridSearchCV(_configured().set_params(max_epochs=1), grid, cv=2)
+    search.fit(X, y, sensitive_features=group)
+    assert list(search.cv_results_["params"]) == [
+        {"module__n_hidden": h, "penalty__bound": b} for h in (3, 5) for b in (0.1, 0.5)
+    ]
+    best = search.best_estimator_
+    assert best.penalty.bound == search.best_params_["penalty__bound"]
+    assert best.module_.first.out_features == search.best_params_["module__n_hidden"]
