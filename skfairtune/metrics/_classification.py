@@ -86,8 +86,9 @@ def _notion_gap(notion, kind, y_true, y_pred, sensitive_features, sample_weight,
         whole = notion.rates(p, y, np.zeros_like(enc.codes), w, 1)
         gaps = [compare(m, present, ref[0])
                 for (m, present), (ref, _) in zip(rates, whole)]
-    if agg == "mean":
-        return float(np.mean(gaps))
+    if agg == "mean":  # as pandas (and so fairlearn) does, skip an undefined one
+        defined = [g for g in gaps if not np.isnan(g)]
+        return float(np.mean(defined)) if defined else float("nan")
     return float(max(gaps) if kind == "difference" else min(gaps))
 
 

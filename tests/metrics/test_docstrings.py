@@ -1,0 +1,27 @@
+"""The examples in the docstrings of metrics and model_selection run."""
+
+import doctest
+import importlib
+
+import matplotlib
+import pytest
+
+matplotlib.use("Agg")
+
+MODULES = [
+    "skfairtune.metrics._auc",
+    "skfairtune.metrics._classification",
+    "skfairtune.metrics._regression",
+    "skfairtune.metrics._report",
+    "skfairtune.metrics._scorers",
+    "skfairtune.model_selection._split",
+    "skfairtune.model_selection._refit",
+    "skfairtune.model_selection._pareto",
+]
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_docstring_examples_run(name):
+    module = importlib.import_module(name)
+    result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0

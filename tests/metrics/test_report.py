@@ -1,0 +1,138 @@
+"""group_report: its table, its gaps, its AUC and its bootstrap intervals."""
+
+import time
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.metrics import roc_auc_score
+
+import skfairtune.metrics as sfm
+from skfairtune.metrics import UndefinedGroupWarning, group_report
+
+
+def _data(n=400, n_groups=3, seed=0):
+    rng = np.random.default_rng(seed)
+    groups = rng.integers(0, n_groups, n)
+    y = (rng.random(n) < 0.2 + 0.05 * groups).astype(int)
+    score = np.clip(0.5 * y + rng.normal(0.25, 0.25, n), 0, 1)
+    p = (score > 0.5).astype(int)
+    return y, p, np.array([f"g{g}" for g in groups]), score, rng.random(n) + 0.5
+
+
+def test_table_equals_the_metric_functions():
+    y, p, sf, score, w = _data()
+    report = group_report(y, p, sf, score, sample_weight=w)
+    kw = {"sensitive_features": sf, "sample_weight": w}
+    pd.testing.assert_series_equal(report["accuracy"],
+                                   sfm.accuracy_by_group(y, p, **kw))
+    pd.testing.assert_series_equal(
+        report["tpr"], sfm.true_positive_rate_by_group(y, p, **kw), check_names=False)
+    pd.testing.assert_series_equal(report["auc"], sfm.roc_auc_by_group(y, score, **kw))
+    assert report["count"].tolist() == [float((sf == g).sum()) for g in report.index]
+    fairness = report.attrs["fairness"]["value"]
+    for name in fairness.index:
+        expected = getattr(sfm, name)(y, p, **kw)
+        assert fairness[name] == pytest.approx(expected, abs=1e-12)
+
+
+def test_gaps_rows_are_differences_and_ratios_of_the_columns():
+    y, p, sf, *_ = _data()
+    report = group_report(y, p, sf)
+    gaps = report.attrs["gaps"]
+    assert list(gaps.index) == ["difference", "ratio"]
+    col = report["selection_rate"]
+    difference = gaps.loc["difference", "selection_rate"]
+    assert difference == pytest.approx(col.max() - col.min())
+    assert gaps.loc["ratio", "selection_rate"] == pytest.approx(col.min() / col.max())
+    assert gaps.loc["difference", "selection_rate"] == pytest.approx(
+        report.attrs["fairness"].loc["demographic_parity_difference", "value"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_auc_equals_scikit_learn_per_group(data):
+    n = data.draw(st.integers(4, 40))
+    ints = st.lists(st.integers(0, 1), min_size=n, max_size=n)
+    y, groups = np.array(data.draw(ints)), np.array(data.draw(ints))
+    score = np.array(data.draw(st.lists(st.sampled_from([0.0, 0.25, 0.5, 0.9]),
+                                        min_size=n, max_size=n)))
+    w = np.array(data.draw(st.lists(st.floats(0.1, 5.0), min_size=n, max_size=n)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedGroupWarning)
+        auc = sfm.roc_auc_by_group(y, score, sensitive_features=groups,
+                                   sample_weight=w)
+    for g in auc.index:
+        rows = groups == g
+        if len(set(y[rows])) < 2:
+            assert np.isnan(auc[g])
+        else:
+            assert auc[g] == pytest.approx(
+                roc_auc_score(y[rows], score[rows], sample_weight=w[rows]), abs=1e-12)
+
+
+def test_undefined_rates_are_nan_and_named():
+    y = [1, 0, 0, 0]
+    p = [1, 0, 1, 0]
+    with pytest.warns(UndefinedGroupWarning) as record:
+        report = group_report(y, p, ["a", "a", "b", "b"], [0.9, 0.1, 0.8, 0.2])
+    messages = [str(r.message) for r in record]
+    assert any(m.startswith("tpr") and "['b'] (no positive labels)" in m
+               for m in messages)
+    assert any(m.startswith("auc") and "['b'] (only one class)" in m for m in messages)
+    assert np.isnan(report.loc["b", "tpr"]) and np.isnan(report.loc["b", "auc"])
+    assert report.loc["b", "fpr"] == 0.5
+
+
+def test_intersectional_groups_make_a_multiindex():
+    y, p, _, _, _ = _data(60)
+    sf = pd.DataFrame({"race": ["x", "y"] * 30, "sex": ["f"] * 30 + ["m"] * 30})
+    report = group_report(y, p, sf)
+    assert report.index.names == ["race", "sex"] and len(report) == 4
+
+
+def test_bootstrap_intervals_are_reproducible_and_bracket():
+    y, p, sf, *_ = _data(2000)
+    a = group_report(y, p, sf, n_boot=200, random_state=0)
+    b = group_report(y, p, sf, n_boot=200, random_state=0)
+    pd.testing.assert_frame_equal(a, b)
+    assert a.columns.nlevels == 2
+    assert set(a.columns.get_level_values(1)) == {"value", "low", "high"}
+    acc = a["accuracy"]
+    assert ((acc["low"] <= acc["value"]) & (acc["value"] <= acc["high"])).all()
+    fair = a.attrs["fairness"]
+    assert (fair["low"] <= fair["high"]).all() and list(fair.columns) == [
+        "value", "low", "high"]
+
+
+def test_cell_and_row_bootstraps_agree():
+    # Without weights the replicates are drawn over cells; unit weights force
+    # the row-by-row path. Both are the same bootstrap.
+    y, p, sf, *_ = _data(3000)
+    cells = group_report(y, p, sf, n_boot=400, random_state=1)
+    rows = group_report(y, p, sf, sample_weight=np.ones(len(y)), n_boot=400,
+                        random_state=2)
+    for column in ("selection_rate", "tpr"):
+        for bound in ("low", "high"):
+            np.testing.assert_allclose(cells[column][bound], rows[column][bound],
+                                       atol=0.02)
+
+
+def test_a_thousand_replicates_are_fast():
+    y, p, sf, *_ = _data(100_000, n_groups=10)
+    start = time.perf_counter()
+    group_report(y, p, sf, n_boot=1000, random_state=0)
+    assert time.perf_counter() - start < 5.0
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"n_boot": 0}, "n_boot must be None or a positive integer"),
+    ({"confidence": 1.5}, "confidence must be in"),
+    ({"y_score": [0.1, 0.2]}, "y_score has 2 samples"),
+])
+def test_report_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match=message):
+        group_report([0, 1, 0, 1], [0, 1, 1, 1], ["a", "a", "b", "b"], **kwargs)
