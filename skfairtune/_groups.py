@@ -92,8 +92,16 @@ def _sorted_codes(column: pd.Series) -> tuple[np.ndarray, list]:
     values = column.to_numpy()
     try:
         codes, uniques = pd.factorize(values, sort=True)
-    except TypeError:  # mixed types that do not compare: sort by their text
-        codes, uniques = pd.factorize(values.astype(str), sort=True)
+    except TypeError:
+        # Values that do not compare (a date beside strings): order the
+        # groups by type and text, but keep the values themselves as labels,
+        # so that two values with the same text stay two groups.
+        codes, uniques = pd.factorize(values, sort=False)
+        order = sorted(range(len(uniques)),
+                       key=lambda k: (type(uniques[k]).__name__, str(uniques[k])))
+        rank = np.empty(len(order), dtype=np.int64)
+        rank[order] = np.arange(len(order))
+        codes, uniques = rank[codes], [uniques[k] for k in order]
     return codes.astype(np.int64), list(uniques)
 
 

@@ -166,6 +166,8 @@ def worst_group(values, ids, weight, n_groups: int, *, largest: bool = True):
     the largest mean; with ``largest=False`` (an accuracy) the smallest.
     """
     means, present = group_means(values, ids, weight, n_groups)
+    if not bool(present.any()):  # every row weighs 0: no group to speak of
+        return means.sum() * 0.0
     kept = means[present]
     return kept.max() if largest else kept.min()
 
@@ -180,7 +182,8 @@ def confusion_counts(y_true, y_pred, ids, weight, n_groups: int):
     Parameters
     ----------
     y_true, y_pred : array of shape (n_samples,)
-        Labels and predictions coded 0/1 (or False/True).
+        Labels and predictions coded 0/1 (or False/True). A scalar label puts
+        every row under that label (for notions that ignore labels).
     ids : int array of shape (n_samples,)
         Group ids in ``[0, n_groups)``.
     weight : array of shape (n_samples,) or (n_samples, k), or None

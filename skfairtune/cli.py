@@ -62,7 +62,10 @@ def run_demo(strengths: list[float], epochs: int, out: Path) -> None:
 
     from skfairtune import FairTuneClassifier
     from skfairtune.datasets import load_adult
-    from skfairtune.metrics import demographic_parity_difference, equalized_odds_difference
+    from skfairtune.metrics import (
+        demographic_parity_difference,
+        equalized_odds_difference,
+    )
 
     train = load_adult(split="train", as_frame=True, drop_sensitive=True)
     test = load_adult(split="test", as_frame=True, drop_sensitive=True)

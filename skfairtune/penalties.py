@@ -166,7 +166,10 @@ class BoundedGroupLoss(Penalty):
         if self.bound is not None and self.bound < 0:
             raise ValueError(f"BoundedGroupLoss bound must be >= 0; got {self.bound}.")
         means, present = _notions.group_means(losses, groups, weight, n_groups)
-        bound = (losses * weight).sum() / weight.sum() if self.bound is None else self.bound
+        if self.bound is None:
+            bound = (losses * weight).sum() / weight.sum().clamp_min(1e-12)
+        else:
+            bound = self.bound
         return torch.relu(means[present] - bound).sum()
 
 

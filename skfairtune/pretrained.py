@@ -118,7 +118,8 @@ def _read_pt(path: Path) -> dict:
             "no PyTorch file at all). Save weights with "
             f"torch.save(module.state_dict(), path) or as .safetensors. ({exc})"
         ) from None
-    except (RuntimeError, EOFError, OSError) as exc:
+    # torch.load fails on non-PyTorch files with whatever its parser hits first.
+    except (RuntimeError, EOFError, OSError, IndexError, KeyError, ValueError) as exc:
         raise ValueError(
             f"pretrained={str(path)!r} could not be read as a PyTorch weight "
             f"file (truncated or corrupt): {exc}"
@@ -325,8 +326,10 @@ def freeze_parameters(module: nn.Module, patterns: str | list | tuple | None) ->
         If a pattern matches no parameter (a typo would otherwise train
         everything silently).
     """
+    # Every flag is set, not just the frozen ones: a module copied from a
+    # source may carry requires_grad=False flags of its own.
     if patterns is None:
-        return []
+        patterns = []
     patterns = [patterns] if isinstance(patterns, str) else list(patterns)
     names = [name for name, _ in module.named_parameters()]
     frozen = []

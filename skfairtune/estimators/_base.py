@@ -13,11 +13,16 @@ from numbers import Integral, Real
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    validate_data,
+)
 from skorch.callbacks import EarlyStopping
 
 from skfairtune import pretrained as _pretrained
@@ -174,20 +179,22 @@ class _BaseFairTune(BaseEstimator):
     # -- fitting ----------------------------------------------------------
     def _fit(self, X, y, sensitive_features, sample_weight, *, epochs, first, classes=None):
         _check_forwarded(self._extra_params())
+        # Resampling sees the raw X, so that a sampler can name its columns.
+        X, y, sensitive_features, sample_weight = self._resample(
+            X, y, sensitive_features, sample_weight
+        )
         X, y = self._validate_xy(X, y, reset=first)
-        y_enc = self._encode_y(y, classes=classes, first=first)
+        source = self._pretrained_source() if first else None
+        y_enc = self._encode_y(y, classes=classes, first=first, source=source)
         sample_weight = _check_sample_weight(
             sample_weight, X, dtype=np.float32, ensure_non_negative=True
-        )
-        X, y_enc, sensitive_features, sample_weight = self._resample(
-            X, y_enc, sensitive_features, sample_weight
         )
         groups, n_groups = self._groups(sensitive_features, X.shape[0], first)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             if first:
-                self.net_ = self._build_net(X, seed)
+                self.net_ = self._build_net(X, seed, source)
             net = self.net_
             net.n_groups = n_groups
             data = to_tensor_data(X, y_enc, groups, sample_weight, task=self._task)
@@ -198,10 +205,11 @@ class _BaseFairTune(BaseEstimator):
         return self
 
     def _validate_xy(self, X, y, *, reset):
-        return validate_data(
-            self, X, y, reset=reset, dtype=[np.float32, np.float64],
+        X, y = validate_data(
+            self, X, y, reset=reset, dtype=[np.float32, np.float64], accept_sparse="csr",
             multi_output=self._task == "regression", y_numeric=self._task == "regression",
         )
+        return _dense(X), y
 
     def _groups(self, sensitive_features, n_samples, first):
         active = self.penalty is not None and (
@@ -237,9 +245,8 @@ class _BaseFairTune(BaseEstimator):
         return resample(self.sampler_, X, y, sensitive_features=sensitive_features,
                         sample_weight=sample_weight)
 
-    def _build_net(self, X, seed):
+    def _build_net(self, X, seed, source):
         device = _check_device(self.device)
-        source = self._pretrained_source()
         module = self._make_module(X.shape[1], source)
         if source is not None:
             _pretrained.load_state_dict(module, source.state_dict)
@@ -264,8 +271,11 @@ class _BaseFairTune(BaseEstimator):
         return net.initialize()
 
     def _callbacks(self):
-        callbacks = list(self.callbacks or [])
-        if self.n_iter_no_change is not None:
+        # skorch initialises callbacks in place: copies keep the parameter as given.
+        callbacks = copy.deepcopy(list(self.callbacks or []))
+        # In constraint mode the multiplier grows and with it the loss, so a
+        # rising loss is no sign of convergence there: train all epochs.
+        if self.n_iter_no_change is not None and self.max_gap is None:
             monitor = "valid_loss" if self.train_split is not None else "train_loss"
             callbacks.append(("early_stopping", EarlyStopping(
                 monitor=monitor, patience=self.n_iter_no_change, threshold=self.tol,
@@ -278,24 +288,21 @@ class _BaseFairTune(BaseEstimator):
             return _pretrained.read_pretrained(self.net_.module_)
         if self.pretrained is None:
             return None
-        source = _pretrained.read_pretrained(self.pretrained)
-        self._check_source_classes(source)
-        return source
-
-    def _check_source_classes(self, source):
-        """Classifiers check that the source predicts the same classes."""
+        return _pretrained.read_pretrained(self.pretrained)
 
     def _make_module(self, n_features, source):
-        kwargs = self._forwarded("module__")
-        kwargs = {k.removeprefix("module__"): v for k, v in kwargs.items()}
+        forwarded = self._forwarded("module__")
+        kwargs = {k.removeprefix("module__"): v for k, v in forwarded.items()}
+        if kwargs and not isinstance(self.module, type):
+            raise ValueError(
+                f"The parameters {sorted(forwarded)} need module to be a class; "
+                f"module is {'None' if self.module is None else 'an instance'}, so "
+                "they would be ignored. With module=None use hidden_layer_sizes, "
+                "activation and dropout."
+            )
         if self.module is None:
             if source is not None and source.module is not None:
                 return copy.deepcopy(source.module)
-            if kwargs:
-                raise ValueError(
-                    f"module__ parameters {sorted(kwargs)} need a module class; with "
-                    "module=None use hidden_layer_sizes, activation and dropout."
-                )
             return MLP(n_features, self._n_outputs(), tuple(self.hidden_layer_sizes),
                        self.activation, self.dropout)
         if isinstance(self.module, type):
@@ -323,7 +330,8 @@ class _BaseFairTune(BaseEstimator):
     # -- prediction -------------------------------------------------------
     def _forward(self, X) -> torch.Tensor:
         check_is_fitted(self, "net_")
-        X = validate_data(self, X, reset=False, dtype=[np.float32, np.float64])
+        X = _dense(validate_data(self, X, reset=False, dtype=[np.float32, np.float64],
+                                 accept_sparse="csr"))
         data = to_tensor_data(X, None, None, None, task=self._task)
         with torch.no_grad():
             return self.net_.forward(data).float()
@@ -358,6 +366,11 @@ class _BaseFairTune(BaseEstimator):
         return self.net_.history
 
 
+def _input_tags(tags):
+    tags.input_tags.sparse = True  # densified in fit and predict
+    return tags
+
+
 def _check_forwarded(kwargs: dict) -> None:
     bad = [k for k in kwargs if not k.startswith(FORWARDED_PREFIXES)]
     if bad:
@@ -367,8 +380,17 @@ def _check_forwarded(kwargs: dict) -> None:
         )
 
 
+def _dense(X):
+    # One-hot encoders give sparse matrices by default; the network takes
+    # dense tensors, and tabular data fits in memory densely.
+    return X.toarray() if sp.issparse(X) else X
+
+
 def _check_device(device):
-    device = torch.device(device)
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
     if device.type == "cuda" and not torch.cuda.is_available():
         raise ValueError(f"device={str(device)!r} was asked for but CUDA is not available.")
     return device

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.base import ClassifierMixin
-from sklearn.preprocessing import LabelEncoder
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
-from skfairtune.estimators._base import _BaseFairTune
+from skfairtune.estimators._base import _BaseFairTune, _input_tags
 from skfairtune.estimators._docs import PARAMETERS_DOC
 from skfairtune.estimators._tags import with_expected_failures
 
@@ -124,17 +124,21 @@ Examples
         return self._fit(X, y, sensitive_features, sample_weight, epochs=1,
                          first=first, classes=classes)
 
-    def _encode_y(self, y, *, classes, first):
+    def _encode_y(self, y, *, classes, first, source=None):
         check_classification_targets(y)
         if first:
             known = np.unique(y) if classes is None else np.unique(classes)
-            self._label_encoder = LabelEncoder().fit(known)
-            self.classes_ = self._label_encoder.classes_
+            self.classes_ = self._classes_from(known, source)
             if len(self.classes_) < 2:
                 raise ValueError(
                     "y has only one class "
                     f"({self.classes_[0]!r}); a classifier needs at least 2 classes."
                 )
+        elif classes is not None and not np.array_equal(np.unique(classes), self.classes_):
+            raise ValueError(
+                f"classes={np.unique(classes).tolist()} differs from the classes of "
+                f"the first partial_fit call, {self.classes_.tolist()}."
+            )
         unseen = np.setdiff1d(np.unique(y), self.classes_)
         if unseen.size:
             raise ValueError(
@@ -142,20 +146,22 @@ Examples
                 f"classes are {self.classes_.tolist()}); pass every class in "
                 "`classes` at the first partial_fit call."
             )
-        return np.searchsorted(self.classes_, y)
+        return pd.Index(self.classes_).get_indexer(y)
 
-    def _check_source_classes(self, source):
-        if source.classes is None:
-            return
-        known = np.asarray(source.classes)
-        missing = np.setdiff1d(self.classes_, known)
+    @staticmethod
+    def _classes_from(known, source):
+        """The classes: the data's, or the pre-trained classifier's, which may
+        include classes this data set lacks."""
+        if source is None or source.classes is None:
+            return known
+        source_classes = np.asarray(source.classes)
+        missing = np.setdiff1d(known, source_classes)
         if missing.size:
             raise ValueError(
-                f"The pretrained model predicts the classes {known.tolist()} but y "
-                f"holds {missing.tolist()} too."
+                f"The pretrained model predicts the classes {source_classes.tolist()} "
+                f"but y holds {missing.tolist()} too."
             )
-        self.classes_ = known
-        self._label_encoder.classes_ = known
+        return source_classes
 
     def _n_outputs(self) -> int:
         return len(self.classes_)
@@ -210,4 +216,4 @@ Examples
         return self.classes_[self._forward(X).argmax(dim=1).numpy()]
 
     def __sklearn_tags__(self):
-        return with_expected_failures(super().__sklearn_tags__(), self)
+        return with_expected_failures(_input_tags(super().__sklearn_tags__()), self)

@@ -49,7 +49,8 @@ optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
 n_iter_no_change : int or None, default=10
     Stop when the training loss (the validation loss, with
     ``train_split``) has not improved by ``tol`` for this many epochs. None
-    trains all ``max_epochs``.
+    trains all ``max_epochs``, and so does constraint mode (``max_gap``),
+    where the loss rises with the multiplier by design.
 tol : float, default=1e-4
     The improvement that counts, for ``n_iter_no_change``.
 batch_sampling : {"random", "stratified"}, default="random"

@@ -189,7 +189,8 @@ class FairNet(NeuralNet):
         if X is None or "weight" not in X:
             return losses.mean()
         weight = X["weight"].to(self.device)
-        loss = (losses * weight).sum() / weight.sum()
+        # A batch whose rows all weigh 0 contributes nothing, not 0/0.
+        loss = (losses * weight).sum() / weight.sum().clamp_min(1e-12)
         # Skipping the penalty at strength 0 makes that fit bit-identical to
         # one without a penalty.
         inactive = self.multiplier == 0 and self.max_gap is None
@@ -200,6 +201,22 @@ class FairNet(NeuralNet):
             self.history.record_batch("train_penalty", value.item())
             self._update_multiplier(value.item())
         return loss + self.multiplier * value
+
+    def predict_proba(self, X):
+        """Class probabilities (classification) or predictions, as numpy.
+
+        skorch's scoring callbacks call this and :meth:`predict` with the
+        net's own datasets, whose targets are class indices.
+        """
+        # Training-time scoring replays the cached outputs of training steps,
+        # which still carry their graph.
+        out = self.forward(X).detach().cpu()
+        return torch.softmax(out, dim=1).numpy() if self.task == "classification" else out.numpy()
+
+    def predict(self, X):
+        """Class indices (classification) or predictions, as numpy."""
+        out = self.predict_proba(X)
+        return out.argmax(axis=1) if self.task == "classification" else out
 
     def _penalty_value(self, y_pred, y_true, X, weight, losses):
         groups = X["groups"].to(self.device)

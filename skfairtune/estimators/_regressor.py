@@ -6,7 +6,7 @@ import numpy as np
 import torch
 from sklearn.base import RegressorMixin
 
-from skfairtune.estimators._base import _BaseFairTune
+from skfairtune.estimators._base import _BaseFairTune, _input_tags
 from skfairtune.estimators._docs import PARAMETERS_DOC
 from skfairtune.estimators._tags import with_expected_failures
 
@@ -108,7 +108,7 @@ Examples
             self._validate_params()
         return self._fit(X, y, sensitive_features, sample_weight, epochs=1, first=first)
 
-    def _encode_y(self, y, *, classes, first):
+    def _encode_y(self, y, *, classes, first, source=None):
         y = np.asarray(y, dtype=np.float32)
         if first:
             self._y_ndim = y.ndim
@@ -144,6 +144,6 @@ Examples
         return out.ravel() if self._y_ndim == 1 else out
 
     def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
+        tags = _input_tags(super().__sklearn_tags__())
         tags.target_tags.multi_output = True
         return with_expected_failures(tags, self)

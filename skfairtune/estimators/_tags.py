@@ -11,11 +11,13 @@ from dataclasses import dataclass, field
 
 from sklearn.utils import Tags
 
+_SGD_REASON = (
+    "A network trained by mini-batch SGD from a random start cannot make "
+    "integer sample weights exactly equal to repeated rows: the batches differ."
+)
 EXPECTED_FAILED_CHECKS = {
-    "check_sample_weight_equivalence_on_dense_data": (
-        "A network trained by mini-batch SGD from a random start cannot make "
-        "integer sample weights exactly equal to repeated rows: the batches differ."
-    ),
+    "check_sample_weight_equivalence_on_dense_data": _SGD_REASON,
+    "check_sample_weight_equivalence_on_sparse_data": _SGD_REASON,
 }
 
 
