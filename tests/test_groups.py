@@ -80,20 +80,14 @@ def test_mixed_types_keep_values_apart(values):
             assert (enc.codes[i] == enc.codes[j]) == same
 
 
-_UNORDERABLE = pytest.mark.xfail(
-    reason="BUG: when values do not compare (a date beside strings and numbers) "
-    "_sorted_codes falls back to their text: labels become strings, so codes_for "
-    "maps the very same values to -1, and distinct values with the same text merge",
-    strict=True,
-)
 
 
 @pytest.mark.parametrize("values", [
     ["b", "a", "b"],
     [3, 1, 2],
     ["a", 1, "b", 2.0],
-    pytest.param([datetime.date(2020, 1, 1), "x", 3], marks=_UNORDERABLE),
-    pytest.param(["a", b"a", 1], marks=_UNORDERABLE),
+    pytest.param([datetime.date(2020, 1, 1), "x", 3]),
+    pytest.param(["a", b"a", 1]),
 ])
 def test_codes_for_agrees_with_encoding(values):
     enc = encode_groups(values)

@@ -142,19 +142,13 @@ def test_group_with_zero_weight_is_finite(penalty):
     assert grad is None or torch.isfinite(grad).all()
 
 
-_ZERO_WEIGHT_BUG = pytest.mark.xfail(
-    reason="BUG: a batch whose rows all weigh 0 has no present group: "
-    "WorstGroupLoss takes max() of an empty tensor (RuntimeError) and "
-    "BoundedGroupLoss(bound=None) divides by a zero total weight (NaN gradient)",
-    strict=True,
-)
 
 
 @pytest.mark.parametrize(
     "penalty",
     [DemographicParity(), EqualizedOdds(), EqualOpportunity(),
-     pytest.param(WorstGroupLoss(), marks=_ZERO_WEIGHT_BUG),
-     pytest.param(BoundedGroupLoss(), marks=_ZERO_WEIGHT_BUG),
+     pytest.param(WorstGroupLoss()),
+     pytest.param(BoundedGroupLoss()),
      BoundedGroupLoss(bound=0.1)],
     ids=repr,
 )

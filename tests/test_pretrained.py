@@ -107,20 +107,12 @@ _NOT_WEIGHTS = {
     "text": b"hello world",
     "png": b"\x89PNG\r\n\x1a\n" + b"\x00" * 40,
 }
-_LOOKUP_ERROR_BUG = pytest.mark.xfail(
-    reason="BUG: torch.load(weights_only=True) raises IndexError/KeyError on "
-    "some non-zip files (a CSV gives 'pop from empty list', text 'KeyError: 101'); "
-    "_read_pt does not catch them, so no ValueError names the file",
-    strict=True,
-)
 
 
 @pytest.mark.parametrize(
     "suffix, content",
     [
-        pytest.param(suffix, content, id=f"{kind}{suffix}",
-                     marks=_LOOKUP_ERROR_BUG
-                     if suffix != ".safetensors" and kind in ("csv", "text") else ())
+        pytest.param(suffix, content, id=f"{kind}{suffix}")
         for suffix in (".safetensors", ".pt", ".pth")
         for kind, content in _NOT_WEIGHTS.items()
     ],

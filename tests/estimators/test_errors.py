@@ -168,11 +168,6 @@ def test_module_params_without_module(small):
         _fit(FairTuneClassifier(module__n_hidden=8), X, y, group)
 
 
-@pytest.mark.xfail(
-    reason="BUG: module__* parameters are silently ignored when the module comes "
-    "from a module instance or a pretrained source (_make_module deep-copies it)",
-    strict=True,
-)
 @pytest.mark.parametrize("source", ["instance", "pretrained"])
 def test_module_params_are_never_silently_ignored(small, source):
     X, y, group = small
@@ -238,12 +233,6 @@ def test_cuda_without_cuda(small, device):
         _fit(FairTuneClassifier(device=device), X, y, group)
 
 
-@pytest.mark.xfail(
-    reason="BUG: an unknown device string reaches torch.device and raises its "
-    "RuntimeError ('Expected one of cpu, cuda, ...') instead of a ValueError "
-    "naming the 'device' parameter",
-    strict=True,
-)
 def test_unknown_device(small):
     X, y, group = small
     with pytest.raises(ValueError, match="device"):

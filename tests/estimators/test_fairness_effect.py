@@ -80,12 +80,6 @@ def test_constraint_mode_reaches_budget(biased, batch_sampling):
     assert "multiplier" in est.history_[-1, "batches", 0]
 
 
-@pytest.mark.xfail(
-    reason="BUG: early stopping (default n_iter_no_change=10) monitors the "
-    "penalised train_loss, which rises as the constraint's multiplier grows, so "
-    "constraint mode stops at epoch 13 with a DP gap of 0.09 over a 0.02 budget",
-    strict=True,
-)
 def test_constraint_mode_with_default_early_stopping(biased):
     (X, y, group), _ = biased
     est = _fit(X, y, group, penalty_strength=0, max_gap=0.02)

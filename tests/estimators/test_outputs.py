@@ -105,12 +105,6 @@ def test_sample_weight_changes_the_fit(binary_data):
     assert weighted.predict(X).mean() > plain.predict(X).mean()
 
 
-@pytest.mark.xfail(
-    reason="BUG: a mini-batch whose rows all have sample_weight 0 gives a loss of "
-    "0/0 = NaN (FairNet.get_loss divides by weight.sum()), which turns every "
-    "weight NaN",
-    strict=True,
-)
 def test_zero_sample_weights_stay_finite(binary_data):
     X, y, group = binary_data
     weight = np.zeros(len(y))

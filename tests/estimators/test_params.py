@@ -187,12 +187,6 @@ def test_callbacks_and_their_forwarded_params(binary_data):
     assert final_lr(callbacks__schedule__step_size=100) == pytest.approx(0.08)
 
 
-@pytest.mark.xfail(
-    reason="BUG: fit hands the user's callback objects to skorch as they are, so "
-    "skorch's set_params and initialize change the `callbacks` parameter in place "
-    "(step_size becomes 100, fitted attributes appear)",
-    strict=True,
-)
 def test_fit_does_not_change_the_callbacks_parameter(binary_data):
     from skorch.callbacks import LRScheduler
 
@@ -205,12 +199,6 @@ def test_fit_does_not_change_the_callbacks_parameter(binary_data):
     assert not hasattr(schedule, "lr_scheduler_")
 
 
-@pytest.mark.xfail(
-    reason="BUG: skorch's EpochScoring('accuracy') calls FairNet.predict, which "
-    "returns logits (FairNet is a NeuralNet, not a NeuralNetClassifier), so "
-    "scoring fails with 'mix of binary and continuous-multioutput targets'",
-    strict=True,
-)
 def test_skorch_scoring_callback(binary_data):
     from skorch.callbacks import EpochScoring
 
@@ -221,7 +209,7 @@ def test_skorch_scoring_callback(binary_data):
                                         lower_is_better=False))],
     )
     est.fit(X, y, sensitive_features=group)
-    assert 0 <= est.history_[-1, "acc"] <= 1
+    assert 0 <= est.history_[-1, "accuracy"] <= 1
 
 
 def test_grid_search_over_nested_and_forwarded_params(binary_data):

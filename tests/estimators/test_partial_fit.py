@@ -88,11 +88,6 @@ def test_partial_fit_label_unseen_in_fit_raises(binary_data):
         est.partial_fit(X, np.where(y == 1, 7, 0), sensitive_features=group)
 
 
-@pytest.mark.xfail(
-    reason="BUG: partial_fit ignores `classes` after the first call; scikit-learn's "
-    "partial_fit (MLPClassifier, SGDClassifier) raises when they differ from classes_",
-    strict=True,
-)
 def test_partial_fit_with_other_classes_raises(binary_data):
     X, y, group = binary_data
     est = FairTuneClassifier(max_epochs=1).fit(X, y, sensitive_features=group)
@@ -152,12 +147,6 @@ def test_warm_start_keeps_frozen_parameters(binary_data):
     assert not torch.equal(before["hidden.0.weight"], after["hidden.0.weight"])
 
 
-@pytest.mark.xfail(
-    reason="BUG: freeze=None does not reset requires_grad, so parameters frozen in "
-    "the previous warm_start fit (or in a pretrained module) stay frozen while "
-    "frozen_parameters_ says none are",
-    strict=True,
-)
 def test_warm_start_unfreeze(binary_data):
     X, y, group = binary_data
     est = FairTuneClassifier(max_epochs=2, lr=0.05, warm_start=True,

@@ -179,11 +179,6 @@ def test_classes_of_source_cover_y_subset(data):
     _assert_same_classifier(est, lr.predict_proba(X), X)
 
 
-@pytest.mark.xfail(
-    reason="BUG: y is encoded against its own classes before the source's classes "
-    "replace classes_, so with y lacking class 1 the rows of class 2 train output 1",
-    strict=True,
-)
 def test_fine_tuning_on_subset_of_source_classes(data):
     X, _, y3, group = data
     lr = LogisticRegression().fit(X, y3)
@@ -249,11 +244,6 @@ def test_mlp_matches_module_none_architecture():
                      "hidden.1.bias", "output.weight", "output.bias"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: a pretrained module's own requires_grad=False flags survive the "
-    "copy, so its parameters are silently frozen with freeze=None",
-    strict=True,
-)
 def test_pretrained_module_flags_do_not_freeze(data):
     X, y2, _, group = data
     module = torch.nn.Sequential(torch.nn.Linear(5, 4), torch.nn.ReLU(),

@@ -24,10 +24,13 @@ def _same(ours, theirs):
 
 
 @settings(max_examples=60, deadline=None)
-@given(column=values, form=st.sampled_from(["list", "array", "series"]))
+@given(column=values, form=st.sampled_from(["list", "array", "objects", "series",
+                                            "category"]))
 def test_one_column_encodes_like_encode_groups(column, form):
     data = {"list": column, "array": np.array(column),
-            "series": pd.Series(column, name="sex")}[form]
+            "objects": np.array(column, dtype=object),
+            "series": pd.Series(column, name="sex"),
+            "category": pd.Series(column, name="sex", dtype="category")}[form]
     _same(encode(data, len(column)), encode_groups(data))
 
 
@@ -44,11 +47,22 @@ def test_several_columns_encode_like_encode_groups(data):
     _same(encode(array, n), encode_groups(array))
 
 
+def test_equal_strings_in_distinct_objects_are_one_group():
+    # Rows are first told apart by object; equal values must still merge.
+    words = np.array(["".join(["a", "b"]), "ab", "c", "".join(["c"])], dtype=object)
+    assert words[0] is not words[1]
+    encoding = encode(words, 4)
+    assert encoding.labels == ["ab", "c"]
+    np.testing.assert_array_equal(encoding.codes, [0, 0, 1, 1])
+
+
 def test_missing_values_get_encode_groups_message():
     with pytest.raises(ValueError, match="missing values"):
         encode(np.array([1.0, np.nan, 2.0]), 3)
     with pytest.raises(ValueError, match="missing values"):
         encode(pd.DataFrame({"a": ["x", None], "b": [1, 2]}), 2)
+    with pytest.raises(ValueError, match="missing values"):
+        encode(np.array(["x", np.nan], dtype=object), 2)
 
 
 def test_length_mismatch_is_named():
