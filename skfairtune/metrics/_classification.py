@@ -1,10 +1,10 @@
 """Group fairness metrics for binary classifiers.
 
-The gaps read the notions of ``skfairtune._notions`` on the rows themselves,
-exactly as the torch penalties do on a batch, so a metric and a penalty can
-never disagree about what a gap is. The per-group rates read the same
-notions on the confusion cells (four weighted rows per group, one
-``bincount`` away from the data).
+The gaps and the per-group rates read the notions of ``skfairtune._notions``,
+the definitions the torch penalties use on a batch, so a metric and a
+penalty cannot disagree about what a gap is. They read them on the confusion
+cells (four weighted rows per group, one ``bincount`` away from the data),
+which every notion reads exactly as it reads the rows they summarise.
 
 Where a rate is undefined in a group (a true positive rate without positive
 labels), the group is reported as NaN, left out of the gap, and named in an
@@ -75,7 +75,12 @@ def _notion_gap(notion, kind, y_true, y_pred, sensitive_features, sample_weight,
     labels = notion is not DEMOGRAPHIC_PARITY
     y, p, enc, w = _prepare(y_true, y_pred, sensitive_features, sample_weight,
                             pos_label, labels)
-    rates = notion.rates(p, y, enc.codes, w, enc.n_groups)
+    # One pass makes the cells; the notion then reads 4 rows per group. Parity
+    # ignores labels, so its rows all go to the label-0 cells.
+    counts = confusion_counts(0 if y is None else y, p, enc.codes,
+                              None if sample_weight is None else w, enc.n_groups)
+    cells = cells_as_rows(counts)
+    rates = notion.rates(*cells, enc.n_groups)
     for label, (_, present) in zip(notion.conditions, rates):
         warn_undefined(present, enc, *_CONDITION_TEXT[label])
     if method == "between_groups":
@@ -83,7 +88,8 @@ def _notion_gap(notion, kind, y_true, y_pred, sensitive_features, sample_weight,
         gaps = [compare(means, present) for means, present in rates]
     else:
         compare = spread_to if kind == "difference" else ratio_to
-        whole = notion.rates(p, y, np.zeros_like(enc.codes), w, 1)
+        values, cy, _, weight = cells
+        whole = notion.rates(values, cy, np.zeros_like(cells[2]), weight, 1)
         gaps = [compare(m, present, ref[0])
                 for (m, present), (ref, _) in zip(rates, whole)]
     if agg == "mean":  # as pandas (and so fairlearn) does, skip an undefined one
@@ -391,9 +397,8 @@ _UNDEFINED_BECAUSE = {
 def _rate_by_group(rate, y_true, y_pred, sensitive_features, sample_weight, pos_label):
     y, p, enc, w = _prepare(y_true, y_pred, sensitive_features, sample_weight,
                             pos_label, labels=rate != "selection_rate")
-    if y is None:  # the selection rate needs no labels
-        y = np.zeros_like(p)
-    counts = confusion_counts(y, p, enc.codes, w, enc.n_groups)
+    counts = confusion_counts(0 if y is None else y, p, enc.codes,
+                              None if sample_weight is None else w, enc.n_groups)
     values = rate_table(counts)[rate]
     if rate in _UNDEFINED_BECAUSE:
         warn_undefined(~np.isnan(values), enc, rate, _UNDEFINED_BECAUSE[rate])
