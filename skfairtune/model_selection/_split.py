@@ -19,7 +19,14 @@ from sklearn.utils.multiclass import type_of_target
 from .._groups import encode_groups
 
 
-class FairStratifiedKFold(StratifiedKFold):
+class _SensitiveFeaturesConsumer:
+    """Request the attribute in ``split`` by default, as ``GroupKFold`` does
+    ``groups``: a fair splitter is useless without it."""
+
+    __metadata_request__split = {"groups": True, "sensitive_features": True}
+
+
+class FairStratifiedKFold(_SensitiveFeaturesConsumer, StratifiedKFold):
     """K-fold cross-validation stratified on each (group, label) cell.
 
     Every cell of the sensitive attribute and the label is spread over the
@@ -58,9 +65,6 @@ class FairStratifiedKFold(StratifiedKFold):
     2
     2
     """
-
-    # Routed by default: a fair splitter is useless without the attribute.
-    __metadata_request__split = {"groups": True, "sensitive_features": True}
 
     def split(self, X: Any, y: Any, groups: Any = None,
               sensitive_features: Any = None):

@@ -25,3 +25,16 @@ def test_docstring_examples_run(name):
     module = importlib.import_module(name)
     result = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+GUIDES = ["docs/guide/metrics.rst", "docs/guide/model_selection.rst"]
+
+
+@pytest.mark.parametrize("path", GUIDES)
+def test_guide_examples_run(path):
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    result = doctest.testfile(str(root / path), module_relative=False,
+                              optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
