@@ -33,6 +33,9 @@ def segment_sum(values, ids, n_groups: int):
     if _is_torch(values):
         import torch
 
+        if values.ndim == 1 and not (values.requires_grad and torch.is_grad_enabled()):
+            # One kernel where no gradient is needed (bincount has none).
+            return torch.bincount(ids, weights=values, minlength=n_groups)
         out = torch.zeros(
             (n_groups,) + tuple(values.shape[1:]), dtype=values.dtype, device=values.device
         )
@@ -59,16 +62,18 @@ def group_means(values, ids, weight, n_groups: int):
     present : bool array of shape (n_groups,)
         Whether the group has positive total weight.
     """
-    totals = segment_sum(weight, ids, n_groups)
-    sums = segment_sum(values * _broadcast_rows(weight, values), ids, n_groups)
+    sums, totals = _group_sums(values, ids, weight, n_groups)
     present = totals > 0
-    if _is_torch(values):
-        import torch
-
-        safe = torch.where(present, totals, torch.ones_like(totals))
-    else:
-        safe = np.where(present, totals, 1.0)
+    # An absent group has a zero sum: dividing by a stand-in of 1 (numpy) or
+    # a tiny total (torch) leaves its mean at 0 without a 0/0.
+    safe = totals.clamp_min(1e-30) if _is_torch(totals) else np.where(present, totals, 1.0)
     return sums / _broadcast_rows(safe, sums), present
+
+
+def _group_sums(values, ids, weight, n_groups: int):
+    """Per-group weighted sums of ``values`` and per-group total weights."""
+    totals = segment_sum(weight, ids, n_groups)
+    return segment_sum(values * _broadcast_rows(weight, values), ids, n_groups), totals
 
 
 def _extremes(kept):
@@ -83,10 +88,25 @@ def spread(means, present):
 
     Zero when fewer than two groups are present: there is nothing to compare.
     """
+    if _is_torch(means):
+        return _torch_spread(means, present)
     if int(present.sum()) < 2:
         return means.sum() * 0.0
     low, high = _extremes(means[present])
     return (high - low).max()
+
+
+def _torch_spread(means, present):
+    # The same spread as above, written with masks instead of boolean
+    # indexing and Python branches: it runs on every training batch, where
+    # each host synchronisation and small tensor costs more than the maths.
+    import torch
+
+    mask = present if means.ndim == 1 else present[:, None]
+    high = torch.where(mask, means, float("-inf")).max(0).values
+    low = torch.where(mask, means, float("inf")).min(0).values
+    enough = present.sum() >= 2
+    return torch.where(enough, high - low, torch.zeros_like(high)).max()
 
 
 def ratio(means, present):
@@ -123,19 +143,22 @@ class Notion:
 
     def rates(self, values, y, ids, weight, n_groups: int):
         """Per-group means under each condition: a list of (means, present)."""
-        out = []
-        for label in self.conditions:
-            if label is None:
-                w = weight
-            else:
-                w = weight * (y == label)
-            out.append(group_means(values, ids, w, n_groups))
-        return out
+        return [group_means(values, ids, w, n_groups)
+                for w in self._condition_weights(y, weight)]
 
     def difference(self, values, y, ids, weight, n_groups: int):
         """The notion's gap: the worst spread over its conditions."""
-        gaps = [spread(m, p) for m, p in self.rates(values, y, ids, weight, n_groups)]
+        if _is_torch(values) and values.requires_grad:
+            gaps = [
+                _spread_of_group_means(values, ids, w, n_groups)
+                for w in self._condition_weights(y, weight)
+            ]
+        else:
+            gaps = [spread(m, p) for m, p in self.rates(values, y, ids, weight, n_groups)]
         return gaps[0] if len(gaps) == 1 else _worst(gaps, max)
+
+    def _condition_weights(self, y, weight):
+        return [weight if label is None else weight * (y == label) for label in self.conditions]
 
     def ratio(self, values, y, ids, weight, n_groups: int):
         """The notion's ratio: the worst (smallest) ratio over its conditions."""
@@ -256,3 +279,64 @@ def ratio_to(means, present, reference):
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = means[present] / reference
         return np.min(np.where(ratios > 1, 1 / ratios, ratios))
+
+
+def _spread_of_group_means(values, ids, weight, n_groups):
+    """``spread(*group_means(...))`` as one autograd node, for training.
+
+    The forward pass is the shared definition itself; the backward pass is its
+    derivative, written out: the gap moves with the rows of the highest and the
+    lowest group (of the worst column), each by its share of its group's
+    weight. One node instead of a dozen small ones is what makes the penalty
+    cheap beside a mini-batch's own forward and backward passes.
+    """
+    return _SpreadFunction.apply(values, ids, weight, n_groups)
+
+
+def _make_spread_function():
+    import torch
+
+    class SpreadFunction(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx, values, ids, weight, n_groups):
+            sums, totals = _group_sums(values, ids, weight, n_groups)
+            present = totals > 0
+            means = sums / _broadcast_rows(totals.clamp_min(1e-30), sums)
+            mask = present if means.ndim == 1 else present[:, None]
+            high, hi = torch.where(mask, means, float("-inf")).max(0)
+            low, lo = torch.where(mask, means, float("inf")).min(0)
+            enough = present.sum() >= 2
+            gaps = torch.where(enough, high - low, torch.zeros_like(high))
+            column = gaps.argmax() if gaps.ndim else None
+            if column is not None:
+                hi, lo = hi[column], lo[column]
+            ctx.save_for_backward(ids, weight, totals, hi, lo, enough)
+            ctx.column, ctx.shape = column, values.shape
+            return gaps.max()
+
+        @staticmethod
+        def backward(ctx, grad):
+            ids, weight, totals, hi, lo, enough = ctx.saved_tensors
+            sign = (ids == hi).to(weight.dtype) - (ids == lo).to(weight.dtype)
+            row_grad = (grad * enough) * weight * sign / totals[ids].clamp_min(1e-30)
+            if ctx.column is None:
+                return row_grad, None, None, None
+            out = torch.zeros(ctx.shape, dtype=row_grad.dtype, device=row_grad.device)
+            out[:, ctx.column] = row_grad
+            return out, None, None, None
+
+    return SpreadFunction
+
+
+class _LazySpreadFunction:
+    """Builds the autograd Function on first use, so numpy users never import torch."""
+
+    _function = None
+
+    def apply(self, *args):
+        if _LazySpreadFunction._function is None:
+            _LazySpreadFunction._function = _make_spread_function()
+        return _LazySpreadFunction._function.apply(*args)
+
+
+_SpreadFunction = _LazySpreadFunction()

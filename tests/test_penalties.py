@@ -321,3 +321,28 @@ def test_each_penalty_trains_a_classifier(penalty):
                              random_state=0).fit(X, y, sensitive_features=group)
     assert np.isfinite(est.history_[:, "train_penalty"]).all()
     assert np.isfinite(est.predict_proba(X)).all()
+
+
+@pytest.mark.parametrize("shape", [(40,), (40, 3)])
+@pytest.mark.parametrize("n_groups", [1, 2, 5])
+@pytest.mark.parametrize("notion_name", ["demographic_parity", "equalized_odds"])
+def test_fast_gap_gradient_equals_autograd_of_the_definition(shape, n_groups, notion_name):
+    # Training uses a one-node autograd Function for the gap; its value and
+    # gradient must be those of the plain definition differentiated by torch.
+    from skfairtune import _notions
+
+    notion = _notions.NOTIONS[notion_name]
+    gen = torch.Generator().manual_seed(n_groups)
+    values = torch.rand(*shape, dtype=torch.float64, generator=gen, requires_grad=True)
+    groups = torch.randint(0, n_groups, (40,), generator=gen)
+    y = torch.randint(0, 2, (40,), generator=gen)
+    weight = torch.rand(40, dtype=torch.float64, generator=gen)
+    fast = notion.difference(values, y, groups, weight, n_groups)
+    (fast_grad,) = torch.autograd.grad(fast, values)
+    reference = torch.stack([
+        _notions.spread(m, p) for m, p in notion.rates(values, y, groups, weight, n_groups)
+    ]).max()
+    ref_grad = (torch.autograd.grad(reference, values)[0] if reference.requires_grad
+                else torch.zeros_like(values))
+    assert torch.allclose(fast, reference, atol=1e-12)
+    assert torch.allclose(fast_grad, ref_grad, atol=1e-12)
