@@ -8,17 +8,24 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: test demo lint docs clean
+.PHONY: test demo lint docs clean browser
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet "$(TORCH_SPEC)"
 	echo "$(TORCH_SPEC)" > $(VENV)/constraints.txt
-	$(PY) -m pip install --quiet -c $(VENV)/constraints.txt -e ".[dev]"
+	$(PY) -m pip install --quiet -c $(VENV)/constraints.txt -e ".[dev,dask]"
 	touch $(STAMP)
 
-test: $(STAMP)
+# The report tests open the HTML report in headless Chromium; where it cannot
+# be installed they skip with the reason.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  (apt-get update -qq && apt-get install -y -qq chromium >/dev/null) 2>/dev/null \
+	  || echo "chromium could not be installed: the browser tests will skip"; }
+
+test: $(STAMP) browser
 	$(PY) -m pytest -q
 
 demo: $(STAMP)

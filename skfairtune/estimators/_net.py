@@ -87,11 +87,11 @@ class TensorBatches:
 
     def __iter__(self):
         order = self._order()
-        n = len(self.dataset)
-        for start in range(0, n, self.batch_size):
-            stop = min(start + self.batch_size, n)
-            index = slice(start, stop) if order is None else order[start:stop]
-            yield self.dataset.batch(index)
+        # One gather of the whole epoch, then batches are views: far cheaper
+        # than a gather of every tensor for every batch.
+        data = self.dataset if order is None else self.dataset.take(order)
+        for start in range(0, len(data), self.batch_size):
+            yield data.batch(slice(start, start + self.batch_size))
 
 
 def _stratified_order(groups, generator):
@@ -156,6 +156,15 @@ class FairNet(NeuralNet):
             *super().get_default_callbacks(),
             ("train_penalty", PassthroughScoring(name="train_penalty", on_train=True)),
         ]
+
+    def _set_training(self, training=True):
+        # skorch sets the mode on every batch; walking the module tree each
+        # time costs as much as a small network's forward pass.
+        modules = [getattr(self, name + "_") for name in self._modules + self._criteria]
+        if all(not isinstance(m, torch.nn.Module) or all(
+                sub.training == training for sub in m.modules()) for m in modules):
+            return
+        super()._set_training(training)
 
     def get_all_learnable_params(self):
         # Frozen parameters never reach the optimizer, so nothing (not even
