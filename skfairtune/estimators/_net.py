@@ -159,12 +159,29 @@ class FairNet(NeuralNet):
 
     def _set_training(self, training=True):
         # skorch sets the mode on every batch; walking the module tree each
-        # time costs as much as a small network's forward pass.
+        # time costs as much as a small network's forward pass. Module.train
+        # sets every submodule, so the top-level flags tell the mode.
         modules = [getattr(self, name + "_") for name in self._modules + self._criteria]
-        if all(not isinstance(m, torch.nn.Module) or all(
-                sub.training == training for sub in m.modules()) for m in modules):
+        if any(isinstance(m, torch.nn.Module) and m.training != training for m in modules):
+            super()._set_training(training)
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's epoch loop, reading batch sizes off our batches directly.
+
+        skorch measures each batch by walking its (dict) structure, a cost
+        per batch that a plain PyTorch loop does not pay.
+        """
+        if iterator is None:
             return
-        super()._set_training(training)
+        batch_count = 0
+        for batch in iterator:
+            self.notify("on_batch_begin", batch=batch, training=training)
+            step = step_fn(batch, **fit_params)
+            self.history.record_batch(prefix + "_loss", step["loss"].item())
+            self.history.record_batch(prefix + "_batch_size", len(batch[0]["X"]))
+            self.notify("on_batch_end", batch=batch, training=training, **step)
+            batch_count += 1
+        self.history.record(prefix + "_batch_count", batch_count)
 
     def get_all_learnable_params(self):
         # Frozen parameters never reach the optimizer, so nothing (not even
