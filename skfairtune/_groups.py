@@ -8,6 +8,7 @@ that the same rows always land in the same group whichever part reads them.
 
 from __future__ import annotations
 
+import ctypes
 from dataclasses import dataclass
 from typing import Any
 
@@ -117,7 +118,8 @@ def encode_groups(
     ----------
     sensitive_features : array-like of shape (n_samples,) or (n_samples, n_features)
         The attribute. Several columns make intersectional groups: one group
-        per combination that occurs.
+        per combination that occurs. An existing ``GroupEncoding`` is
+        returned as it is.
     n_samples : int, default=None
         The number of rows it must have, to check it against ``X``.
     name : str, default="sensitive_features"
@@ -126,16 +128,38 @@ def encode_groups(
     Returns
     -------
     GroupEncoding
+        Groups numbered in the sorted order of their values.
     """
-    frame = as_frame(sensitive_features, name=name)
-    if n_samples is not None and frame.shape[0] != n_samples:
+    if isinstance(sensitive_features, GroupEncoding):
+        _check_rows(len(sensitive_features.codes), n_samples, name)
+        return sensitive_features
+    source = _frame_or_array(sensitive_features, name)
+    _check_rows(_num_rows(source), n_samples, name)
+    # Each row becomes a Python object only once per distinct combination:
+    # the rows are hashed column by column, the few distinct ones are sorted
+    # and labelled, and their codes are broadcast back to every row.
+    key = _combined_codes(source)
+    if key is None:  # a missing value: say where
+        _check_missing(as_frame(source, name=name), name)
+    first = _first_rows(key)
+    head = source.iloc[first] if hasattr(source, "iloc") else source[first]
+    distinct = _encode_distinct(as_frame(head, name=name))
+    return GroupEncoding(codes=distinct.codes[key], labels=distinct.labels,
+                         names=distinct.names)
+
+
+def _check_rows(n_rows: int, n_samples: int | None, name: str) -> None:
+    if n_samples is not None and n_rows != n_samples:
         raise ValueError(
-            f"{name} has {frame.shape[0]} rows but X has {n_samples}; "
+            f"{name} has {n_rows} rows but X has {n_samples}; "
             "give one sensitive value per sample."
         )
-    if frame.shape[0] == 0:
+    if n_rows == 0:
         raise ValueError(f"{name} is empty: it has 0 rows.")
-    _check_missing(frame, name)
+
+
+def _encode_distinct(frame: pd.DataFrame) -> GroupEncoding:
+    """Sorted group codes of a few rows (each combination once, or a few times)."""
     per_column = [_sorted_codes(frame.iloc[:, j]) for j in range(frame.shape[1])]
     names = [str(c) for c in frame.columns]
     if len(per_column) == 1:
@@ -146,7 +170,74 @@ def encode_groups(
     labels = [
         tuple(per_column[j][1][k] for j, k in enumerate(combo)) for combo in combos
     ]
-    return GroupEncoding(codes=codes.reshape(-1).astype(np.int64), labels=labels, names=names)
+    return GroupEncoding(codes=codes.reshape(-1).astype(np.int64), labels=labels,
+                         names=names)
+
+
+def _frame_or_array(sensitive_features: Any, name: str):
+    if isinstance(sensitive_features, np.ndarray) and sensitive_features.ndim in (1, 2):
+        return sensitive_features
+    if isinstance(sensitive_features, (pd.Series, pd.DataFrame)):
+        return sensitive_features
+    return as_frame(sensitive_features, name=name)
+
+
+def _num_rows(source) -> int:
+    return source.shape[0]
+
+
+def _columns(source) -> list:
+    # pandas columns stay pandas: a categorical factorizes by its codes.
+    if isinstance(source, pd.DataFrame):
+        return [source.iloc[:, j] for j in range(source.shape[1])]
+    if isinstance(source, pd.Series):
+        return [source]
+    return [source] if source.ndim == 1 else list(source.T)
+
+
+def _combined_codes(source) -> np.ndarray | None:
+    """One integer per distinct row, numbered in order of first appearance.
+
+    None when a value is missing.
+    """
+    key = None
+    columns = _columns(source)
+    if not columns:
+        raise ValueError("sensitive_features has no columns.")
+    for column in columns:
+        codes, uniques = _factorize(column)
+        if (codes < 0).any():
+            return None
+        if key is None:
+            key = codes.astype(np.int64, copy=False)
+        else:  # re-factorize so that the mixed-radix key never overflows
+            key, _ = pd.factorize(key * len(uniques) + codes)
+    return key
+
+
+def _factorize(column) -> tuple[np.ndarray, Any]:
+    """``pd.factorize`` (codes in order of first appearance), faster for objects."""
+    if isinstance(column, pd.Series) and column.dtype == object:
+        column = column.to_numpy()
+    if not (isinstance(column, np.ndarray) and column.dtype == object):
+        return pd.factorize(column)
+    # Rows that hold the same Python object hold the same value, and a column
+    # of labels mostly repeats a few objects. So rows are factorized first by
+    # the objects' addresses (integers: five times faster than hashing
+    # strings), and only the first row of each object is compared by value.
+    column = np.ascontiguousarray(column)
+    cells = (ctypes.c_ssize_t * column.size).from_address(column.ctypes.data)
+    by_object, _ = pd.factorize(np.frombuffer(cells, dtype=np.intp))
+    by_value, uniques = pd.factorize(column[_first_rows(by_object)])
+    return by_value[by_object], uniques
+
+
+def _first_rows(codes: np.ndarray) -> np.ndarray:
+    """The first row of each code, for codes numbered in order of appearance."""
+    seen = np.maximum.accumulate(codes)
+    new = np.ones(codes.shape[0], dtype=bool)
+    new[1:] = seen[1:] > seen[:-1]
+    return np.flatnonzero(new)
 
 
 def codes_for(labels: list, sensitive_features: Any, *, name: str = "sensitive_features"):

@@ -8,7 +8,6 @@ attribute into integer group codes once, so that the metric itself is a few
 
 from __future__ import annotations
 
-import ctypes
 import warnings
 from typing import Any
 
@@ -16,7 +15,7 @@ import numpy as np
 import pandas as pd
 from sklearn.exceptions import UndefinedMetricWarning
 
-from .._groups import GroupEncoding, as_frame, encode_groups
+from .._groups import GroupEncoding, encode_groups
 
 
 class UndefinedGroupWarning(UndefinedMetricWarning):
@@ -139,91 +138,12 @@ def check_weight(sample_weight: Any, n_samples: int) -> np.ndarray:
 
 
 def encode(sensitive_features: Any, n_samples: int) -> GroupEncoding:
-    """``encode_groups``, with the per-row work done by one hash pass.
-
-    ``encode_groups`` turns every row into Python objects, which dominates the
-    cost of a metric on a million rows. Here each column is factorized as it
-    is, ``encode_groups`` encodes only one row per distinct combination (so the
-    groups, their order and their labels are exactly its own), and the codes
-    are broadcast back to the rows.
-    """
-    if isinstance(sensitive_features, GroupEncoding):
-        return sensitive_features
-    source = _frame_or_array(sensitive_features)
-    if _num_rows(source) != n_samples:
-        raise ValueError(
-            f"sensitive_features has {_num_rows(source)} rows but y_true has "
-            f"{n_samples}; give one sensitive value per sample."
-        )
-    key = _combined_codes(source)
-    if key is None:  # missing values: let encode_groups say where
-        return encode_groups(source, n_samples=n_samples)
-    first = _first_rows(key)
-    head = source.iloc[first] if hasattr(source, "iloc") else source[first]
-    small = encode_groups(head)
-    return GroupEncoding(codes=small.codes[key], labels=small.labels,
-                         names=small.names)
-
-
-def _frame_or_array(sensitive_features: Any):
-    if isinstance(sensitive_features, np.ndarray) and sensitive_features.ndim in (1, 2):
-        return sensitive_features
-    if isinstance(sensitive_features, (pd.Series, pd.DataFrame)):
-        return sensitive_features
-    return as_frame(sensitive_features)
-
-
-def _columns(source) -> list:
-    # pandas columns stay pandas: a categorical factorizes by its codes.
-    if isinstance(source, pd.DataFrame):
-        return [source.iloc[:, j] for j in range(source.shape[1])]
-    if isinstance(source, pd.Series):
-        return [source]
-    return [source] if source.ndim == 1 else list(source.T)
-
-
-def _combined_codes(source) -> np.ndarray | None:
-    """One integer per distinct row, numbered in order of first appearance.
-
-    None when a value is missing.
-    """
-    key = None
-    for column in _columns(source):
-        codes, uniques = _factorize(column)
-        if (codes < 0).any():
-            return None
-        if key is None:
-            key = codes.astype(np.int64, copy=False)
-        else:  # re-factorize so that the mixed-radix key never overflows
-            key, _ = pd.factorize(key * len(uniques) + codes)
-    if key is None:
-        raise ValueError("sensitive_features has no columns.")
-    return key
-
-
-def _factorize(column) -> tuple[np.ndarray, Any]:
-    """``pd.factorize`` (codes in order of first appearance), faster for objects."""
-    if isinstance(column, pd.Series) and column.dtype == object:
-        column = column.to_numpy()
-    if not (isinstance(column, np.ndarray) and column.dtype == object):
-        return pd.factorize(column)
-    # Rows that hold the same Python object hold the same value, and a column
-    # of labels mostly repeats a few objects. So rows are factorized first by
-    # the objects' addresses (integers: five times faster than hashing
-    # strings), and only the first row of each object is compared by value.
-    column = np.ascontiguousarray(column)
-    cells = (ctypes.c_ssize_t * column.size).from_address(column.ctypes.data)
-    by_object, _ = pd.factorize(np.frombuffer(cells, dtype=np.intp))
-    by_value, uniques = pd.factorize(column[_first_rows(by_object)])
-    return by_value[by_object], uniques
-
-
-def _first_rows(codes: np.ndarray) -> np.ndarray:
-    """The first row of each code, for codes numbered in order of appearance."""
-    seen = np.maximum.accumulate(codes)
-    new = np.ones(codes.shape[0], dtype=bool)
-    new[1:] = seen[1:] > seen[:-1]
-    return np.flatnonzero(new)
+    """The group codes of ``sensitive_features``, checked against ``y_true``'s length."""
+    try:
+        return encode_groups(sensitive_features, n_samples=n_samples)
+    except ValueError as exc:
+        # The metrics have no X: the rows to match are y_true's.
+        raise ValueError(str(exc).replace("but X has", "but y_true has")) from None
 
 
 def group_index(encoding: GroupEncoding) -> pd.Index:
