@@ -5,6 +5,7 @@ how a candidate is chosen, how the trade-off is shown) sits in one file.
 """
 
 from ._pareto import pareto_front, plot_pareto_front
+from ._path import PenaltyPath, penalty_path
 from ._refit import BudgetNotMetWarning, BudgetRefit, budget_refit
 from ._split import FairStratifiedKFold
 
@@ -12,7 +13,9 @@ __all__ = [
     "BudgetNotMetWarning",
     "BudgetRefit",
     "FairStratifiedKFold",
+    "PenaltyPath",
     "budget_refit",
     "pareto_front",
+    "penalty_path",
     "plot_pareto_front",
 ]
