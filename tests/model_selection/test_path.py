@@ -216,3 +216,12 @@ def test_docstring_example_runs():
 
     result = doctest.testmod(_path, optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_user_guide_examples_run():
+    from pathlib import Path
+
+    guide = Path(__file__).resolve().parents[2] / "docs" / "guide" / "penalty_path.rst"
+    result = doctest.testfile(str(guide), module_relative=False,
+                              optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
