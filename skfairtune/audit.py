@@ -1,0 +1,363 @@
+"""Look at a data set before training on it: who is in it, and what gives them away.
+
+:func:`audit_dataset` reports how each group is represented, its base rate
+(the share of positive labels), the label imbalance, the missing values by
+group, and the features that act as proxies for the sensitive attribute,
+ranked by how well each one alone predicts it. The result prints as tables,
+shows itself as HTML in a notebook, draws its plots, and writes a
+self-contained HTML page.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
+from sklearn.utils.multiclass import type_of_target
+
+from skfairtune._groups import GroupEncoding, encode_groups
+from skfairtune.metrics import (
+    demographic_parity_difference,
+    demographic_parity_ratio,
+    mean_prediction_difference,
+    selection_rate_by_group,
+)
+from skfairtune.metrics._base import group_index
+from skfairtune.metrics._scorers import read_columns
+from skfairtune.report._document import Document
+
+__all__ = ["DatasetAudit", "audit_dataset"]
+
+
+@dataclass
+class DatasetAudit:
+    """The findings of :func:`audit_dataset`.
+
+    Attributes
+    ----------
+    groups : pandas.DataFrame
+        One row per group: ``count``, ``share`` of the rows, ``base_rate``
+        (share of the positive label; ``mean_target`` for a continuous
+        target) and ``rows_with_missing`` (share of rows with a missing value).
+    labels : pandas.DataFrame
+        Share of each class within each group, and over all rows (``"all"``).
+    imbalance : pandas.Series
+        ``minority_class_share``, ``imbalance_ratio`` (largest over smallest
+        class), ``representation_ratio`` (smallest over largest group), and
+        the gap between the groups' base rates (``base_rate_difference`` and
+        ``base_rate_ratio``, the demographic parity of the labels themselves).
+    missing : pandas.DataFrame
+        Share of missing values of each feature that has any, by group and
+        over all rows.
+    proxies : pandas.DataFrame
+        One row per feature, strongest proxy first: ``auc`` (cross-validated
+        ROC AUC of predicting the group from that feature alone; 0.5 is no
+        information, 1 a perfect proxy), ``kind`` and ``n_values``.
+    sensitive_names : list of str
+        The sensitive column(s).
+    target_name : str
+        The target's name.
+    positive_label : object
+        The label whose share is the base rate (None for a continuous target).
+    """
+
+    groups: pd.DataFrame
+    labels: pd.DataFrame
+    imbalance: pd.Series
+    missing: pd.DataFrame
+    proxies: pd.DataFrame
+    sensitive_names: list
+    target_name: str = "target"
+    positive_label: Any = None
+    notes: list = field(default_factory=list)
+
+    def document(self) -> Document:
+        """The audit as a report document (tables and plots)."""
+        return _document(self)
+
+    def __str__(self) -> str:
+        from skfairtune.report._markdown import document_text
+
+        return document_text(self.document())
+
+    def to_text(self) -> str:
+        """The audit's tables as plain text, as the command line prints them.
+
+        Returns
+        -------
+        str
+        """
+        return str(self)
+
+    def to_html(self, *, full_page: bool = True) -> str:
+        """The audit as HTML with its plots embedded.
+
+        Parameters
+        ----------
+        full_page : bool, default=True
+            A complete, self-contained page; False gives the body only.
+
+        Returns
+        -------
+        str
+        """
+        from skfairtune.report._html import body_html, page_html
+
+        return page_html(self.document()) if full_page else body_html(self.document())
+
+    def _repr_html_(self) -> str:
+        return self.to_html(full_page=False)
+
+    def write_html(self, path: str | Path) -> Path:
+        """Write the audit as a self-contained HTML page.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file to write.
+
+        Returns
+        -------
+        Path
+        """
+        path = Path(path)
+        path.write_text(self.to_html(), encoding="utf-8")
+        return path
+
+    def plot(self) -> list:
+        """The audit's figures: groups, proxies and, where any, missing values.
+
+        Returns
+        -------
+        list of matplotlib.figure.Figure
+        """
+        return [p.figure for s in self.document().sections for p in s.plots]
+
+
+def audit_dataset(
+    X: Any,
+    y: Any,
+    sensitive_features: Any,
+    *,
+    pos_label: Any = None,
+    n_splits: int = 3,
+    n_bins: int = 10,
+    random_state: int | None = 0,
+) -> DatasetAudit:
+    """Audit a data set for representation, label balance, missingness and proxies.
+
+    Parameters
+    ----------
+    X : array-like or pandas.DataFrame of shape (n_samples, n_features)
+        The features. Missing values (NaN, None) are counted, not refused.
+    y : array-like of shape (n_samples,)
+        The target: class labels, or continuous values.
+    sensitive_features : array-like, or str or list of str
+        The sensitive attribute: its values (1-D or 2-D, several columns make
+        intersectional groups), or the name(s) of column(s) of ``X``, which
+        are then left out of the proxy ranking.
+    pos_label : object, default=None
+        The label whose share is the base rate; None takes 1 (or True) when
+        the labels have it, else the last label in sorted order.
+    n_splits : int, default=3
+        Folds of the cross-validation that scores each proxy.
+    n_bins : int, default=10
+        Quantile bins of a numeric feature (with more distinct values than
+        that) when it predicts the group.
+    random_state : int or None, default=0
+        Seeds the folds.
+
+    Returns
+    -------
+    DatasetAudit
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import pandas as pd
+    >>> from skfairtune.audit import audit_dataset
+    >>> rng = np.random.default_rng(0)
+    >>> sex = rng.choice(["f", "m"], 300)
+    >>> X = pd.DataFrame({"sex": sex, "height": rng.normal(size=300) + (sex == "m"),
+    ...                   "noise": rng.normal(size=300)})
+    >>> y = (X["height"] + rng.normal(size=300) > 0.5).astype(int)
+    >>> audit = audit_dataset(X, y, "sex")
+    >>> audit.proxies.index[0]
+    'height'
+    >>> audit.groups["count"].to_dict()
+    {'f': 137, 'm': 163}
+    """
+    X, sensitive, features = _split_columns(X, sensitive_features)
+    y = _target(y, len(X))
+    encoding = encode_groups(sensitive, n_samples=len(X))
+    groups, labels, imbalance, positive = _label_tables(y, encoding, pos_label)
+    missing = _missing(features, encoding)
+    groups["rows_with_missing"] = (
+        features.isna().any(axis=1).groupby(encoding.codes).mean().to_numpy()
+    )
+    proxies = _proxies(features, encoding.codes, n_splits, n_bins, random_state)
+    return DatasetAudit(
+        groups=groups, labels=labels, imbalance=imbalance, missing=missing,
+        proxies=proxies, sensitive_names=encoding.names,
+        target_name=str(getattr(y, "name", None) or "target"), positive_label=positive,
+    )
+
+
+def _split_columns(X, sensitive_features):
+    """The features as a frame, the sensitive values, and the other features."""
+    if isinstance(X, pd.DataFrame):
+        frame = X.reset_index(drop=True)
+    else:
+        array = np.asarray(X)
+        if array.ndim != 2:
+            raise ValueError(f"X must be 2-D (rows and features); got shape {array.shape}.")
+        frame = pd.DataFrame(array, columns=[f"x{j}" for j in range(array.shape[1])])
+    if frame.shape[0] == 0:
+        raise ValueError("X is empty: it has 0 rows.")
+    names = _column_names(sensitive_features)
+    if names is None:
+        return frame, sensitive_features, frame
+    sensitive = read_columns(frame, names)
+    return frame, sensitive, frame.drop(columns=names)
+
+
+def _column_names(sensitive_features) -> list | None:
+    if isinstance(sensitive_features, str):
+        return [sensitive_features]
+    if isinstance(sensitive_features, (list, tuple)) and sensitive_features and all(
+            isinstance(c, str) for c in sensitive_features):
+        return list(sensitive_features)
+    return None
+
+
+def _target(y, n_samples: int) -> pd.Series:
+    y = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y).reshape(-1))
+    if len(y) != n_samples:
+        raise ValueError(f"y has {len(y)} rows but X has {n_samples}.")
+    if y.isna().any():
+        raise ValueError(f"y has {int(y.isna().sum())} missing value(s); drop those rows.")
+    return y.reset_index(drop=True)
+
+
+def _label_tables(y: pd.Series, encoding: GroupEncoding, pos_label):
+    """Per-group counts and base rates, class shares, and the imbalance figures."""
+    index = group_index(encoding)
+    counts = np.bincount(encoding.codes, minlength=encoding.n_groups)
+    groups = pd.DataFrame({"count": counts, "share": counts / counts.sum()}, index=index)
+    imbalance = {"representation_ratio": counts.min() / counts.max()}
+    if type_of_target(y.to_numpy()) == "continuous":
+        groups["mean_target"] = y.groupby(encoding.codes).mean().to_numpy()
+        imbalance["mean_target_difference"] = mean_prediction_difference(
+            y, y, sensitive_features=encoding.codes)
+        return groups, pd.DataFrame(), pd.Series(imbalance), None
+    positive = _positive_label(y, pos_label)
+    hits = (y == positive).to_numpy()
+    groups["base_rate"] = selection_rate_by_group(
+        hits, hits, sensitive_features=encoding.codes).to_numpy()
+    labels = pd.crosstab(pd.Series(encoding.codes), y.to_numpy(), normalize="index")
+    labels.index = index
+    overall = y.value_counts(normalize=True)
+    labels.loc["all"] = overall.reindex(labels.columns).to_numpy()
+    labels.columns = [str(c) for c in labels.columns]
+    imbalance.update(
+        minority_class_share=overall.min(), imbalance_ratio=overall.max() / overall.min(),
+        base_rate_difference=demographic_parity_difference(
+            hits, hits, sensitive_features=encoding.codes),
+        base_rate_ratio=demographic_parity_ratio(hits, hits, sensitive_features=encoding.codes),
+    )
+    return groups, labels, pd.Series(imbalance), positive
+
+
+def _positive_label(y: pd.Series, pos_label):
+    values = sorted(pd.unique(y), key=lambda v: (type(v).__name__, v))
+    if pos_label is not None:
+        if pos_label not in set(values):
+            raise ValueError(f"pos_label={pos_label!r} is not a label of y: {values[:10]}.")
+        return pos_label
+    return 1 if 1 in set(values) else values[-1]
+
+
+def _missing(features: pd.DataFrame, encoding: GroupEncoding) -> pd.DataFrame:
+    isna = features.isna()
+    columns = isna.columns[isna.any().to_numpy()]
+    if not len(columns):
+        return pd.DataFrame()
+    by_group = isna[columns].groupby(encoding.codes).mean()
+    by_group.index = group_index(encoding)
+    table = by_group.T
+    table["all"] = isna[columns].mean().to_numpy()
+    return table.sort_values("all", ascending=False)
+
+
+def _categories(column: pd.Series, n_bins: int) -> tuple[np.ndarray, str, int]:
+    """Integer categories of one feature (missing its own), its kind, its distinct count."""
+    n_values = int(column.nunique(dropna=True))
+    numeric = pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column)
+    if numeric and n_values > n_bins:
+        values = column.to_numpy(dtype=float)
+        edges = np.unique(np.nanquantile(values, np.linspace(0, 1, n_bins + 1)[1:-1]))
+        codes = np.where(np.isnan(values), len(edges) + 1, np.searchsorted(edges, values))
+        return codes.astype(np.int64), "numeric", n_values
+    codes, _ = pd.factorize(column, use_na_sentinel=True)
+    codes = np.where(codes < 0, codes.max() + 1, codes)  # missing is a category
+    return codes.astype(np.int64), "numeric" if numeric else "categorical", n_values
+
+
+def _held_out_probabilities(categories, groups, n_groups, folds) -> np.ndarray:
+    """Each row's group probabilities from its category's frequencies in the other folds.
+
+    With one categorical input, the group frequencies within each category
+    are the best possible predictor, so this scores the feature itself, not a
+    model's capacity. Counts are smoothed towards the overall shares.
+    """
+    n_categories = int(categories.max()) + 1
+    out = np.empty((len(groups), n_groups))
+    for train, test in folds:
+        cells = np.bincount(categories[train] * n_groups + groups[train],
+                            minlength=n_categories * n_groups).reshape(n_categories, n_groups)
+        prior = np.bincount(groups[train], minlength=n_groups) / len(train)
+        smoothed = cells + prior  # one pseudo-row per category, spread by the prior
+        out[test] = (smoothed / smoothed.sum(axis=1, keepdims=True))[categories[test]]
+    return out
+
+
+def _auc(groups: np.ndarray, proba: np.ndarray) -> float:
+    if proba.shape[1] == 2:
+        return float(roc_auc_score(groups, proba[:, 1]))
+    return float(roc_auc_score(groups, proba, multi_class="ovr", average="macro"))
+
+
+def _proxies(features, groups, n_splits, n_bins, random_state) -> pd.DataFrame:
+    n_groups = int(groups.max()) + 1
+    smallest = np.bincount(groups, minlength=n_groups).min()
+    columns = ["auc", "kind", "n_values"]
+    if n_groups < 2 or smallest < 2 or features.shape[1] == 0:
+        return pd.DataFrame(columns=columns)
+    cv = StratifiedKFold(min(n_splits, smallest), shuffle=True, random_state=random_state)
+    folds = list(cv.split(np.zeros(len(groups)), groups))
+    rows = {}
+    for name, column in features.items():
+        categories, kind, n_values = _categories(column, n_bins)
+        proba = _held_out_probabilities(categories, groups, n_groups, folds)
+        rows[str(name)] = (_auc(groups, proba), kind, n_values)
+    table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
+    table.index.name = "feature"
+    return table.sort_values("auc", ascending=False, kind="stable")
+
+
+def _document(audit: DatasetAudit) -> Document:
+    from skfairtune.report._audit import audit_sections
+
+    who = " × ".join(audit.sensitive_names)
+    n_rows = int(audit.groups["count"].sum())
+    return Document(
+        title=f"Data set audit: {who}",
+        subtitle=f"{n_rows:,} rows, {len(audit.groups)} groups, target {audit.target_name!r}",
+        sections=audit_sections(audit),
+    )
+

@@ -1,0 +1,72 @@
+"""The ``skfairtune`` command line.
+
+``skfairtune demo`` runs the main job on the bundled Adult data: train a base
+model the ordinary way (the biased starting point), save its weights,
+fine-tune from them over a grid of penalty strengths with group-aware
+cross-validation, choose within a fairness budget, print the table and write
+the report. ``skfairtune tune`` does the same on a CSV or Parquet file, and
+``skfairtune audit`` audits a file's data.
+
+Exit codes: 0 success, 1 a run that failed, 2 bad usage or input. Errors are
+one line on standard error, never a traceback (``--traceback`` shows it).
+
+The modules: ``_parser`` (options), ``_commands`` (the three commands),
+``_inputs`` (reading and checking the user's table), ``_tune`` (the
+fine-tuning run) and ``_output`` (its progress bar, table, files and report).
+"""
+
+from __future__ import annotations
+
+import sys
+
+from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from ._parser import build_parser
+
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``skfairtune`` command.
+
+    Parameters
+    ----------
+    argv : list of str, default=None
+        The arguments; ``sys.argv[1:]`` when None.
+
+    Returns
+    -------
+    int
+        The exit code: 0 success, 1 a run that failed, 2 bad usage or input.
+
+    Examples
+    --------
+    >>> from skfairtune.cli import main
+    >>> main(["audit", "no-such-file.csv", "--target", "y", "--sensitive", "sex"])
+    2
+    """
+    from ._commands import run_audit, run_demo, run_tune
+
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help and --version (0), or a usage error (2)
+        return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
+    run = {"demo": run_demo, "tune": run_tune, "audit": run_audit}[args.command]
+    try:
+        run(args)
+    except UsageError as exc:
+        return _fail(f"error: {exc}", EXIT_USAGE, args.traceback)
+    except KeyboardInterrupt:
+        return _fail("interrupted", EXIT_FAILED, args.traceback)
+    except Exception as exc:  # noqa: BLE001 - the one place that turns errors into codes
+        kind = "" if isinstance(exc, (ValueError, OSError)) else f"{type(exc).__name__}: "
+        return _fail(f"error: the run failed: {kind}{exc}", EXIT_FAILED, args.traceback)
+    return EXIT_OK
+
+
+def _fail(message: str, code: int, traceback: bool) -> int:
+    if traceback:
+        import traceback as tb
+
+        tb.print_exc()
+    print(f"skfairtune: {message}", file=sys.stderr)
+    return code

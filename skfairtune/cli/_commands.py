@@ -1,0 +1,80 @@
+"""The three commands: ``demo``, ``tune`` and ``audit``."""
+
+from __future__ import annotations
+
+import warnings
+
+from ._common import CONSTRAINT_OF, Job, UsageError
+from ._inputs import binary_target, check_columns, label_value, prepare_out, read_table
+from ._tune import tune
+
+
+def run_demo(args) -> None:
+    """Fine-tune on the bundled Adult data (sensitive attribute: sex)."""
+    from skfairtune.datasets import load_adult
+
+    train = load_adult(split="train", as_frame=True).frame
+    test = load_adult(split="test", as_frame=True).frame
+    if args.sample is not None and args.sample < len(train):
+        train = train.sample(n=args.sample, random_state=args.seed)
+    tune(make_job(args, train, test, target="income", sensitive=["sex"],
+                  title="skfairtune demo: Adult, sex"))
+
+
+def run_tune(args) -> None:
+    """Fine-tune on the user's file, holding out a test split for the report."""
+    from sklearn.model_selection import train_test_split
+
+    frame = read_table(args.data)
+    target, sensitive = check_columns(frame, args.target, args.sensitive, args.data)
+    frame = frame.assign(**{target: binary_target(frame[target], args.pos_label, target)})
+    cells = frame[sensitive].astype(str).agg(" / ".join, axis=1) + " | " + \
+        frame[target].astype(str)
+    # Stratified on group and label where every cell can be split.
+    stratify = cells if cells.value_counts().min() >= 2 else None
+    try:
+        train, test = train_test_split(frame, test_size=args.test_size, stratify=stratify,
+                                       random_state=args.seed)
+    except ValueError as exc:
+        raise UsageError(f"{args.data} is too small to hold out a test split: {exc}") from None
+    job = make_job(args, train, test, target=target, sensitive=sensitive,
+                   title=f"skfairtune tune: {args.data.name}")
+    job.pretrained = args.pretrained
+    tune(job)
+
+
+def run_audit(args) -> None:
+    """Audit the user's file: print the tables, write ``audit.html``."""
+    from skfairtune.audit import audit_dataset
+
+    frame = read_table(args.data)
+    target, sensitive = check_columns(frame, args.target, args.sensitive, args.data)
+    out = prepare_out(args.out)
+    y = frame[target]
+    if y.isna().any():
+        raise UsageError(f"the target {target!r} has {int(y.isna().sum())} missing "
+                         "value(s); drop or fill those rows first")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            audit = audit_dataset(frame.drop(columns=[target]), y, sensitive,
+                                  pos_label=label_value(y, args.pos_label, target))
+        except ValueError as exc:
+            raise UsageError(str(exc)) from None
+    print(audit.to_text())
+    print(f"Wrote {audit.write_html(out / 'audit.html')}")
+
+
+def make_job(args, train, test, *, target, sensitive, title) -> Job:
+    """The run's settings from the parsed options and the data."""
+    if args.folds < 2:
+        raise UsageError(f"--folds must be at least 2; got {args.folds}")
+    constraint = args.constraint or CONSTRAINT_OF.get(args.penalty,
+                                                       "equalized_odds_difference")
+    return Job(train=train, test=test, target=target, sensitive=sensitive,
+               penalty=args.penalty, strengths=args.strengths, budget=args.budget,
+               constraint=constraint, epochs=args.epochs, base_epochs=args.base_epochs,
+               folds=args.folds, n_jobs=args.n_jobs, seed=args.seed,
+               out=prepare_out(args.out), progress=not args.no_progress,
+               scheduler=args.scheduler, scheduler_timeout=args.scheduler_timeout,
+               title=title)

@@ -1,0 +1,61 @@
+"""What the command line's modules share: its errors, exit codes and a run's settings."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+# The gap that each penalty narrows: what its budget is on by default.
+CONSTRAINT_OF = {
+    "demographic_parity": "demographic_parity_difference",
+    "equalized_odds": "equalized_odds_difference",
+    "equal_opportunity": "equal_opportunity_difference",
+}
+# How the table names each gap.
+GAP_NAMES = {"demographic_parity_difference": "DP gap",
+             "equalized_odds_difference": "EO gap",
+             "equal_opportunity_difference": "EOpp gap"}
+
+
+class UsageError(Exception):
+    """Bad arguments or input: reported in one line, exit code 2."""
+
+
+@dataclass
+class Job:
+    """One fine-tuning run: the data, the grid, and where the results go."""
+
+    train: pd.DataFrame
+    test: pd.DataFrame
+    target: str
+    sensitive: list
+    penalty: str
+    strengths: list
+    budget: float
+    constraint: str
+    epochs: int
+    base_epochs: int
+    folds: int
+    n_jobs: int
+    seed: int
+    out: Path
+    progress: bool
+    pretrained: Path | None = None
+    scheduler: str | None = None
+    scheduler_timeout: float = 10.0
+    title: str = "skfairtune"
+
+    @property
+    def gaps(self) -> list:
+        """The gaps scored and shown: DP and EO, and the budget's own."""
+        gaps = ["demographic_parity_difference", "equalized_odds_difference"]
+        return gaps if self.constraint in gaps else [*gaps, self.constraint]
+
+
+def short(name: str) -> str:
+    """A metric's name as the table shows it."""
+    return GAP_NAMES.get(name, name)

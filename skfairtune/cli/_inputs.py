@@ -1,0 +1,131 @@
+"""Reading the user's table and checking it, with errors that name what is wrong.
+
+Every check raises :class:`UsageError` (exit code 2) with one line that says
+what to change: the columns a missing column could have been, the labels a
+``--pos-label`` could name, why a folder cannot be written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ._common import UsageError
+
+
+def read_table(path: Path) -> pd.DataFrame:
+    """Read a CSV, TSV or Parquet file, with errors that say what is wrong.
+
+    Parameters
+    ----------
+    path : Path
+        The file.
+
+    Returns
+    -------
+    pandas.DataFrame
+
+    Raises
+    ------
+    UsageError
+        If the file is missing, unreadable, or not a table.
+    """
+    if not path.exists():
+        raise UsageError(f"{path}: no such file")
+    if not path.is_file():
+        raise UsageError(f"{path}: not a file")
+    suffix = "".join(s.lower() for s in path.suffixes[-2:] if s.lower() != ".gz") or ".csv"
+    try:
+        if suffix.endswith((".parquet", ".pq")):
+            frame = pd.read_parquet(path)
+        else:
+            frame = pd.read_csv(path, sep="\t" if suffix.endswith(".tsv") else ",")
+    except ImportError:
+        raise UsageError(f"{path}: reading Parquet needs pyarrow or fastparquet "
+                         "(pip install pyarrow)") from None
+    except (ValueError, OSError, UnicodeError) as exc:
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise UsageError(f"{path} is not a table that can be read: {first}") from None
+    if frame.shape[0] < 1 or frame.shape[1] < 2:
+        raise UsageError(f"{path} is not a table of rows and at least two columns "
+                         f"(it reads as {frame.shape[0]} rows x {frame.shape[1]} columns)")
+    frame.columns = [str(c) for c in frame.columns]
+    return frame
+
+
+def check_columns(frame, target: str, sensitive: str, path) -> tuple[str, list]:
+    names = [s.strip() for s in sensitive.split(",") if s.strip()]
+    listed = ", ".join(frame.columns)
+    for option, name in [("--target", target)] + [("--sensitive", n) for n in names]:
+        if name not in frame.columns:
+            raise UsageError(f"{option} {name!r} is not a column of {path}; its columns "
+                             f"are: {listed}")
+    if not names:
+        raise UsageError("--sensitive names no column")
+    if target in names:
+        raise UsageError(f"{target!r} cannot be both the target and a sensitive column")
+    for name in names:
+        if frame[name].isna().any():
+            raise UsageError(f"the sensitive column {name!r} has {int(frame[name].isna().sum())}"
+                             " missing value(s); give them a category of their own or drop "
+                             "those rows")
+    return target, names
+
+
+def label_value(y: pd.Series, pos_label: str | None, name: str):
+    """The label that ``--pos-label`` names, matched by its text; None if not given."""
+    if pos_label is None:
+        return None
+    for value in pd.unique(y.dropna()):
+        if str(value) == pos_label:
+            return value
+    shown = ", ".join(map(str, sorted(pd.unique(y.dropna()), key=str)[:10]))
+    raise UsageError(f"--pos-label {pos_label!r} is not a label of {name!r}; its labels "
+                     f"include: {shown}")
+
+
+def binary_target(y: pd.Series, pos_label: str | None, name: str) -> pd.Series:
+    """The target as 0/1, positive = 1, after checking it has two classes."""
+    if y.isna().any():
+        raise UsageError(f"the target {name!r} has {int(y.isna().sum())} missing value(s); "
+                         "drop or fill those rows first")
+    labels = sorted(pd.unique(y), key=lambda v: (type(v).__name__, v))
+    if len(labels) < 2:
+        raise UsageError(f"the target {name!r} has one class only ({labels[0]!r}); "
+                         "fine-tuning a classifier needs two")
+    positive = label_value(y, pos_label, name)
+    if positive is None and len(labels) > 2:
+        raise UsageError(f"the target {name!r} has {len(labels)} classes; tune handles "
+                         "binary targets: name the positive class with --pos-label")
+    if positive is None:
+        positive = 1 if 1 in set(labels) and set(labels) <= {0, 1} else labels[-1]
+    return (y == positive).astype(int)
+
+
+def prepare_out(path: Path) -> Path:
+    """Create the output folder and check that it can be written.
+
+    Parameters
+    ----------
+    path : Path
+        The folder.
+
+    Returns
+    -------
+    Path
+
+    Raises
+    ------
+    UsageError
+        If the folder cannot be created or written.
+    """
+    import tempfile
+
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=path):
+            pass
+    except OSError as exc:
+        raise UsageError(f"cannot write to --out {path}: {exc.strerror or exc}") from None
+    return path

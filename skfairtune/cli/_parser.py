@@ -1,0 +1,147 @@
+"""The parser of ``skfairtune`` and its sub-commands, with typed options."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from ._common import GAP_NAMES
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The parser of the ``skfairtune`` command and its sub-commands.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+    """
+    from skfairtune import __version__
+
+    parser = argparse.ArgumentParser(
+        prog="skfairtune", description="Fine-tune neural networks for bias reduction.",
+        epilog="Exit codes: 0 success, 1 a run that failed, 2 bad usage or input.")
+    parser.add_argument("--version", action="version", version=f"skfairtune {__version__}")
+    parser.add_argument("--traceback", action="store_true",
+                        help="show the full traceback of an error")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    _add_demo(commands)
+    _add_tune(commands)
+    _add_audit(commands)
+    return parser
+
+
+def _add_demo(commands) -> None:
+    demo = commands.add_parser(
+        "demo", help="fine-tune a biased base model on the bundled Adult data",
+        description="Train a base model on Adult (sensitive attribute: sex) the ordinary "
+        "way, save its weights, fine-tune from them over a grid of penalty strengths "
+        "with group-aware cross-validation, choose the most accurate model within the "
+        "fairness budget, print accuracy and gaps, and write the report.")
+    _add_tuning_options(demo, out="skfairtune-demo")
+    demo.add_argument("--sample", type=_positive_int, metavar="N",
+                      help="train on a random sample of N rows (a quicker look)")
+
+
+def _add_tune(commands) -> None:
+    tune = commands.add_parser(
+        "tune", help="fine-tune on your own CSV or Parquet file",
+        description="Hold out a test split of DATA, start from --pretrained weights (or "
+        "train a base model), fine-tune over a grid of penalty strengths with "
+        "group-aware cross-validation, choose within the budget, and save the chosen "
+        "model and its report.")
+    tune.add_argument("data", type=Path, help="a .csv, .tsv or .parquet file")
+    _add_columns(tune)
+    tune.add_argument("--pretrained", type=Path, metavar="FILE",
+                      help="weights to start from (.safetensors, .pt or .pth) of a network "
+                      "trained on the same encoding, such as a model.safetensors that "
+                      "'skfairtune tune' wrote; default: train a base model first")
+    tune.add_argument("--test-size", type=_fraction, default=0.25, metavar="FRACTION",
+                      help="share of rows held out for the report (default: 0.25)")
+    _add_tuning_options(tune, out="skfairtune-tune")
+
+
+def _add_audit(commands) -> None:
+    audit = commands.add_parser(
+        "audit", help="audit a CSV or Parquet file for bias",
+        description="Report how each group is represented, its base rate, the label "
+        "imbalance, missing values by group and the features that act as proxies for "
+        "the sensitive attribute; print it and write audit.html.")
+    audit.add_argument("data", type=Path, help="a .csv, .tsv or .parquet file")
+    _add_columns(audit)
+    audit.add_argument("--out", type=Path, default=Path("skfairtune-audit"), metavar="DIR",
+                       help="folder for audit.html (default: ./skfairtune-audit)")
+
+
+def _add_columns(parser) -> None:
+    parser.add_argument("--target", required=True, metavar="COLUMN", help="the label column")
+    parser.add_argument("--sensitive", required=True, metavar="COLUMN[,COLUMN]",
+                        help="the sensitive column(s); several make intersectional groups")
+    parser.add_argument("--pos-label", metavar="LABEL",
+                        help="the positive label (default: 1, True, or the last in order); "
+                        "with it, any other label counts as negative")
+
+
+def _add_tuning_options(parser, *, out: str) -> None:
+    from skfairtune.penalties import PENALTIES
+
+    add = parser.add_argument
+    add("--penalty", choices=sorted(PENALTIES), default="demographic_parity",
+        help="the fairness penalty (default: demographic_parity)")
+    add("--strengths", type=_strengths, default=[0.0, 0.3, 1.0, 3.0, 10.0], metavar="LIST",
+        help="comma-separated penalty strengths to search (default: 0,0.3,1,3,10)")
+    add("--budget", type=_non_negative, default=0.05, metavar="GAP",
+        help="the largest cross-validated gap accepted (default: 0.05)")
+    add("--constraint", choices=sorted(GAP_NAMES), default=None,
+        help="the gap the budget is on (default: the penalty's own, else "
+        "equalized_odds_difference)")
+    add("--epochs", type=_positive_int, default=3, help="fine-tuning epochs (default: 3)")
+    add("--base-epochs", type=_positive_int, default=3,
+        help="epochs of the base model, when one is trained (default: 3)")
+    add("--folds", type=_positive_int, default=3,
+        help="cross-validation folds, at least 2 (default: 3)")
+    add("--n-jobs", type=int, default=1, help="parallel fits (default: 1)")
+    add("--scheduler", metavar="ADDRESS",
+        help="run the grid search on this dask.distributed scheduler")
+    add("--scheduler-timeout", type=_non_negative, default=10.0, metavar="SECONDS",
+        help="how long to try reaching the scheduler (default: 10)")
+    add("--seed", type=int, default=0, help="random seed (default: 0)")
+    add("--no-progress", action="store_true", help="no progress bar")
+    add("--out", type=Path, default=Path(out), metavar="DIR",
+        help=f"folder for the weights, the model and the report (default: ./{out})")
+
+
+def _strengths(text: str) -> list:
+    try:
+        values = [float(s) for s in text.split(",") if s.strip()]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not comma-separated numbers: {text!r}") from None
+    if not values or min(values) < 0:
+        raise argparse.ArgumentTypeError(f"need non-negative numbers: {text!r}")
+    return sorted(set(values))
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value >= 0:
+        raise argparse.ArgumentTypeError(f"must be a non-negative number: {text!r}")
+    return value
+
+
+def _fraction(text: str) -> float:
+    value = _non_negative(text)
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1: {text!r}")
+    return value

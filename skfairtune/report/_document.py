@@ -1,0 +1,99 @@
+"""What a report is made of, whatever it is rendered to.
+
+A :class:`Document` is a title and a list of :class:`Section` objects, each
+holding paragraphs, tables (pandas frames) and figures (matplotlib figures).
+The audit and the model report build documents; ``_html`` renders one as a
+self-contained page with the figures embedded, ``_markdown`` as a markdown
+summary or as plain text for the terminal. Figures are drawn with
+``matplotlib.figure.Figure`` directly, never through ``pyplot``, so that no
+window opens and no global state is touched.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class Table:
+    """A captioned table; ``highlight`` names index labels to emphasise."""
+
+    caption: str
+    frame: pd.DataFrame
+    highlight: list = field(default_factory=list)
+
+
+@dataclass
+class Plot:
+    """A captioned matplotlib figure."""
+
+    caption: str
+    figure: Any
+    alt: str = ""
+
+
+@dataclass
+class Section:
+    """A heading with its paragraphs, tables and plots, in that order."""
+
+    heading: str
+    paragraphs: list[str] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    plots: list[Plot] = field(default_factory=list)
+
+
+@dataclass
+class Document:
+    """A titled list of sections."""
+
+    title: str
+    subtitle: str = ""
+    sections: list[Section] = field(default_factory=list)
+
+
+def format_value(value: Any, digits: int = 3) -> str:
+    """A cell as text: floats rounded, missing values as a dash."""
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else ""
+    if isinstance(value, (float, np.floating)):
+        if np.isnan(value):
+            return "–"
+        return f"{value:.{digits}f}" if digits else f"{value:,.0f}"
+    if isinstance(value, (int, np.integer)):
+        return f"{value:d}"
+    return str(value)
+
+
+def formatted(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
+    """The frame with every cell turned into display text.
+
+    A float column that holds whole numbers above 1 only (counts kept as
+    floats) is shown without decimals.
+    """
+    columns = {}
+    for j, (_, column) in enumerate(frame.items()):
+        places = 0 if _whole_numbers(column) else digits
+        columns[j] = [format_value(v, places) for v in column]
+    out = pd.DataFrame(columns, index=[_label(i) for i in frame.index])
+    out.columns = [_label(c) for c in frame.columns]
+    names = [n for n in frame.index.names if n is not None]
+    out.index.name = " / ".join(str(n) for n in names) or None
+    return out
+
+
+def _whole_numbers(column: pd.Series) -> bool:
+    if column.dtype.kind != "f":
+        return False
+    finite = column.to_numpy()[np.isfinite(column.to_numpy())]
+    return bool(finite.size) and bool((finite == np.round(finite)).all()) and finite.max() > 1
+
+
+def _label(value: Any) -> str:
+    """An index or column label as text (a tuple of levels joined)."""
+    if isinstance(value, tuple):
+        return " / ".join(str(v) for v in value)
+    return str(value)

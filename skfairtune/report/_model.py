@@ -1,0 +1,333 @@
+"""The report of a fitted classifier on held-out data."""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import confusion_matrix
+from sklearn.model_selection._search import BaseSearchCV
+from sklearn.pipeline import Pipeline
+
+from skfairtune._groups import encode_groups
+from skfairtune.metrics import UndefinedGroupWarning, group_report
+from skfairtune.metrics._base import group_index
+from skfairtune.metrics._scorers import read_columns
+from skfairtune.model_selection import BudgetRefit
+
+from ._document import Document, Table
+from ._model_sections import model_sections
+
+# History keys that are bookkeeping, not curves.
+_SKIPPED = ("batches", "epoch", "dur")
+
+
+@dataclass
+class SearchResults:
+    """What the report shows of a search: its results and its choice."""
+
+    cv_results: dict
+    best_index: int
+    metric: str
+    constraint: str | None
+    max_value: float | None
+
+
+@dataclass
+class ModelReport:
+    """A fitted classifier's behaviour by group on held-out data.
+
+    Made by :func:`model_report`; renders as HTML (:meth:`to_html`,
+    :meth:`write`, or inline in a notebook), markdown (:meth:`to_markdown`)
+    and text (``str``).
+
+    Attributes
+    ----------
+    title : str
+        The report's title.
+    groups : pandas.DataFrame
+        The :func:`~skfairtune.metrics.group_report` of the held-out data.
+    fairness : pandas.DataFrame
+        The named fairness metrics (demographic parity difference, ...).
+    confusion : dict
+        Per group, its confusion matrix (rows: true class, columns: predicted).
+    classes : list
+        The class labels, in the order of the confusion matrices.
+    history : pandas.DataFrame or None
+        The training history by epoch (loss, penalty, monitored metrics).
+    search : SearchResults or None
+        The grid search behind the model, when there was one.
+    tables : list of Table
+        Further tables shown in the summary (for instance a comparison).
+    notes : list of str
+        Paragraphs shown at the top.
+    """
+
+    title: str
+    groups: pd.DataFrame
+    fairness: pd.DataFrame
+    confusion: dict
+    classes: list
+    history: pd.DataFrame | None = None
+    search: SearchResults | None = None
+    tables: list = field(default_factory=list)
+    notes: list = field(default_factory=list)
+    curves: dict | None = field(default=None, repr=False)
+
+    def document(self) -> Document:
+        """The report as a document of sections (tables and figures)."""
+        n_rows = int(self.groups["count"].to_numpy().sum())
+        return Document(self.title, f"{n_rows:,} held-out rows, {len(self.groups)} groups",
+                        model_sections(self))
+
+    def to_html(self, *, full_page: bool = True) -> str:
+        """The report as HTML with its plots embedded as PNG data URIs.
+
+        Parameters
+        ----------
+        full_page : bool, default=True
+            A complete, self-contained page; False gives the body only.
+
+        Returns
+        -------
+        str
+        """
+        from ._html import body_html, page_html
+
+        return page_html(self.document()) if full_page else body_html(self.document())
+
+    def _repr_html_(self) -> str:
+        return self.to_html(full_page=False)
+
+    def to_markdown(self) -> str:
+        """A markdown summary: the text and the tables, without the plots.
+
+        Returns
+        -------
+        str
+        """
+        from ._markdown import document_markdown
+
+        return document_markdown(self.document())
+
+    def __str__(self) -> str:
+        from ._markdown import document_text
+
+        return document_text(self.document())
+
+    def write(self, out: str | Path, *, name: str = "report") -> dict[str, Path]:
+        """Write ``<name>.html`` and ``<name>.md`` into the folder ``out``.
+
+        Parameters
+        ----------
+        out : str or Path
+            The folder; it is created when missing.
+        name : str, default="report"
+            The files' name without suffix.
+
+        Returns
+        -------
+        dict
+            The paths written, under ``"html"`` and ``"markdown"``.
+        """
+        from ._html import page_html
+        from ._markdown import document_markdown
+
+        folder = Path(out)
+        folder.mkdir(parents=True, exist_ok=True)
+        document = self.document()
+        paths = {"html": folder / f"{name}.html", "markdown": folder / f"{name}.md"}
+        paths["html"].write_text(page_html(document), encoding="utf-8")
+        paths["markdown"].write_text(document_markdown(document), encoding="utf-8")
+        return paths
+
+
+def model_report(
+    estimator: Any,
+    X: Any,
+    y: Any,
+    *,
+    sensitive_features: Any,
+    search: Any = None,
+    pos_label: Any = None,
+    title: str = "Fairness report",
+    tables: dict | None = None,
+    notes: list | None = None,
+) -> ModelReport:
+    """Report a fitted binary classifier's behaviour by group on held-out data.
+
+    The report holds the :func:`~skfairtune.metrics.group_report` (every
+    per-group rate, with AUC when the model has ``predict_proba``), the named
+    gaps, a confusion matrix per group, ROC and calibration curves by group,
+    the training curves (loss, penalty and any gap a
+    :class:`~skfairtune.callbacks.FairnessMonitor` recorded, by epoch) and,
+    for a grid search, its candidates and the Pareto front with the chosen
+    model marked.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted classifier: a skfairtune estimator, a pipeline ending in
+        one, any scikit-learn classifier, or a fitted search (its
+        ``best_estimator_`` is reported and the search shown).
+    X : array-like or DataFrame of shape (n_samples, n_features)
+        Held-out features, as the estimator takes them.
+    y : array-like of shape (n_samples,)
+        Held-out labels.
+    sensitive_features : array-like, or str or list of str
+        The groups: their values, or the name(s) of column(s) of ``X``.
+    search : fitted GridSearchCV, default=None
+        The search that chose the model, when ``estimator`` is not the search.
+        With a :func:`~skfairtune.model_selection.budget_refit` rule, the
+        Pareto plot marks its budget.
+    pos_label : object, default=None
+        The positive class; the last of ``classes_`` when None.
+    title : str, default="Fairness report"
+        The report's title.
+    tables : dict of str to DataFrame, default=None
+        Further tables for the summary, by caption. Rows whose boolean
+        ``chosen`` column is True are highlighted.
+    notes : list of str, default=None
+        Paragraphs for the top of the report.
+
+    Returns
+    -------
+    ModelReport
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import LogisticRegression
+    >>> from skfairtune.report import model_report
+    >>> rng = np.random.default_rng(0)
+    >>> X, group = rng.normal(size=(300, 2)), rng.choice(["a", "b"], 300)
+    >>> y = (X[:, 0] + (group == "b") > 0.5).astype(int)
+    >>> clf = LogisticRegression().fit(X, y)
+    >>> report = model_report(clf, X, y, sensitive_features=group)
+    >>> report.groups["count"].tolist()
+    [148.0, 152.0]
+    >>> "<img src=\\"data:image/png;base64," in report.to_html()
+    True
+    """
+    if search is None and isinstance(estimator, BaseSearchCV):
+        search, estimator = estimator, estimator.best_estimator_
+    sensitive = _sensitive_values(X, sensitive_features)
+    classes = list(getattr(estimator, "classes_", np.unique(y)))
+    if len(classes) != 2:
+        raise ValueError(f"model_report needs a binary classifier; it has classes {classes}.")
+    positive = classes[-1] if pos_label is None else pos_label
+    y = np.asarray(y)
+    y_pred = np.asarray(estimator.predict(X))
+    score = _positive_scores(estimator, X, classes, positive)
+    with warnings.catch_warnings():
+        # An undefined rate shows as a dash in the table: the warning adds nothing.
+        warnings.simplefilter("ignore", UndefinedGroupWarning)
+        groups = group_report(y, y_pred, sensitive, score, pos_label=positive)
+    encoding = encode_groups(sensitive, n_samples=len(y))
+    return ModelReport(
+        title=title, groups=groups, fairness=groups.attrs["fairness"],
+        confusion=_confusions(y, y_pred, encoding, classes), classes=classes,
+        history=_history(estimator), search=_search_results(search),
+        tables=[Table(caption, frame, highlight=_chosen_rows(frame))
+                for caption, frame in (tables or {}).items()],
+        notes=list(notes or []),
+        curves=None if score is None else {
+            "y": (y == positive).astype(int), "score": score, "codes": encoding.codes,
+            "labels": [str(v) for v in group_index(encoding)], "auc": groups.get("auc")},
+    )
+
+
+def write_report(report: ModelReport, out: str | Path, *, name: str = "report") -> dict:
+    """Write a report as a self-contained HTML file and a markdown summary.
+
+    Parameters
+    ----------
+    report : ModelReport
+        From :func:`model_report`.
+    out : str or Path
+        The folder to write into; created when missing.
+    name : str, default="report"
+        The files' name without suffix.
+
+    Returns
+    -------
+    dict
+        The paths written, under ``"html"`` and ``"markdown"``.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> import numpy as np
+    >>> from sklearn.dummy import DummyClassifier
+    >>> from skfairtune.report import model_report, write_report
+    >>> X, y = np.zeros((8, 1)), np.array([0, 1] * 4)
+    >>> clf = DummyClassifier(strategy="stratified", random_state=0).fit(X, y)
+    >>> report = model_report(clf, X, y, sensitive_features=[0, 0, 0, 0, 1, 1, 1, 1])
+    >>> with tempfile.TemporaryDirectory() as folder:
+    ...     sorted(p.name for p in write_report(report, folder).values())
+    ['report.html', 'report.md']
+    """
+    return report.write(out, name=name)
+
+
+def _chosen_rows(frame: pd.DataFrame) -> list:
+    if "chosen" not in frame or frame["chosen"].dtype != bool:
+        return []
+    return list(frame.index[frame["chosen"].to_numpy()])
+
+
+def _sensitive_values(X, sensitive_features):
+    if isinstance(sensitive_features, str) or (
+        isinstance(sensitive_features, list) and sensitive_features
+        and all(isinstance(c, str) for c in sensitive_features)
+    ):
+        return read_columns(X, [sensitive_features] if isinstance(
+            sensitive_features, str) else sensitive_features)
+    return sensitive_features
+
+
+def _positive_scores(estimator, X, classes, positive):
+    if not hasattr(estimator, "predict_proba"):
+        return None
+    proba = np.asarray(estimator.predict_proba(X))
+    return proba[:, classes.index(positive)].astype(float)
+
+
+def _confusions(y, y_pred, encoding, classes) -> dict:
+    labels = [str(v) for v in group_index(encoding)]
+    return {label: confusion_matrix(y[encoding.codes == k], y_pred[encoding.codes == k],
+                                    labels=classes)
+            for k, label in enumerate(labels)}
+
+
+def _final_step(estimator):
+    while isinstance(estimator, Pipeline):
+        estimator = estimator[-1]
+    return estimator
+
+
+def _history(estimator) -> pd.DataFrame | None:
+    """The last fit's history as a frame by epoch: numbers only, no bookkeeping."""
+    history = getattr(getattr(_final_step(estimator), "net_", None), "history", None)
+    if not history:
+        return None
+    rows = [{k: v for k, v in row.items() if k not in _SKIPPED and not k.endswith("_best")
+             and not k.startswith("event_") and isinstance(v, (int, float))}
+            for row in history]
+    frame = pd.DataFrame(rows, index=pd.Index([r["epoch"] for r in history], name="epoch"))
+    return frame.astype(float)
+
+
+def _search_results(search) -> SearchResults | None:
+    if search is None:
+        return None
+    refit = search.refit
+    if isinstance(refit, BudgetRefit):
+        return SearchResults(search.cv_results_, int(search.best_index_), refit.metric,
+                             refit.constraint, refit.max_value)
+    metric = refit if isinstance(refit, str) else "score"
+    return SearchResults(search.cv_results_, int(search.best_index_), metric, None, None)

@@ -1,0 +1,96 @@
+"""The sections of a model's report (see :func:`skfairtune.report.model_report`)."""
+
+from __future__ import annotations
+
+from ._document import Plot, Section, Table
+from ._plots import (
+    new_figure,
+    plot_calibration_by_group,
+    plot_confusion_matrices,
+    plot_group_rates,
+    plot_roc_by_group,
+    plot_training_curves,
+)
+from ._search import search_table
+
+# The named metrics shown first, in this order; the rest follow.
+_HEADLINE = ("demographic_parity_difference", "equalized_odds_difference",
+             "equal_opportunity_difference", "worst_group_accuracy")
+
+
+def model_sections(report) -> list:
+    """Summary, search, groups, scores and training, where each applies."""
+    sections = [_summary(report)]
+    if report.search is not None:
+        sections.append(_search(report.search))
+    sections.append(_groups(report))
+    if report.curves is not None:
+        sections.append(_scores(report.curves))
+    if report.history is not None and len(report.history):
+        sections.append(_training(report.history))
+    return sections
+
+
+def _summary(report) -> Section:
+    fairness = report.fairness
+    order = [k for k in _HEADLINE if k in fairness.index]
+    order += [k for k in fairness.index if k not in order]
+    tables = [*report.tables, Table("Fairness metrics on the held-out data",
+                                    fairness.loc[order])]
+    return Section("Summary", list(report.notes), tables)
+
+
+def _search(search) -> Section:
+    table = search_table(search.cv_results, best_index=search.best_index)
+    text = ["Mean scores over the cross-validation folds, one row per candidate; "
+            "gaps are shown positive (lower is fairer)."]
+    if search.max_value is not None:
+        text.append(f"The chosen candidate ({search.best_index}) is the best by "
+                    f"{search.metric} among those with {search.constraint} at most "
+                    f"{search.max_value:g}.")
+    section = Section("Model selection", text, [Table(
+        "Grid search candidates (cross-validated)", table, highlight=[search.best_index])])
+    if search.constraint is not None:
+        section.plots.append(_pareto(search))
+    return section
+
+
+def _pareto(search) -> Plot:
+    from skfairtune.model_selection import plot_pareto_front
+
+    figure, (ax,) = new_figure(1, width=6.5, height=4.2)
+    plot_pareto_front(search.cv_results, metric=search.metric, constraint=search.constraint,
+                      chosen=search.best_index, max_value=search.max_value, ax=ax)
+    ax.set_title("Accuracy and fairness of the candidates")
+    return Plot("Pareto front of the search; the star marks the chosen model, the dashed "
+                "line the budget", figure)
+
+
+def _groups(report) -> Section:
+    figure, (ax,) = new_figure(1, width=6.5, height=3.6)
+    plot_group_rates(report.groups, ax)
+    confusion = plot_confusion_matrices(report.confusion, [str(c) for c in report.classes])
+    return Section("Groups", [], [Table("Rates by group", report.groups)], [
+        Plot("Selection rate, accuracy, true and false positive rates by group", figure),
+        Plot("Confusion matrix of each group (counts and shares of each true class)",
+             confusion),
+    ])
+
+
+def _scores(curves: dict) -> Section:
+    figure, (roc, calibration) = new_figure(2, width=5.0, height=4.2)
+    plot_roc_by_group(curves["y"], curves["score"], curves["codes"], curves["labels"],
+                      curves["auc"], roc)
+    plot_calibration_by_group(curves["y"], curves["score"], curves["codes"],
+                              curves["labels"], calibration)
+    return Section("Scores by group", [
+        "A model can rank each group's rows equally well (close ROC curves) and still "
+        "be miscalibrated for one group (its curve off the diagonal)."],
+        plots=[Plot("ROC and calibration curves by group", figure)])
+
+
+def _training(history) -> Section:
+    return Section("Training", [
+        "The fine-tuning run of the reported model, by epoch: its loss, the fairness "
+        "penalty, and the group metrics that a FairnessMonitor recorded."],
+        plots=[Plot("Training curves", plot_training_curves(history))])
