@@ -262,7 +262,7 @@ def _label_tables(y: pd.Series, encoding: GroupEncoding, pos_label):
     labels = pd.crosstab(pd.Series(encoding.codes), y.to_numpy(), normalize="index")
     labels.index = index
     overall = y.value_counts(normalize=True)
-    labels.loc["all"] = overall.reindex(labels.columns).to_numpy()
+    labels = _with_all(labels, overall.reindex(labels.columns).to_numpy())
     labels.columns = [str(c) for c in labels.columns]
     imbalance.update(
         minority_class_share=overall.min(), imbalance_ratio=overall.max() / overall.min(),
@@ -271,6 +271,15 @@ def _label_tables(y: pd.Series, encoding: GroupEncoding, pos_label):
         base_rate_ratio=demographic_parity_ratio(hits, hits, sensitive_features=encoding.codes),
     )
     return groups, labels, pd.Series(imbalance), positive
+
+
+def _with_all(frame: pd.DataFrame, values) -> pd.DataFrame:
+    """``frame`` with a last row ``"all"`` (padded to every level of a MultiIndex)."""
+    levels = frame.index.nlevels
+    key = "all" if levels == 1 else ("all",) + ("",) * (levels - 1)
+    index = pd.Index([key]) if levels == 1 else pd.MultiIndex.from_tuples([key])
+    row = pd.DataFrame([values], columns=frame.columns, index=index)
+    return pd.concat([frame, row.rename_axis(frame.index.names)])
 
 
 def _positive_label(y: pd.Series, pos_label):
@@ -289,9 +298,8 @@ def _missing(features: pd.DataFrame, encoding: GroupEncoding) -> pd.DataFrame:
         return pd.DataFrame()
     by_group = isna[columns].groupby(encoding.codes).mean()
     by_group.index = group_index(encoding)
-    table = by_group.T
-    table["all"] = isna[columns].mean().to_numpy()
-    return table.sort_values("all", ascending=False)
+    table = _with_all(by_group, isna[columns].mean().to_numpy()).T
+    return table.sort_values(table.columns[-1], ascending=False)
 
 
 def _categories(column: pd.Series, n_bins: int) -> tuple[np.ndarray, str, int]:

@@ -74,6 +74,7 @@ def make_job(args, train, test, *, target, sensitive, title) -> Job:
     return Job(train=train, test=test, target=target, sensitive=sensitive,
                penalty=args.penalty, strengths=args.strengths, budget=args.budget,
                constraint=constraint, epochs=args.epochs, base_epochs=args.base_epochs,
+               batch_size=args.batch_size, lr=args.lr,
                folds=args.folds, n_jobs=args.n_jobs, seed=args.seed,
                out=prepare_out(args.out), progress=not args.no_progress,
                scheduler=args.scheduler, scheduler_timeout=args.scheduler_timeout,

@@ -39,6 +39,8 @@ class Job:
     constraint: str
     epochs: int
     base_epochs: int
+    batch_size: int
+    lr: float
     folds: int
     n_jobs: int
     seed: int

@@ -114,15 +114,24 @@ def save(job: Job, search, table: pd.DataFrame, test: tuple) -> None:
     model[-1].save_weights(job.out / "model.safetensors")
     with open(job.out / "model.pkl", "wb") as file:
         pickle.dump(model, file)
-    flat = table.copy()
-    flat.columns = [c if isinstance(c, str) else f"{c[0]} {c[1]}" for c in flat.columns]
-    flat.to_csv(job.out / "results.csv")
-    paths = _report(job, search, flat, choice(job, table), test)
+    _flat(table, lambda part, name: f"{_PREFIX[part]}_{name}".lower().replace(" ", "_")
+          ).to_csv(job.out / "results.csv")
+    paths = _report(job, search, _flat(table, "{} {}".format), choice(job, table), test)
     written = ["model.safetensors", "model.pkl", "results.csv", paths["html"].name,
                paths["markdown"].name]
     if job.pretrained is None:
         written.insert(0, "base.safetensors")
     print(f"\nWrote to {job.out}/: {', '.join(written)}")
+
+
+_PREFIX = {"cross-validated": "cv", "test": "test"}
+
+
+def _flat(table: pd.DataFrame, join) -> pd.DataFrame:
+    """The table with one level of column names: ``join(part, name)``, and ``chosen``."""
+    flat = table.copy()
+    flat.columns = [part if not name else join(part, name) for part, name in flat.columns]
+    return flat
 
 
 def _report(job: Job, search, flat: pd.DataFrame, chosen: str, test: tuple) -> dict:

@@ -97,6 +97,9 @@ def _add_tuning_options(parser, *, out: str) -> None:
     add("--epochs", type=_positive_int, default=3, help="fine-tuning epochs (default: 3)")
     add("--base-epochs", type=_positive_int, default=3,
         help="epochs of the base model, when one is trained (default: 3)")
+    add("--batch-size", type=_positive_int, default=256,
+        help="rows per training step (default: 256)")
+    add("--lr", type=_positive_float, default=1e-3, help="learning rate (default: 0.001)")
     add("--folds", type=_positive_int, default=3,
         help="cross-validation folds, at least 2 (default: 3)")
     add("--n-jobs", type=int, default=1, help="parallel fits (default: 1)")
@@ -137,6 +140,13 @@ def _non_negative(text: str) -> float:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
     if not value >= 0:
         raise argparse.ArgumentTypeError(f"must be a non-negative number: {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    value = _non_negative(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError(f"must be greater than 0: {text!r}")
     return value
 
 

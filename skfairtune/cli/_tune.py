@@ -21,8 +21,8 @@ import pandas as pd
 from ._common import Job, UsageError, short
 from ._output import Progress, print_results, save, warn
 
-# The network the base model and the fine-tuned ones share, and their batches.
-HIDDEN, BATCH_SIZE = (64,), 256
+# The network the base model and the fine-tuned ones share.
+HIDDEN = (64,)
 
 
 def tune(job: Job) -> None:
@@ -87,7 +87,7 @@ def _starting_point(job: Job, encoder, X, y):
         return _pretrained(job.pretrained, width)
     base = Pipeline([("encode", FrozenEstimator(encoder)), ("model", FairTuneClassifier(
         penalty=None, hidden_layer_sizes=HIDDEN, max_epochs=job.base_epochs,
-        batch_size=BATCH_SIZE, random_state=job.seed))])
+        batch_size=job.batch_size, lr=job.lr, random_state=job.seed))])
     base.fit(X, y)
     return read_weight_file(base[-1].save_weights(job.out / "base.safetensors")), HIDDEN
 
@@ -125,7 +125,7 @@ def _pipeline(job: Job, encoder, pretrained, hidden):
 
     model = FairTuneClassifier(
         pretrained=pretrained, hidden_layer_sizes=hidden, penalty=job.penalty,
-        max_epochs=job.epochs, batch_size=BATCH_SIZE, n_iter_no_change=None,
+        max_epochs=job.epochs, batch_size=job.batch_size, lr=job.lr, n_iter_no_change=None,
         random_state=job.seed, callbacks=[("fairness", FairnessMonitor(on="train"))])
     return Pipeline([("encode", FrozenEstimator(encoder)), ("model", model)])
 

@@ -95,5 +95,5 @@ def _whole_numbers(column: pd.Series) -> bool:
 def _label(value: Any) -> str:
     """An index or column label as text (a tuple of levels joined)."""
     if isinstance(value, tuple):
-        return " / ".join(str(v) for v in value)
+        return " / ".join(str(v) for v in value if v != "")
     return str(value)

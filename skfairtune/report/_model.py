@@ -23,7 +23,7 @@ from ._document import Document, Table
 from ._model_sections import model_sections
 
 # History keys that are bookkeeping, not curves.
-_SKIPPED = ("batches", "epoch", "dur")
+_SKIPPED = ("batches", "epoch", "dur", "train_batch_count", "valid_batch_count")
 
 
 @dataclass

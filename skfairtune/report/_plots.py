@@ -32,7 +32,8 @@ def new_figure(n_panels: int = 1, *, width: float = 5.0, height: float = 3.6,
 
 
 def _labels(index: pd.Index) -> list[str]:
-    return [" / ".join(map(str, v)) if isinstance(v, tuple) else str(v) for v in index]
+    return [" / ".join(str(p) for p in v if p != "") if isinstance(v, tuple) else str(v)
+            for v in index]
 
 
 def plot_bars(values: pd.Series, ax, *, title: str, xlabel: str = "",

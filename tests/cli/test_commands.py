@@ -1,0 +1,155 @@
+"""Each command on small files: what it prints and what it writes."""
+
+import pickle
+import re
+import subprocess
+import sys
+from contextlib import redirect_stderr, redirect_stdout
+from io import StringIO
+
+import numpy as np
+import pandas as pd
+import pytest
+from safetensors.torch import load_file
+
+from skfairtune.cli import main
+
+from .conftest import QUICK, make_frame
+
+
+@pytest.fixture(scope="module")
+def tuned(csv_file, tmp_path_factory):
+    """One ``tune`` run, with its progress bar, shared by the tests that read it."""
+    out = tmp_path_factory.mktemp("tuned")
+    # A module-scoped fixture cannot use capsys: the streams are redirected here.
+    stdout, stderr = StringIO(), StringIO()
+    with redirect_stdout(stdout), redirect_stderr(stderr):
+        code = main(["tune", str(csv_file), "--target", "hired", "--sensitive", "sex",
+                     "--pos-label", "yes", "--out", str(out), *QUICK])
+    return code, stdout.getvalue(), stderr.getvalue(), out
+
+
+def test_console_entry_point_help():
+    result = subprocess.run([sys.executable, "-m", "skfairtune", "--help"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0
+    for command in ("demo", "tune", "audit"):
+        assert command in result.stdout
+    assert "Exit codes" in result.stdout
+
+
+@pytest.mark.parametrize("command, options", [
+    ("demo", ["--strengths", "--budget", "--scheduler", "--out", "--sample"]),
+    ("tune", ["--target", "--sensitive", "--penalty", "--strengths", "--pretrained",
+              "--budget", "--out", "--scheduler"]),
+    ("audit", ["--target", "--sensitive", "--out"]),
+])
+def test_help_of_each_command(run, command, options):
+    result = run(command, "--help")
+    assert result.code == 0
+    for option in options:
+        assert option in result.out
+
+
+def test_version(run):
+    result = run("--version")
+    assert result.code == 0 and result.out.startswith("skfairtune ")
+
+
+def test_tune_prints_the_table_and_the_choice(tuned):
+    code, out, err, _ = tuned
+    assert code == 0, err
+    assert "cross-validated (2 folds)" in out and "test split" in out
+    rows = {line.split()[0]: line for line in out.splitlines()
+            if re.match(r"^(base|0|2)( \*)?\s", line)}
+    assert set(rows) == {"base", "0", "2"}
+    assert sum("*" in line for line in rows.values()) == 1
+    assert re.search(r"\* chosen: strength (0|2)", out)
+    assert "Wrote to" in out
+
+
+def test_tune_shows_a_progress_bar(tuned):
+    err = tuned[2]
+    assert "cross-validating" in err and "100%" in err and "fit/s" in err
+
+
+def test_tune_writes_the_model_the_weights_and_the_report(tuned, csv_file):
+    out = tuned[3]
+    names = {p.name for p in out.iterdir()}
+    assert names == {"base.safetensors", "model.safetensors", "model.pkl", "results.csv",
+                     "report.html", "report.md"}
+    with open(out / "model.pkl", "rb") as file:
+        model = pickle.load(file)
+    raw = pd.read_csv(csv_file).drop(columns="hired")
+    assert set(np.unique(model.predict(raw))) <= {0, 1}
+    weights = load_file(out / "model.safetensors")
+    for name, tensor in model[-1].module_.state_dict().items():
+        np.testing.assert_array_equal(weights[name].numpy(), tensor.numpy())
+    page = (out / "report.html").read_text()
+    assert page.count('src="data:image/png;base64,') == 5
+    assert "# skfairtune tune: hiring.csv" in (out / "report.md").read_text()
+
+
+def test_results_csv_holds_the_table(tuned):
+    table = pd.read_csv(tuned[3] / "results.csv", index_col=0)
+    assert list(table.index.astype(str)) == ["base", "0", "2"]
+    assert list(table.columns) == ["cv_accuracy", "cv_dp_gap", "cv_eo_gap", "test_accuracy",
+                                   "test_dp_gap", "test_eo_gap", "chosen"]
+    assert table["chosen"].sum() == 1 and np.isnan(table.loc["base", "cv_accuracy"])
+    assert table["test_accuracy"].between(0.7, 1).all()
+
+
+def test_tune_from_pretrained_weights(tuned, csv_file, tmp_path, run):
+    result = run("tune", csv_file, "--target", "hired", "--sensitive", "sex",
+                 "--pos-label", "yes", "--pretrained", tuned[3] / "base.safetensors",
+                 "--out", tmp_path, "--no-progress", *QUICK)
+    assert result.code == 0, result.err
+    assert "Fine-tuned from --pretrained weights" in result.out
+    assert not (tmp_path / "base.safetensors").exists()
+    # Starting from the same weights, on the same split, gives the same table.
+    before = pd.read_csv(tuned[3] / "results.csv", index_col=0)
+    after = pd.read_csv(tmp_path / "results.csv", index_col=0)
+    pd.testing.assert_frame_equal(before, after)
+
+
+def test_tune_on_a_cluster_matches_the_local_run(tuned, csv_file, tmp_path, run):
+    distributed = pytest.importorskip("distributed")
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
+                                  dashboard_address=None) as cluster:
+        result = run("tune", csv_file, "--target", "hired", "--sensitive", "sex",
+                     "--pos-label", "yes", "--out", tmp_path, "--no-progress",
+                     "--scheduler", cluster.scheduler_address, *QUICK)
+    assert result.code == 0, result.err
+    pd.testing.assert_frame_equal(pd.read_csv(tuned[3] / "results.csv", index_col=0),
+                                  pd.read_csv(tmp_path / "results.csv", index_col=0))
+
+
+def test_audit_prints_and_writes_html(csv_file, tmp_path, run):
+    result = run("audit", csv_file, "--target", "hired", "--sensitive", "sex",
+                 "--pos-label", "yes", "--out", tmp_path)
+    assert result.code == 0, result.err
+    assert "Data set audit: sex" in result.out
+    proxies = result.out.split("Proxies of the sensitive attribute")[1]
+    assert proxies.index("hours") < proxies.index("skill")  # the proxy ranks first
+    assert "hours" in result.out.split("Missing values")[1]
+    page = (tmp_path / "audit.html").read_text()
+    assert page.count("<img") == 3
+
+
+def test_demo_on_a_sample(tmp_path, run):
+    result = run("demo", "--sample", "1500", "--strengths", "0,1", "--folds", "2",
+                 "--epochs", "1", "--base-epochs", "1", "--no-progress", "--out", tmp_path)
+    assert result.code == 0, result.err
+    assert result.out.startswith("skfairtune demo: Adult, sex")
+    assert "1,500 training rows, 16,281 test rows" in result.out
+    assert {"base.safetensors", "model.pkl", "report.html", "report.md", "results.csv",
+            "model.safetensors"} == {p.name for p in tmp_path.iterdir()}
+
+
+def test_parquet_files_are_read(tmp_path, run):
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "hiring.parquet"
+    make_frame().to_parquet(path)
+    result = run("audit", path, "--target", "hired", "--sensitive", "sex",
+                 "--out", tmp_path / "out")
+    assert result.code == 0, result.err

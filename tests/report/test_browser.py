@@ -1,0 +1,85 @@
+"""The HTML reports open in headless Chromium and every image in them loads.
+
+The test set-up (``make browser``, run by ``make test``) installs Debian's
+``chromium`` where it is missing; where it could not be installed these tests
+skip and say so.
+"""
+
+import re
+import shutil
+import subprocess
+
+import numpy as np
+import pytest
+import torch
+from matplotlib.image import imread
+
+from skfairtune import FairTuneClassifier
+from skfairtune.audit import audit_dataset
+from skfairtune.callbacks import FairnessMonitor
+from skfairtune.report import model_report
+
+CHROMIUM = next((shutil.which(name) for name in ("chromium", "chromium-browser")
+                 if shutil.which(name)), None)
+pytestmark = pytest.mark.skipif(
+    CHROMIUM is None,
+    reason="chromium is not installed (make browser installs Debian's chromium package), "
+    "so the reports' rendering in a browser is not checked")
+
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+# Runs after the page (and so every image) has loaded; --dump-dom then shows the result.
+PROBE = """<script>
+window.addEventListener("load", () => {
+  const images = Array.from(document.images);
+  const loaded = images.filter(i => i.complete && i.naturalWidth > 0 && i.naturalHeight > 0);
+  document.body.setAttribute("data-images", images.length + " " + loaded.length);
+});
+</script>"""
+
+torch.set_num_threads(1)
+
+
+@pytest.fixture(scope="module")
+def pages(tmp_path_factory):
+    """A model report (with training curves) and an audit, written as HTML files."""
+    folder = tmp_path_factory.mktemp("pages")
+    rng = np.random.default_rng(0)
+    group = rng.choice(["f", "m"], 300)
+    X = rng.normal(size=(300, 3)) + (group == "m")[:, None]
+    y = (X[:, 1] + rng.normal(size=300) > 0.8).astype(int)
+    clf = FairTuneClassifier(max_epochs=3, random_state=0,
+                             callbacks=[FairnessMonitor(on="train")])
+    clf.fit(X[:200], y[:200], sensitive_features=group[:200])
+    report = model_report(clf, X[200:], y[200:], sensitive_features=group[200:])
+    audit = audit_dataset(X, y, group)
+    return {"report": (report.write(folder)["html"], 4),
+            "audit": (audit.write_html(folder / "audit.html"), 2)}
+
+
+def chromium(tmp_path, *args) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'profile'}", *args],
+        capture_output=True, text=True, timeout=120)
+
+
+@pytest.mark.parametrize("page", ["report", "audit"])
+def test_every_image_loads(pages, page, tmp_path):
+    path, n_images = pages[page]
+    probe = tmp_path / "probe.html"
+    probe.write_text(path.read_text().replace("</body>", PROBE + "\n</body>"))
+    result = chromium(tmp_path, "--dump-dom", "--virtual-time-budget=10000", probe.as_uri())
+    found = re.search(r'data-images="(\d+) (\d+)"', result.stdout)
+    assert found, f"no result from the page; chromium said: {result.stderr[-2000:]}"
+    assert (int(found[1]), int(found[2])) == (n_images, n_images)
+
+
+def test_screenshot_shows_the_report(pages, tmp_path):
+    shot = tmp_path / "report.png"
+    result = chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,3000",
+                      pages["report"][0].as_uri())
+    assert shot.exists(), result.stderr[-2000:]
+    pixels = imread(shot)
+    assert pixels.shape[:2] == (3000, 1200)
+    # Text, tables and plots: far from a blank page.
+    assert (pixels[..., :3].mean(axis=2) < 0.5).mean() > 0.01

@@ -1,0 +1,168 @@
+"""audit_dataset: representation, base rates, imbalance, missing values, proxies."""
+
+import base64
+import doctest
+import re
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import skfairtune.audit
+from skfairtune.audit import DatasetAudit, audit_dataset
+from skfairtune.metrics import demographic_parity_difference
+
+
+@pytest.fixture
+def data():
+    """400 rows: a strong proxy of sex, a weak one, noise, and missing values."""
+    rng = np.random.default_rng(0)
+    n = 400
+    sex = rng.choice(["f", "m"], n, p=[0.3, 0.7])
+    male = sex == "m"
+    X = pd.DataFrame({
+        "sex": sex,
+        "title": np.where(male, "Mr", rng.choice(["Ms", "Mrs"], n)),  # gives sex away
+        "height": rng.normal(size=n) + 0.8 * male,
+        "noise": rng.normal(size=n),
+        "city": rng.choice(["a", "b", "c"], n),
+    })
+    X.loc[np.flatnonzero(~male)[:30], "height"] = np.nan  # missing for women only
+    y = pd.Series((rng.normal(size=n) + male > 0.6).astype(int), name="hired")
+    return X, y
+
+
+def test_groups_count_share_and_base_rate(data):
+    X, y = data
+    audit = audit_dataset(X, y, "sex")
+    expected = pd.DataFrame({"y": y, "sex": X["sex"]}).groupby("sex")["y"].agg(
+        ["size", "mean"])
+    assert audit.groups["count"].tolist() == expected["size"].tolist()
+    np.testing.assert_allclose(audit.groups["share"], expected["size"] / len(y))
+    np.testing.assert_allclose(audit.groups["base_rate"], expected["mean"])
+    assert audit.groups.index.name == "sex"
+    assert audit.positive_label == 1 and audit.target_name == "hired"
+
+
+def test_imbalance_reads_the_base_rate_gap_from_the_parity_metric(data):
+    X, y = data
+    audit = audit_dataset(X, y, "sex")
+    assert audit.imbalance["base_rate_difference"] == pytest.approx(
+        demographic_parity_difference(y, y, sensitive_features=X["sex"]))
+    shares = y.value_counts(normalize=True)
+    assert audit.imbalance["minority_class_share"] == pytest.approx(shares.min())
+    assert audit.imbalance["imbalance_ratio"] == pytest.approx(shares.max() / shares.min())
+    counts = X["sex"].value_counts()
+    assert audit.imbalance["representation_ratio"] == pytest.approx(counts.min() / counts.max())
+    np.testing.assert_allclose(audit.labels.loc["all"], [shares[0], shares[1]])
+
+
+def test_missing_values_by_group(data):
+    X, y = data
+    audit = audit_dataset(X, y, "sex")
+    assert audit.missing.index.tolist() == ["height"]
+    n_women = (X["sex"] == "f").sum()
+    assert audit.missing.loc["height", "f"] == pytest.approx(30 / n_women)
+    assert audit.missing.loc["height", "m"] == 0
+    assert audit.missing.loc["height", "all"] == pytest.approx(30 / len(X))
+    assert audit.groups.loc["f", "rows_with_missing"] == pytest.approx(30 / n_women)
+
+
+def test_proxies_are_ranked_and_leave_out_the_sensitive_column(data):
+    X, y = data
+    proxies = audit_dataset(X, y, "sex").proxies
+    assert "sex" not in proxies.index
+    assert proxies.index[0] == "title" and proxies.loc["title", "auc"] > 0.99
+    assert proxies.loc["height", "auc"] > 0.65
+    assert abs(proxies.loc["noise", "auc"] - 0.5) < 0.1
+    assert proxies["auc"].is_monotonic_decreasing
+    assert proxies.loc["height", "kind"] == "numeric"
+    assert proxies.loc["city", ["kind", "n_values"]].tolist() == ["categorical", 3]
+
+
+def test_sensitive_values_given_directly(data):
+    X, y = data
+    by_name = audit_dataset(X, y, "sex")
+    by_value = audit_dataset(X.drop(columns="sex"), y, X["sex"].to_numpy())
+    np.testing.assert_allclose(by_value.groups["base_rate"], by_name.groups["base_rate"])
+    pd.testing.assert_frame_equal(by_value.proxies, by_name.proxies)
+
+
+def test_intersectional_groups_and_string_labels(data):
+    X, y = data
+    labels = np.where(y == 1, "yes", "no")
+    audit = audit_dataset(X, labels, ["sex", "city"])
+    assert len(audit.groups) == 6 and audit.groups.index.names == ["sex", "city"]
+    assert audit.positive_label == "yes"
+    assert "city" not in audit.proxies.index and 0.5 < audit.proxies["auc"].max() <= 1
+    no = audit_dataset(X, labels, "sex", pos_label="no")
+    np.testing.assert_allclose(no.groups["base_rate"],
+                               1 - audit_dataset(X, labels, "sex").groups["base_rate"])
+
+
+def test_continuous_target_and_numpy_input():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 3))
+    group = rng.integers(0, 3, 200)
+    X[:, 2] += group
+    y = X[:, 0] + group
+    audit = audit_dataset(X, y, group)
+    assert "mean_target" in audit.groups and audit.labels.empty
+    assert audit.imbalance["mean_target_difference"] > 1
+    assert audit.proxies.index[0] == "x2"
+
+
+@pytest.mark.parametrize("args, message", [
+    (("nope",), r"Sensitive column\(s\) \['nope'\] not found in X; the columns of X are"),
+    ((np.array(["a"] * 399 + [None]),), "contains missing values"),
+])
+def test_bad_sensitive_features(data, args, message):
+    X, y = data
+    with pytest.raises(ValueError, match=message):
+        audit_dataset(X, y, *args)
+
+
+def test_bad_target(data):
+    X, y = data
+    with pytest.raises(ValueError, match="y has 3 rows but X has 400"):
+        audit_dataset(X, y[:3], "sex")
+    with pytest.raises(ValueError, match="1 missing value"):
+        audit_dataset(X, y.astype(float).where(y.index > 0), "sex")
+    with pytest.raises(ValueError, match="pos_label=7 is not a label of y"):
+        audit_dataset(X, y, "sex", pos_label=7)
+
+
+def test_shows_itself_as_text_html_and_plots(data):
+    X, y = data
+    audit = audit_dataset(X, y, "sex")
+    text = str(audit)
+    for heading in ("Groups", "Labels", "Missing values", "Proxies of the sensitive attribute"):
+        assert heading in text
+    assert re.search(r"title\s+1\.000\s+categorical", text)
+    page = audit.to_html()
+    assert page.startswith("<!DOCTYPE html>") and "<table>" in page
+    images = re.findall(r'src="data:image/png;base64,([^"]+)"', page)
+    assert len(images) == 3  # groups, missing values, proxies
+    assert all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
+    assert not audit._repr_html_().startswith("<!DOCTYPE")
+    assert len(audit.plot()) == 3
+
+
+def test_write_html(data, tmp_path):
+    X, y = data
+    path = audit_dataset(X.drop(columns="height"), y, "sex").write_html(tmp_path / "a.html")
+    page = path.read_text()
+    assert "No feature has missing values." in page
+    assert page.count("<img") == 2
+
+
+def test_audit_is_a_dataclass_of_frames(data):
+    audit = audit_dataset(*data, "sex")
+    assert isinstance(audit, DatasetAudit)
+    assert all(isinstance(getattr(audit, k), pd.DataFrame)
+               for k in ("groups", "labels", "missing", "proxies"))
+
+
+def test_docstring_examples_run():
+    result = doctest.testmod(skfairtune.audit, optionflags=doctest.NORMALIZE_WHITESPACE)
+    assert result.attempted > 0 and result.failed == 0
