@@ -10,7 +10,7 @@ self-contained HTML page.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -74,7 +74,6 @@ class DatasetAudit:
     sensitive_names: list
     target_name: str = "target"
     positive_label: Any = None
-    notes: list = field(default_factory=list)
 
     def document(self) -> Document:
         """The audit as a report document (tables and plots)."""

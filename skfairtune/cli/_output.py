@@ -99,7 +99,7 @@ def choice(job: Job, table: pd.DataFrame) -> str:
                 f"{gap} <= {job.budget:g}.")
     else:
         head = (f"* chosen: strength {chosen}, the fairest: no strength met the budget "
-                f"({gap} <= {job.budget:g}). Raise --budget or --strengths.")
+                f"({gap} <= {job.budget:g}). Raise --budget or try larger --strengths.")
     base, best = table.loc["base"], table.loc[chosen]
     changes = ", ".join(f"{name} {base[('test', name)]:.3f} -> {best[('test', name)]:.3f}"
                         for name in ["accuracy", *map(short, job.gaps)])

@@ -85,29 +85,32 @@ def _add_tuning_options(parser, *, out: str) -> None:
     from skfairtune.penalties import PENALTIES
 
     add = parser.add_argument
-    add("--penalty", choices=sorted(PENALTIES), default="demographic_parity",
-        help="the fairness penalty (default: demographic_parity)")
+    add("--penalty", choices=sorted(PENALTIES), default="demographic_parity", metavar="NAME",
+        help=f"the fairness penalty: {', '.join(sorted(PENALTIES))} "
+        "(default: demographic_parity)")
     add("--strengths", type=_strengths, default=[0.0, 0.3, 1.0, 3.0, 10.0], metavar="LIST",
         help="comma-separated penalty strengths to search (default: 0,0.3,1,3,10)")
     add("--budget", type=_non_negative, default=0.05, metavar="GAP",
         help="the largest cross-validated gap accepted (default: 0.05)")
-    add("--constraint", choices=sorted(GAP_NAMES), default=None,
-        help="the gap the budget is on (default: the penalty's own, else "
-        "equalized_odds_difference)")
-    add("--epochs", type=_positive_int, default=3, help="fine-tuning epochs (default: 3)")
-    add("--base-epochs", type=_positive_int, default=3,
+    add("--constraint", choices=sorted(GAP_NAMES), default=None, metavar="GAP_NAME",
+        help=f"the gap the budget is on: {', '.join(sorted(GAP_NAMES))} (default: the "
+        "penalty's own, else equalized_odds_difference)")
+    add("--epochs", type=_positive_int, metavar="N", default=3,
+        help="fine-tuning epochs (default: 3)")
+    add("--base-epochs", type=_positive_int, metavar="N", default=3,
         help="epochs of the base model, when one is trained (default: 3)")
-    add("--batch-size", type=_positive_int, default=256,
+    add("--batch-size", type=_positive_int, metavar="N", default=256,
         help="rows per training step (default: 256)")
-    add("--lr", type=_positive_float, default=1e-3, help="learning rate (default: 0.001)")
-    add("--folds", type=_positive_int, default=3,
+    add("--lr", type=_positive_float, metavar="RATE", default=1e-3,
+        help="learning rate (default: 0.001)")
+    add("--folds", type=_positive_int, metavar="N", default=3,
         help="cross-validation folds, at least 2 (default: 3)")
-    add("--n-jobs", type=int, default=1, help="parallel fits (default: 1)")
+    add("--n-jobs", type=int, metavar="N", default=1, help="parallel fits (default: 1)")
     add("--scheduler", metavar="ADDRESS",
         help="run the grid search on this dask.distributed scheduler")
     add("--scheduler-timeout", type=_non_negative, default=10.0, metavar="SECONDS",
         help="how long to try reaching the scheduler (default: 10)")
-    add("--seed", type=int, default=0, help="random seed (default: 0)")
+    add("--seed", type=int, metavar="N", default=0, help="random seed (default: 0)")
     add("--no-progress", action="store_true", help="no progress bar")
     add("--out", type=Path, default=Path(out), metavar="DIR",
         help=f"folder for the weights, the model and the report (default: ./{out})")

@@ -11,6 +11,7 @@ on the held-out test split.
 
 from __future__ import annotations
 
+import re
 import warnings
 from contextlib import contextmanager, nullcontext
 from pathlib import Path
@@ -23,13 +24,15 @@ from ._output import Progress, print_results, save, warn
 
 # The network the base model and the fine-tuned ones share.
 HIDDEN = (64,)
+# The parameter names of that network (skfairtune.estimators' MLP).
+_MLP_NAME = re.compile(r"^(hidden\.\d+|output)\.(weight|bias)$")
 
 
 def tune(job: Job) -> None:
     """Base model, grid search, a table on the test split, the saved model and report."""
     X, y, groups = xy(job.train, job)
-    encoder = _encoder(X.drop(columns=job.sensitive))
     with _quiet() as caught:
+        encoder = _encoder(X.drop(columns=job.sensitive))
         pretrained, hidden = _starting_point(job, encoder, X, y)
         pipeline = _pipeline(job, encoder, pretrained, hidden)
         with _parallel(job) as threads, Progress(job) as progress:
@@ -65,6 +68,12 @@ def _encoder(features: pd.DataFrame):
     categorical = [c for c in features if c not in numeric]
     if not numeric and not categorical:
         raise UsageError("no feature is left besides the target and the sensitive columns")
+    for column in categorical:
+        n_values = features[column].nunique()
+        if n_values > max(50, len(features) // 2):
+            warnings.warn(f"the column {column!r} has {n_values} distinct values, each a "
+                          "column of the encoding; drop it if it is an identifier",
+                          UserWarning, stacklevel=2)
     encoder = ColumnTransformer([
         ("categories", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
          categorical),
@@ -100,11 +109,11 @@ def _pretrained(path: Path, width: int):
         state = read_weight_file(path)
     except (OSError, ValueError) as exc:
         raise UsageError(f"--pretrained: {exc}") from None
-    layers = sorted((k for k in state if k.startswith("hidden.") and k.endswith(".weight")),
-                    key=lambda k: int(k.split(".")[1]))
-    if "output.weight" not in state:
+    if "output.weight" not in state or not all(_MLP_NAME.match(k) for k in state):
         raise UsageError(f"--pretrained {path} does not hold the weights of skfairtune's "
                          f"network (hidden.<i>.weight, output.weight); it has {sorted(state)}")
+    layers = sorted((k for k in state if k.startswith("hidden.") and k.endswith(".weight")),
+                    key=lambda k: int(k.split(".")[1]))
     first = state[layers[0] if layers else "output.weight"]
     if first.shape[1] != width or state["output.weight"].shape[0] != 2:
         raise UsageError(
@@ -191,9 +200,12 @@ def _results(job: Job, search, pipeline, train, progress) -> pd.DataFrame:
     """Cross-validated and test-split accuracy and gaps: the base and each strength."""
     from sklearn.base import clone
 
+    from skfairtune.report import search_table
+
     X, y, groups = train
     X_test, y_test, groups_test = xy(job.test, job)
     chosen = search.best_params_["model__penalty_strength"]
+    cv = search_table(search.cv_results_).set_index("penalty_strength")
     rows = {}
     for strength in [None, *job.strengths]:
         if strength == chosen:
@@ -205,7 +217,7 @@ def _results(job: Job, search, pipeline, train, progress) -> pd.DataFrame:
                 X, y, model__sensitive_features=groups)
             progress.tested()
         label = "base" if strength is None else f"{strength:g}"
-        rows[label] = {**_cv_scores(job, search, strength),
+        rows[label] = {**_cv_scores(job, cv, strength),
                        **_test_scores(job, model.predict(X_test), y_test, groups_test)}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "strength"
@@ -213,15 +225,11 @@ def _results(job: Job, search, pipeline, train, progress) -> pd.DataFrame:
     return table
 
 
-def _cv_scores(job: Job, search, strength) -> dict:
-    results = search.cv_results_
-    where = [i for i, p in enumerate(results["params"])
-             if p["model__penalty_strength"] == strength]
+def _cv_scores(job: Job, cv: pd.DataFrame, strength) -> dict:
+    """A strength's mean cross-validated scores (gaps positive); NaN for the base."""
     names = ["accuracy", *job.gaps]
-    if not where:
-        return {("cross-validated", short(n)): np.nan for n in names}
-    sign = {"accuracy": 1.0}
-    return {("cross-validated", short(n)): sign.get(n, -1.0) * results[f"mean_test_{n}"][where[0]]
+    found = strength in cv.index
+    return {("cross-validated", short(n)): cv.loc[strength, n] if found else np.nan
             for n in names}
 
 

@@ -65,6 +65,10 @@ class ModelReport:
         Further tables shown in the summary (for instance a comparison).
     notes : list of str
         Paragraphs shown at the top.
+    curves : dict or None
+        What the ROC and calibration plots read: the 0/1 labels (``"y"``),
+        the positive class's scores, the group ids and names, and each
+        group's AUC; None for a model without ``predict_proba``.
     """
 
     title: str
