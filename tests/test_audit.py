@@ -1,14 +1,12 @@
 """audit_dataset: representation, base rates, imbalance, missing values, proxies."""
 
 import base64
-import doctest
 import re
 
 import numpy as np
 import pandas as pd
 import pytest
 
-import skfairtune.audit
 from skfairtune.audit import DatasetAudit, audit_dataset
 from skfairtune.metrics import demographic_parity_difference
 
@@ -161,8 +159,3 @@ def test_audit_is_a_dataclass_of_frames(data):
     assert isinstance(audit, DatasetAudit)
     assert all(isinstance(getattr(audit, k), pd.DataFrame)
                for k in ("groups", "labels", "missing", "proxies"))
-
-
-def test_docstring_examples_run():
-    result = doctest.testmod(skfairtune.audit, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0

@@ -1,6 +1,5 @@
 """skorch callbacks: fairness monitoring, fairness-aware early stopping, progress."""
 
-import doctest
 import io
 import pickle
 
@@ -10,7 +9,6 @@ import torch
 from sklearn.base import clone
 from skorch.dataset import ValidSplit
 
-import skfairtune.callbacks
 from skfairtune import FairTuneClassifier, FairTuneRegressor
 from skfairtune.callbacks import EpochProgressBar, FairEarlyStopping, FairnessMonitor
 from skfairtune.metrics import (
@@ -167,8 +165,3 @@ def test_equalized_odds_is_monitored_as_the_metric_defines_it(biased):
     clf = fit(X, y, group, [FairnessMonitor(on="train")])
     assert clf.history_[-1, "train_equalized_odds_difference"] == pytest.approx(
         equalized_odds_difference(y, clf.predict(X), sensitive_features=group))
-
-
-def test_docstring_examples_run():
-    result = doctest.testmod(skfairtune.callbacks, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0

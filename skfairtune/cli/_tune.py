@@ -31,7 +31,7 @@ _MLP_NAME = re.compile(r"^(hidden\.\d+|output)\.(weight|bias)$")
 def tune(job: Job) -> None:
     """Base model, grid search, a table on the test split, the saved model and report."""
     X, y, groups = xy(job.train, job)
-    with _quiet() as caught:
+    with _quiet() as caught, _one_thread():
         encoder = _encoder(X.drop(columns=job.sensitive))
         pretrained, hidden = _starting_point(job, encoder, X, y)
         pipeline = _pipeline(job, encoder, pretrained, hidden)
@@ -186,6 +186,25 @@ def _parallel(job: Job):
 def _on_cluster(client, joblib):
     with client, joblib.parallel_backend("dask"):
         yield max(1, sum(client.nthreads().values()))
+
+
+@contextmanager
+def _one_thread():
+    """Train with one torch thread, then restore the setting.
+
+    A network this small gains nothing from more threads, and when another
+    process holds a core, torch's spinning threads make every step many times
+    slower (the demo went from 20 seconds to 4 minutes). Parallel fits come
+    from --n-jobs or --scheduler instead.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
 
 
 @contextmanager

@@ -1,8 +1,6 @@
 """model_report: the group report, confusion matrices, curves, training and search."""
 
 import base64
-import doctest
-import importlib
 import re
 
 import numpy as np
@@ -161,10 +159,3 @@ def test_search_table_shows_gaps_positive(search):
     assert list(table.columns) == ["penalty_strength", "accuracy", DP, "chosen"]
     np.testing.assert_allclose(table[DP], -search.cv_results_[f"mean_test_{DP}"])
     assert table["chosen"].sum() == 1
-
-
-@pytest.mark.parametrize("name", ["skfairtune.report._model", "skfairtune.report._search"])
-def test_docstring_examples_run(name):
-    result = doctest.testmod(importlib.import_module(name),
-                             optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
