@@ -262,7 +262,7 @@ class _BaseFairTune(BaseEstimator):
             if isinstance(self.optimizer, str) else self.optimizer,
             lr=self.lr, max_epochs=self.max_epochs, batch_size=self.batch_size,
             train_split=self.train_split, callbacks=self._callbacks(),
-            device=device, verbose=self.verbose,
+            device=device, verbose=self.verbose if self.verbose < 2 else 0,
             penalty=penalty, penalty_strength=self.penalty_strength,
             max_gap=self.max_gap, multiplier_lr=self.multiplier_lr, task=self._task,
             stratify=self.batch_sampling == "stratified", seed=seed,
@@ -281,6 +281,10 @@ class _BaseFairTune(BaseEstimator):
                 monitor=monitor, patience=self.n_iter_no_change, threshold=self.tol,
                 threshold_mode="abs", load_best=False,
             )))
+        if self.verbose >= 2:  # a bar over the epochs instead of the table
+            from skfairtune.callbacks import EpochProgressBar
+
+            callbacks.append(("progress_bar", EpochProgressBar(keys=("train_loss", "valid_loss"))))
         return callbacks
 
     def _pretrained_source(self):

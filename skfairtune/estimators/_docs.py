@@ -77,7 +77,7 @@ random_state : int, RandomState instance or None, default=None
     Seeds the weights' initialisation, the batch order and dropout; the
     same value gives bit-identical predictions.
 verbose : int, default=0
-    1 prints skorch's table of epochs.
+    0 silent, 1 skorch's table of epochs, 2 a progress bar over the epochs.
 **kwargs
     ``module__*``, ``optimizer__*`` and ``callbacks__*`` parameters,
     forwarded as skorch does.

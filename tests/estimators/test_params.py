@@ -225,3 +225,11 @@ def test_grid_search_over_nested_and_forwarded_params(binary_data):
     best = search.best_estimator_
     assert best.penalty.bound == search.best_params_["penalty__bound"]
     assert best.module_.first.out_features == search.best_params_["module__n_hidden"]
+
+
+def test_verbose_2_shows_a_progress_bar_over_the_epochs(binary_data, capsys):
+    X, y, group = binary_data
+    FairTuneClassifier(max_epochs=3, verbose=2, random_state=0).fit(
+        X, y, sensitive_features=group)
+    err = capsys.readouterr().err
+    assert "3/3" in err and "epoch" in err
