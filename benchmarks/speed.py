@@ -95,10 +95,10 @@ def best_of(repeats, fn, *args, **kwargs):
     return min(fn(*args, **kwargs) for _ in range(repeats))
 
 
-def cost_table(rows, features, epochs, batch_size, repeats):
-    """Seconds per epoch of each method at one batch size."""
+def cost_table(rows, features, epochs, batch_size, repeats, hidden=(64,)):
+    """Seconds per epoch of each method at one batch size and network size."""
     X, y, group = make_data(rows, features)
-    common = dict(epochs=epochs, batch_size=batch_size, lr=1e-3, hidden=(64,))
+    common = dict(epochs=epochs, batch_size=batch_size, lr=1e-3, hidden=hidden)
     fairtune(X[:1000], y[:1000], group[:1000], penalty=None, **common)  # warm-up
     runs = {
         "plain PyTorch loop": best_of(repeats, plain_torch, X, y, **common),
@@ -114,6 +114,7 @@ def cost_table(rows, features, epochs, batch_size, repeats):
     base, torch_time = runs["FairTune, no penalty"], runs["plain PyTorch loop"]
     return pd.DataFrame([
         {
+            "hidden": str(hidden),
             "batch size": batch_size,
             "method": name,
             "s per epoch": seconds / epochs,
@@ -129,6 +130,7 @@ _ONE_EPOCH = """
 import resource, sys, time
 sys.path.insert(0, {here!r})
 import torch
+torch.set_num_threads({threads})
 from speed import make_data, fairtune
 X, y, group = make_data({rows}, {features})
 base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -150,7 +152,7 @@ def scaling_table(sizes, features):
     records = []
     for rows in sizes:
         code = _ONE_EPOCH.format(here=str(Path(__file__).parent), rows=rows,
-                                 features=features)
+                                 features=features, threads=torch.get_num_threads())
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                              check=True)
         seconds, mib = map(float, out.stdout.split()[-2:])
@@ -175,20 +177,23 @@ def main(argv=None):
     parser.add_argument("--features", type=int, default=20)
     parser.add_argument("--epochs", type=int, default=5)
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--threads", type=int, default=1,
+                        help="torch threads (default 1: stable timings on a shared machine)")
     parser.add_argument("--quick", action="store_true", help="a smoke run in seconds")
     args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
     if args.quick:
         args.rows, args.epochs, args.repeats = 5_000, 1, 1
         sizes = [2_000, 4_000, 8_000]
-        batch_sizes = [128]
+        configs = [(128, (64,))]
     else:
         sizes = [10_000, 30_000, 100_000, 300_000, 1_000_000]
-        batch_sizes = [128, 512]
-    costs = pd.concat([cost_table(args.rows, args.features, args.epochs, b, args.repeats)
-                       for b in batch_sizes], ignore_index=True)
+        configs = [(128, (64,)), (512, (64,)), (512, (256, 256))]
+    costs = pd.concat([cost_table(args.rows, args.features, args.epochs, b, args.repeats, h)
+                       for b, h in configs], ignore_index=True)
     scaling, exponents = scaling_table(sizes, args.features)
     header = (
-        f"{args.rows} rows x {args.features} features, MLP (64,), {args.epochs} epochs, "
+        f"{args.rows} rows x {args.features} features, {args.epochs} epochs, "
         f"best of {args.repeats}; torch {torch.__version__}, {torch.get_num_threads()} "
         f"threads, {os.cpu_count()} CPUs, {platform.machine()}"
     )

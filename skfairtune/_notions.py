@@ -282,15 +282,25 @@ def ratio_to(means, present, reference):
 
 
 def _spread_of_group_means(values, ids, weight, n_groups):
-    """``spread(*group_means(...))`` as one autograd node, for training.
+    """``spread(*group_means(...))`` of torch values, as one autograd node.
 
-    The forward pass is the shared definition itself; the backward pass is its
-    derivative, written out: the gap moves with the rows of the highest and the
-    lowest group (of the worst column), each by its share of its group's
-    weight. One node instead of a dozen small ones is what makes the penalty
-    cheap beside a mini-batch's own forward and backward passes.
+    The forward pass is the shared numpy definition itself, run on the
+    batch's few numbers (a numpy call on a batch costs a microsecond where a
+    torch call costs several); the backward pass is its derivative, written
+    out: the gap moves with the rows of the highest and the lowest group (of
+    the worst column), each by its share of its group's weight. This keeps the
+    penalty cheap beside a mini-batch's own forward and backward passes.
     """
     return _SpreadFunction.apply(values, ids, weight, n_groups)
+
+
+def _extreme_groups(means, present):
+    """The highest and the lowest present group of the worst column, and that column."""
+    table = means if means.ndim == 2 else means[:, None]
+    high = np.where(present[:, None], table, -np.inf)
+    low = np.where(present[:, None], table, np.inf)
+    column = int(np.argmax(high.max(0) - low.min(0)))
+    return int(high[:, column].argmax()), int(low[:, column].argmin()), column
 
 
 def _make_spread_function():
@@ -299,30 +309,29 @@ def _make_spread_function():
     class SpreadFunction(torch.autograd.Function):
         @staticmethod
         def forward(ctx, values, ids, weight, n_groups):
-            sums, totals = _group_sums(values, ids, weight, n_groups)
-            present = totals > 0
-            means = sums / _broadcast_rows(totals.clamp_min(1e-30), sums)
-            mask = present if means.ndim == 1 else present[:, None]
-            high, hi = torch.where(mask, means, float("-inf")).max(0)
-            low, lo = torch.where(mask, means, float("inf")).min(0)
-            enough = present.sum() >= 2
-            gaps = torch.where(enough, high - low, torch.zeros_like(high))
-            column = gaps.argmax() if gaps.ndim else None
-            if column is not None:
-                hi, lo = hi[column], lo[column]
-            ctx.save_for_backward(ids, weight, totals, hi, lo, enough)
-            ctx.column, ctx.shape = column, values.shape
-            return gaps.max()
+            v = values.detach().cpu().numpy().astype(np.float64)
+            g = ids.cpu().numpy()
+            w = weight.detach().cpu().numpy().astype(np.float64)
+            means, present = group_means(v, g, w, n_groups)
+            ctx.enough = int(present.sum()) >= 2
+            if ctx.enough:
+                ctx.hi, ctx.lo, ctx.column = _extreme_groups(means, present)
+            ctx.g, ctx.w, ctx.totals = g, w, segment_sum(w, g, n_groups)
+            ctx.shape, ctx.dtype, ctx.device = values.shape, values.dtype, values.device
+            return values.new_tensor(float(spread(means, present)))
 
         @staticmethod
         def backward(ctx, grad):
-            ids, weight, totals, hi, lo, enough = ctx.saved_tensors
-            sign = (ids == hi).to(weight.dtype) - (ids == lo).to(weight.dtype)
-            row_grad = (grad * enough) * weight * sign / totals[ids].clamp_min(1e-30)
-            if ctx.column is None:
-                return row_grad, None, None, None
-            out = torch.zeros(ctx.shape, dtype=row_grad.dtype, device=row_grad.device)
-            out[:, ctx.column] = row_grad
+            out = torch.zeros(ctx.shape, dtype=ctx.dtype, device=ctx.device)
+            if not ctx.enough:
+                return out, None, None, None
+            g = ctx.g
+            sign = (g == ctx.hi).astype(np.float64) - (g == ctx.lo)
+            row = float(grad) * ctx.w * sign / np.maximum(ctx.totals[g], 1e-30)
+            row = torch.from_numpy(row).to(dtype=ctx.dtype, device=ctx.device)
+            if len(ctx.shape) == 1:
+                return row, None, None, None
+            out[:, ctx.column] = row
             return out, None, None, None
 
     return SpreadFunction
