@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -205,7 +204,10 @@ def penalty_path(
     PenaltyPath
         ``estimators`` (one fitted model per step), ``results`` (one row per
         step: the value, ``epochs``, ``fit_time`` and the metrics), and
-        ``front()``, ``best(max_value)`` and ``plot()``.
+        ``front()``, ``best(max_value)`` and ``plot()``. Each model's
+        parameters are its step's, with ``pretrained`` left at the path's
+        starting point: a model does not hold the models before it, but a
+        clone of it refitted alone is not the same model.
 
     See Also
     --------
@@ -244,25 +246,30 @@ def penalty_path(
     prefix, _ = _final_step(estimator)
     _check_params(estimator, prefix, param, epochs_first, epochs_step)
     fit_params = _fit_params(estimator, prefix, sensitive_features, sample_weight)
-    model = _clone(estimator, prefix).set_params(**{f"{prefix}warm_start": warm_start})
+    origin = estimator.get_params(deep=True)[prefix + "pretrained"]
     estimators, rows = [], []
     for step, value in enumerate(values):
-        epochs = epochs_first if step == 0 or not warm_start else _or(epochs_step, epochs_first)
-        fitted, row = _fit_step(model if warm_start else _clone(model, prefix), prefix,
-                                {param: value, "max_epochs": epochs}, X, y, fit_params)
-        estimators.append(copy.deepcopy(fitted) if warm_start else fitted)
+        later = warm_start and step > 0
+        start = _final_step(estimators[-1])[1] if later else origin
+        params = {param: value, "max_epochs": _or(epochs_step, epochs_first) if later
+                  else epochs_first}
+        fitted, row = _fit_step(_clone(estimator, prefix, start), prefix, params, X, y,
+                                fit_params)
+        # Each model names the path's own starting point, not its predecessor,
+        # so that it does not hold (and pickle) the chain of models before it.
+        fitted.set_params(**{prefix + "pretrained": origin})
+        estimators.append(fitted)
         rows.append({param: value, **row, **_score(fitted, scorers, *evaluation)})
     return PenaltyPath(param, estimators, pd.DataFrame(rows))
 
 
-def _clone(estimator, prefix):
-    # clone() would turn a fitted estimator given as ``pretrained`` into an
-    # unfitted copy, losing the very weights to start from: keep it as is.
-    pretrained = estimator.get_params(deep=True).get(prefix + "pretrained")
-    copied = clone(estimator)
-    if pretrained is not None:
-        copied.set_params(**{prefix + "pretrained": pretrained})
-    return copied
+def _clone(estimator, prefix, pretrained):
+    """A fresh copy that starts from ``pretrained``.
+
+    Set after ``clone``, which would turn a fitted estimator given as
+    ``pretrained`` into an unfitted copy, losing the very weights to start from.
+    """
+    return clone(estimator).set_params(**{prefix + "pretrained": pretrained})
 
 
 def _or(value, default):
@@ -305,7 +312,7 @@ def _fit_params(estimator, prefix, sensitive_features, sample_weight) -> dict:
 
 def _check_params(estimator, prefix, param, epochs_first, epochs_step) -> None:
     names = estimator.get_params(deep=True)
-    needed = [param, "warm_start"]
+    needed = [param, "pretrained"]
     if epochs_first is not None or epochs_step is not None:
         needed.append("max_epochs")
     missing = [prefix + n for n in needed if prefix + n not in names]

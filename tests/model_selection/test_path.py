@@ -189,7 +189,7 @@ def test_custom_metrics(compas, base):
     ({"metrics": ["accurate"]}, "Unknown metric 'accurate'"),
     ({"epochs_first": -1}, "epochs_first"),
     ({"epochs_step": 1.5}, "epochs_step"),
-    ({"estimator": LogisticRegression()}, r"\['penalty_strength'\].*LogisticRegression"),
+    ({"estimator": LogisticRegression()}, r"\['penalty_strength', 'pretrained'\].*LogisticRegression"),
     ({"param": "strength"}, r"\['strength'\]"),
 ])
 def test_errors(kwargs, message):
@@ -209,13 +209,6 @@ def test_descending_strengths_warn_but_budgets_do_not(compas, base):
         warnings.simplefilter("error")
         penalty_path(estimator, [0.1, 0.05], X, y, sensitive_features=a,
                      param="max_gap", epochs_first=0)
-
-
-def test_docstring_example_runs():
-    from skfairtune.model_selection import _path
-
-    result = doctest.testmod(_path, optionflags=doctest.NORMALIZE_WHITESPACE)
-    assert result.attempted > 0 and result.failed == 0
 
 
 def test_user_guide_examples_run():
