@@ -189,7 +189,8 @@ def test_custom_metrics(compas, base):
     ({"metrics": ["accurate"]}, "Unknown metric 'accurate'"),
     ({"epochs_first": -1}, "epochs_first"),
     ({"epochs_step": 1.5}, "epochs_step"),
-    ({"estimator": LogisticRegression()}, r"\['penalty_strength', 'pretrained'\].*LogisticRegression"),
+    ({"estimator": LogisticRegression()},
+     r"\['penalty_strength', 'pretrained'\].*LogisticRegression"),
     ({"param": "strength"}, r"\['strength'\]"),
 ])
 def test_errors(kwargs, message):
