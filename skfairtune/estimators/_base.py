@@ -8,6 +8,7 @@ The estimators own the scikit-learn contract (validation, ``classes_``,
 from __future__ import annotations
 
 import copy
+import functools
 import warnings
 from numbers import Integral, Real
 from pathlib import Path
@@ -131,6 +132,19 @@ class _BaseFairTune(BaseEstimator):
             setattr(self, key, value)
 
     # -- parameters -------------------------------------------------------
+    @classmethod
+    @functools.cache
+    def _get_param_names(cls):
+        # Looked up on every get_params; the signature never changes.
+        return super()._get_param_names()
+
+    def __sklearn_clone__(self):
+        cloned = super().__sklearn_clone__()
+        # A fitted source holds the weights: clone would hand the copy an
+        # unfitted estimator to start from.
+        cloned.pretrained = self.pretrained
+        return cloned
+
     def _extra_params(self) -> dict:
         """The keyword arguments beyond the named parameters."""
         named = set(self._get_param_names())

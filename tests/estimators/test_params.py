@@ -233,3 +233,19 @@ def test_verbose_2_shows_a_progress_bar_over_the_epochs(binary_data, capsys):
         X, y, sensitive_features=group)
     err = capsys.readouterr().err
     assert "3/3" in err and "epoch" in err
+
+
+def test_clone_keeps_a_fitted_pretrained_source(binary_data):
+    from sklearn.base import clone
+    from sklearn.model_selection import GridSearchCV
+
+    X, y, group = binary_data
+    base = FairTuneClassifier(penalty=None, max_epochs=2, random_state=0).fit(X, y)
+    est = FairTuneClassifier(pretrained=base, penalty=None, max_epochs=0)
+    assert clone(est).pretrained is base
+    np.testing.assert_array_equal(clone(est).fit(X, y).predict_proba(X),
+                                  base.predict_proba(X))
+    search = GridSearchCV(est.set_params(max_epochs=1, penalty="demographic_parity"),
+                          {"penalty_strength": [0.0, 1.0]},
+                          cv=2).fit(X, y, sensitive_features=group)
+    assert np.isfinite(search.cv_results_["mean_test_score"]).all()
