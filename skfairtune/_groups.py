@@ -238,18 +238,3 @@ def _first_rows(codes: np.ndarray) -> np.ndarray:
     new = np.ones(codes.shape[0], dtype=bool)
     new[1:] = seen[1:] > seen[:-1]
     return np.flatnonzero(new)
-
-
-def codes_for(labels: list, sensitive_features: Any, *, name: str = "sensitive_features"):
-    """Map new sensitive values onto the group ids of an earlier encoding.
-
-    Values not seen in ``labels`` get the id ``-1``.
-    """
-    frame = as_frame(sensitive_features, name=name)
-    _check_missing(frame, name)
-    if frame.shape[1] == 1:
-        keys = list(frame.iloc[:, 0].to_numpy())
-    else:
-        keys = [tuple(row) for row in frame.itertuples(index=False, name=None)]
-    lookup = {label: k for k, label in enumerate(labels)}
-    return np.array([lookup.get(key, -1) for key in keys], dtype=np.int64)

@@ -17,6 +17,7 @@ read as a rate of zero, and never divides by zero.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 
 import numpy as np
@@ -291,7 +292,7 @@ def _spread_of_group_means(values, ids, weight, n_groups):
     the worst column), each by its share of its group's weight. This keeps the
     penalty cheap beside a mini-batch's own forward and backward passes.
     """
-    return _SpreadFunction.apply(values, ids, weight, n_groups)
+    return _spread_function().apply(values, ids, weight, n_groups)
 
 
 def _extreme_groups(means, present):
@@ -337,15 +338,7 @@ def _make_spread_function():
     return SpreadFunction
 
 
-class _LazySpreadFunction:
-    """Builds the autograd Function on first use, so numpy users never import torch."""
-
-    _function = None
-
-    def apply(self, *args):
-        if _LazySpreadFunction._function is None:
-            _LazySpreadFunction._function = _make_spread_function()
-        return _LazySpreadFunction._function.apply(*args)
-
-
-_SpreadFunction = _LazySpreadFunction()
+@functools.cache
+def _spread_function():
+    """The autograd Function, built on first use so numpy users never import torch."""
+    return _make_spread_function()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skfairtune._groups import codes_for, encode_groups
+from skfairtune._groups import encode_groups
 
 
 @pytest.mark.parametrize(
@@ -89,9 +89,9 @@ def test_mixed_types_keep_values_apart(values):
     pytest.param([datetime.date(2020, 1, 1), "x", 3]),
     pytest.param(["a", b"a", 1]),
 ])
-def test_codes_for_agrees_with_encoding(values):
+def test_labels_give_back_each_rows_value(values):
     enc = encode_groups(values)
-    assert codes_for(enc.labels, values).tolist() == enc.codes.tolist()
+    assert [enc.labels[c] for c in enc.codes] == list(values)
     assert enc.n_groups == len(set(map(repr, values)))
 
 
@@ -134,39 +134,18 @@ def test_error_names_the_argument():
         encode_groups(["a"], n_samples=2, name="groups")
 
 
-def test_codes_for_unseen_is_minus_one():
-    enc = encode_groups(["a", "b", "a"])
-    assert codes_for(enc.labels, ["b", "z", "a", "A"]).tolist() == [1, -1, 0, -1]
 
 
-def test_codes_for_two_columns():
-    enc = encode_groups(np.array([["m", 1], ["f", 2]], dtype=object))
-    new = np.array([["m", 1], ["f", 1], ["f", 2]], dtype=object)
-    assert codes_for(enc.labels, new).tolist() == [1, -1, 0]
-    assert codes_for(enc.labels, pd.DataFrame(new)).tolist() == [1, -1, 0]
-
-
-def test_codes_for_numbers_of_other_dtype():
-    enc = encode_groups(np.array([1, 2, 1]))
-    assert codes_for(enc.labels, [1.0, 2, 3]).tolist() == [0, 1, -1]
-    assert codes_for(enc.labels, ["1"]).tolist() == [-1]
-
-
-def test_codes_for_missing_values():
-    enc = encode_groups(["a", "b"])
-    with pytest.raises(ValueError, match="missing"):
-        codes_for(enc.labels, ["a", None])
 
 
 @settings(max_examples=60, deadline=None)
 @given(st.lists(st.tuples(st.sampled_from("abc"), st.integers(0, 3)), min_size=1,
                 max_size=40))
 def test_intersectional_property(rows):
-    """Same rows, same group; labels sorted and unique; codes_for agrees."""
+    """Same rows, same group; labels sorted and unique."""
     enc = encode_groups(rows)
     assert enc.labels == sorted(set(rows))
     assert [enc.labels[c] for c in enc.codes] == rows
-    assert codes_for(enc.labels, rows).tolist() == enc.codes.tolist()
 
 
 @settings(max_examples=60, deadline=None)
@@ -176,4 +155,3 @@ def test_one_column_property(values):
     enc = encode_groups(values)
     assert [enc.labels[c] for c in enc.codes] == values
     assert len(set(map(repr, enc.labels))) == enc.n_groups
-    assert codes_for(enc.labels, values).tolist() == enc.codes.tolist()

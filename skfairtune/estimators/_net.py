@@ -259,7 +259,7 @@ class FairNet(NeuralNet):
         self.history.record_batch("multiplier", self.multiplier)
 
 
-def to_tensor_data(X, y, groups, weight, *, task, device="cpu"):
+def to_tensor_data(X, y, groups, weight, *, task):
     """Build a :class:`GroupDataset` from validated numpy arrays."""
     y_t = None
     if y is not None:

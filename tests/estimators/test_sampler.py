@@ -92,9 +92,9 @@ def test_reweighing_multiplies_the_weights(data, monkeypatch):
 
     original = base.to_tensor_data
 
-    def spy(X, y, groups, weight, *, task, device="cpu"):
+    def spy(X, y, groups, weight, *, task):
         seen["weight"] = np.asarray(weight)
-        return original(X, y, groups, weight, task=task, device=device)
+        return original(X, y, groups, weight, task=task)
 
     monkeypatch.setattr(base, "to_tensor_data", spy)
     FairTuneClassifier(sampler="reweighing", max_epochs=1).fit(X, y, sensitive_features=group)
