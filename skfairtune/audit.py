@@ -21,6 +21,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.multiclass import type_of_target
 
 from skfairtune._groups import GroupEncoding, encode_groups
+from skfairtune._labels import positive_label
 from skfairtune.metrics import (
     demographic_parity_difference,
     demographic_parity_ratio,
@@ -161,8 +162,9 @@ def audit_dataset(
         intersectional groups), or the name(s) of column(s) of ``X``, which
         are then left out of the proxy ranking.
     pos_label : object, default=None
-        The label whose share is the base rate; None takes 1 (or True) when
-        the labels have it, else the last label in sorted order.
+        The label whose share is the base rate; None takes the last label in
+        sorted order, as ``classes_`` sorts them (1 for {0, 1}, 2 for {1, 2}),
+        the rule everywhere in skfairtune.
     n_splits : int, default=3
         Folds of the cross-validation that scores each proxy.
     n_bins : int, default=10
@@ -254,7 +256,7 @@ def _label_tables(y: pd.Series, encoding: GroupEncoding, pos_label):
         imbalance["mean_target_difference"] = mean_prediction_difference(
             y, y, sensitive_features=encoding.codes)
         return groups, pd.DataFrame(), pd.Series(imbalance), None
-    positive = _positive_label(y, pos_label)
+    positive = positive_label(y, pos_label, name="y")
     hits = (y == positive).to_numpy()
     groups["base_rate"] = selection_rate_by_group(
         hits, hits, sensitive_features=encoding.codes).to_numpy()
@@ -279,15 +281,6 @@ def _with_all(frame: pd.DataFrame, values) -> pd.DataFrame:
     index = pd.Index([key]) if levels == 1 else pd.MultiIndex.from_tuples([key])
     row = pd.DataFrame([values], columns=frame.columns, index=index)
     return pd.concat([frame, row.rename_axis(frame.index.names)])
-
-
-def _positive_label(y: pd.Series, pos_label):
-    values = sorted(pd.unique(y), key=lambda v: (type(v).__name__, v))
-    if pos_label is not None:
-        if pos_label not in set(values):
-            raise ValueError(f"pos_label={pos_label!r} is not a label of y: {values[:10]}.")
-        return pos_label
-    return 1 if 1 in set(values) else values[-1]
 
 
 def _missing(features: pd.DataFrame, encoding: GroupEncoding) -> pd.DataFrame:

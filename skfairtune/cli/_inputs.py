@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from skfairtune._labels import positive_label, sorted_labels
+
 from ._common import UsageError
 
 
@@ -77,12 +79,10 @@ def label_value(y: pd.Series, pos_label: str | None, name: str):
     """The label that ``--pos-label`` names, matched by its text; None if not given."""
     if pos_label is None:
         return None
-    for value in pd.unique(y.dropna()):
-        if str(value) == pos_label:
-            return value
-    shown = ", ".join(map(str, sorted(pd.unique(y.dropna()), key=str)[:10]))
-    raise UsageError(f"--pos-label {pos_label!r} is not a label of {name!r}; its labels "
-                     f"include: {shown}")
+    try:
+        return positive_label(y, pos_label, name=repr(name))
+    except ValueError as exc:
+        raise UsageError(f"--pos-label: {exc}") from None
 
 
 def binary_target(y: pd.Series, pos_label: str | None, name: str) -> pd.Series:
@@ -90,7 +90,7 @@ def binary_target(y: pd.Series, pos_label: str | None, name: str) -> pd.Series:
     if y.isna().any():
         raise UsageError(f"the target {name!r} has {int(y.isna().sum())} missing value(s); "
                          "drop or fill those rows first")
-    labels = sorted(pd.unique(y), key=lambda v: (type(v).__name__, v))
+    labels = sorted_labels(y)
     if len(labels) < 2:
         raise UsageError(f"the target {name!r} has one class only ({labels[0]!r}); "
                          "fine-tuning a classifier needs two")
@@ -99,7 +99,7 @@ def binary_target(y: pd.Series, pos_label: str | None, name: str) -> pd.Series:
         raise UsageError(f"the target {name!r} has {len(labels)} classes; tune handles "
                          "binary targets: name the positive class with --pos-label")
     if positive is None:
-        positive = 1 if 1 in set(labels) and set(labels) <= {0, 1} else labels[-1]
+        positive = positive_label(labels)
     return (y == positive).astype(int)
 
 

@@ -14,6 +14,7 @@ from sklearn.model_selection._search import BaseSearchCV
 from sklearn.pipeline import Pipeline
 
 from skfairtune._groups import encode_groups
+from skfairtune._labels import positive_label
 from skfairtune.metrics import UndefinedGroupWarning, group_report
 from skfairtune.metrics._base import group_index
 from skfairtune.metrics._scorers import read_columns
@@ -189,7 +190,8 @@ def model_report(
         With a :func:`~skfairtune.model_selection.budget_refit` rule, the
         Pareto plot marks its budget.
     pos_label : object, default=None
-        The positive class; the last of ``classes_`` when None.
+        The positive class; the last of ``classes_`` when None (the one
+        rule everywhere in skfairtune).
     title : str, default="Fairness report"
         The report's title.
     tables : dict of str to DataFrame, default=None
@@ -223,7 +225,7 @@ def model_report(
     classes = list(getattr(estimator, "classes_", np.unique(y)))
     if len(classes) != 2:
         raise ValueError(f"model_report needs a binary classifier; it has classes {classes}.")
-    positive = classes[-1] if pos_label is None else pos_label
+    positive = positive_label(classes, pos_label, name="the classifier's classes_")
     y = np.asarray(y)
     y_pred = np.asarray(estimator.predict(X))
     score = _positive_scores(estimator, X, classes, positive)
