@@ -30,6 +30,15 @@ def _mean_prediction_gap(kind, y_true, y_pred, sensitive_features, sample_weight
     if method not in _METHODS:
         raise ValueError(f"method must be one of {list(_METHODS)}; got {method!r}.")
     _, pred, enc, w = _prepare(y_true, y_pred, sensitive_features, sample_weight)
+    if kind == "ratio" and pred.size and pred.min() < 0:
+        # A ratio of means of mixed sign (-0.5, say) reads as a fairness
+        # figure but measures nothing.
+        raise ValueError(
+            "mean_prediction_ratio needs non-negative predictions (amounts, "
+            f"scores); y_pred has {int((pred < 0).sum())} negative value(s), the "
+            f"smallest {float(pred.min()):.4g}. Use mean_prediction_difference, or "
+            "shift the predictions to a non-negative scale first."
+        )
     if method == "between_groups":
         gap = DEMOGRAPHIC_PARITY.difference if kind == "difference" else (
             DEMOGRAPHIC_PARITY.ratio)
@@ -92,7 +101,8 @@ def mean_prediction_ratio(
 ) -> float:
     """Smallest over largest mean prediction among the groups.
 
-    Meaningful for non-negative predictions only (amounts, scores).
+    Meaningful for non-negative predictions only (amounts, scores): negative
+    predictions raise a ValueError.
 
     Parameters are those of :func:`mean_prediction_difference`.
 

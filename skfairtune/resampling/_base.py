@@ -10,12 +10,14 @@ issues 457 and 1111).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from numbers import Integral
 from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from imblearn.base import BaseSampler
 from imblearn.utils import check_target_type
 from imblearn.utils._validation import ArraysTransformer, _check_X
@@ -27,7 +29,7 @@ from sklearn.utils.validation import _num_samples, validate_data
 
 from .._groups import encode_groups
 from ._columns import sensitive_from_X
-from ._targets import TARGETS, cell_counts, cell_targets, plain
+from ._targets import TARGETS, cell_counts, cell_targets, describe_cell, plain
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,39 @@ class Cells:
         """The input rows of each cell, in cell order, each in input order."""
         order = np.argsort(self.codes, kind="stable")
         return np.split(order, np.cumsum(self.counts.ravel())[:-1])
+
+
+def _row_bytes(X: Any) -> float:
+    """Bytes one row of ``X`` takes (on average, for sparse and mixed frames)."""
+    n_rows = max(_num_samples(X), 1)
+    if sp.issparse(X):
+        return X.data.nbytes / n_rows + X.indices.itemsize * X.nnz / n_rows + 8
+    if isinstance(X, pd.DataFrame):
+        return float(X.memory_usage(index=False, deep=False).sum()) / n_rows + 8
+    return float(np.asarray(X[:1]).nbytes) + 8
+
+
+def _memory_bytes() -> float:
+    try:
+        return float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
+    except (ValueError, OSError, AttributeError):  # not on this platform
+        return float("inf")
+
+
+def _check_result_fits_in_memory(cells: Cells, X: Any) -> None:
+    # A target such as {(0, 1): 10**12} would otherwise start allocating
+    # terabytes and end in a MemoryError (or the OOM killer) deep inside numpy.
+    n_rows = int(cells.targets.sum())
+    needed = n_rows * (_row_bytes(X) + 16)  # + the bookkeeping arrays per row
+    available = _memory_bytes()
+    if needed > available / 2:
+        g, c = np.unravel_index(int(np.argmax(cells.targets)), cells.targets.shape)
+        raise ValueError(
+            f"target asks for {n_rows:,} rows in all ({cells.targets[g, c]:,} in the "
+            f"cell {describe_cell(g, c, cells.group_labels, list(cells.classes))}), "
+            f"about {needed / 2**30:,.1f} GiB, more than half of this machine's "
+            f"{available / 2**30:,.1f} GiB of memory. Ask for fewer rows."
+        )
 
 
 def take_rows(values: Any, rows: np.ndarray) -> Any:
@@ -155,6 +190,7 @@ class BaseGroupSampler(BaseSampler):
         # Column names are read from X as given: validation may drop them.
         values, name = self._sensitive_values(X_given, sensitive_features)
         cells = self._cells(values, name, y, _num_samples(X))
+        _check_result_fits_in_memory(cells, X)
         X_res, sources, row_cells = self._fit_resample(X, y, cells)
         self._record(values, cells, sources, row_cells)
         y_res = cells.classes[row_cells % cells.n_classes]

@@ -73,3 +73,12 @@ def test_regression_bad_input(y_pred, message):
     with pytest.raises(ValueError, match=message):
         sfm.mean_prediction_difference([1.0, 2.0, 3.0, 4.0], y_pred,
                                        sensitive_features=[0, 0, 1, 1])
+
+
+def test_mean_prediction_ratio_refuses_negative_predictions():
+    from skfairtune.metrics import mean_prediction_ratio
+
+    with pytest.raises(ValueError, match=r"needs non-negative predictions .* 1 negative "
+                                         r"value\(s\), the smallest -1\. Use mean_prediction_difference"):
+        mean_prediction_ratio([0, 0, 0, 0], [-1.0, 1.0, 2.0, 2.0],
+                              sensitive_features=["a", "a", "b", "b"])

@@ -141,3 +141,14 @@ def test_dict_target_errors(target, message, cells_data):
     X, y, g = cells_data([[3, 3], [3, 3]])
     with pytest.raises(ValueError, match=message):
         GroupResampler(target=target).fit_resample(X, y, sensitive_features=g)
+
+
+def test_a_target_too_large_for_memory_is_refused_before_allocating():
+    from skfairtune.resampling import GroupResampler
+
+    rng = np.random.default_rng(0)
+    X, y, group = rng.normal(size=(50, 3)), rng.integers(0, 2, 50), rng.integers(0, 2, 50)
+    with pytest.raises(ValueError, match=r"target asks for 1,000,000,000,0\d\d rows in all "
+                                         r"\(1,000,000,000,000 in the cell \(group=0, label=1\)\)"
+                                         r".* GiB of memory. Ask for fewer rows"):
+        GroupResampler(target={(0, 1): 10**12}).fit_resample(X, y, sensitive_features=group)
