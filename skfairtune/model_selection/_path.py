@@ -311,6 +311,11 @@ def _fit_params(estimator, prefix, sensitive_features, sample_weight) -> dict:
 
 
 def _check_params(estimator, prefix, param, epochs_first, epochs_step) -> None:
+    if not hasattr(estimator, "get_params") or not hasattr(estimator, "fit"):
+        raise ValueError(
+            "penalty_path needs an estimator, such as FairTuneClassifier or a Pipeline "
+            f"ending in one; got {type(estimator).__name__} {_short_repr(estimator)}."
+        )
     names = estimator.get_params(deep=True)
     needed = [param, "pretrained"]
     if epochs_first is not None or epochs_step is not None:
@@ -324,6 +329,11 @@ def _check_params(estimator, prefix, param, epochs_first, epochs_step) -> None:
     for name, value in (("epochs_first", epochs_first), ("epochs_step", epochs_step)):
         if value is not None and (not isinstance(value, Integral) or value < 0):
             raise ValueError(f"{name} must be a non-negative int or None; got {value!r}.")
+
+
+def _short_repr(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _check_strengths(strengths, param) -> list:

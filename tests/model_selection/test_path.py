@@ -192,6 +192,7 @@ def test_custom_metrics(compas, base):
     ({"estimator": LogisticRegression()},
      r"\['penalty_strength', 'pretrained'\].*LogisticRegression"),
     ({"param": "strength"}, r"\['strength'\]"),
+    ({"estimator": "junk"}, r"needs an estimator, .*; got str 'junk'"),
 ])
 def test_errors(kwargs, message):
     X, y, a = np.zeros((4, 13)), np.array([0, 1, 0, 1]), np.array([0, 0, 1, 1])
