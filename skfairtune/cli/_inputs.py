@@ -81,8 +81,10 @@ def label_value(y: pd.Series, pos_label: str | None, name: str):
         return None
     try:
         return positive_label(y, pos_label, name=repr(name))
-    except ValueError as exc:
-        raise UsageError(f"--pos-label: {exc}") from None
+    except ValueError:
+        shown = ", ".join(map(str, sorted_labels(y)[:10]))
+        raise UsageError(f"--pos-label {pos_label!r} is not a label of {name!r}; its labels "
+                         f"include: {shown}") from None
 
 
 def binary_target(y: pd.Series, pos_label: str | None, name: str) -> pd.Series:
