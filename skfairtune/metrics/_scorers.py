@@ -14,6 +14,7 @@ Following scikit-learn's ``neg_*`` convention, greater is always better in
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from inspect import signature
 from numbers import Real
@@ -29,6 +30,7 @@ from sklearn.metrics import (
 )
 from sklearn.metrics._scorer import _BaseScorer
 
+from .._labels import positive_label
 from ._classification import (
     demographic_parity_difference,
     demographic_parity_ratio,
@@ -133,9 +135,14 @@ class _FairnessScorer(_BaseScorer):
             sensitive = self._from_X(X)
         y_pred = method_caller(estimator, self._response_method, X)
         scoring_kwargs = {**self._kwargs, **kwargs}
+        if self._takes_pos_label() and scoring_kwargs.get("pos_label") is None:
+            scoring_kwargs["pos_label"] = _estimator_pos_label(estimator)
         return self._sign * self._score_func(
             y_true, y_pred, sensitive_features=sensitive, **scoring_kwargs
         )
+
+    def _takes_pos_label(self) -> bool:
+        return "pos_label" in signature(self._score_func).parameters
 
     def _from_X(self, X):
         if self._columns is None:
@@ -146,6 +153,19 @@ class _FairnessScorer(_BaseScorer):
                 "sensitive_features=True) and pass sensitive_features= to fit."
             )
         return read_columns(X, self._columns)
+
+
+def _estimator_pos_label(estimator: Any) -> Any:
+    """The positive class of a binary classifier, as scikit-learn's scorers take it.
+
+    With labels such as {"No", "Yes"} the metrics cannot guess which is
+    positive; the estimator's ``classes_`` tell, by the one rule of
+    :mod:`skfairtune._labels`. None (the metric's own default) otherwise.
+    """
+    classes = getattr(estimator, "classes_", None)
+    if classes is None or len(classes) != 2:
+        return None
+    return positive_label(classes, name="the estimator's classes_")
 
 
 def _check_kwargs(func: Callable, kwargs: dict) -> None:
@@ -238,6 +258,7 @@ def tradeoff_score(
     metric: str = "accuracy",
     constraint: str = "demographic_parity_difference",
     weight: float = 1.0,
+    pos_label: Any = None,
 ) -> float:
     """``metric - weight * constraint``: performance less a priced gap.
 
@@ -255,6 +276,9 @@ def tradeoff_score(
         A gap: a fairness metric where lower is better.
     weight : float, default=1.0
         The price of one unit of gap, in units of the metric.
+    pos_label : object, default=None
+        The positive class, for the metrics that need one; the scorer fills
+        it in from the estimator's ``classes_``.
 
     Returns
     -------
@@ -267,17 +291,18 @@ def tradeoff_score(
     ...                sensitive_features=["a", "a", "b", "b"], weight=0.5)
     0.5
     """
+    def call(func):
+        extra = {"pos_label": pos_label} if pos_label is not None and (
+            "pos_label" in signature(func).parameters) else {}
+        return func(y_true, y_pred, sample_weight=sample_weight, **extra)
+
     if metric in FAIRNESS_METRICS:
-        performance = FAIRNESS_METRICS[metric][0](
-            y_true, y_pred, sensitive_features=sensitive_features,
-            sample_weight=sample_weight,
-        )
+        performance = call(functools.partial(FAIRNESS_METRICS[metric][0],
+                                             sensitive_features=sensitive_features))
     else:
-        performance = _PERFORMANCE[metric](y_true, y_pred, sample_weight=sample_weight)
-    gap = FAIRNESS_METRICS[constraint][0](
-        y_true, y_pred, sensitive_features=sensitive_features,
-        sample_weight=sample_weight,
-    )
+        performance = call(_PERFORMANCE[metric])
+    gap = call(functools.partial(FAIRNESS_METRICS[constraint][0],
+                                 sensitive_features=sensitive_features))
     return float(performance - weight * gap)
 
 

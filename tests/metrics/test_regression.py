@@ -78,7 +78,8 @@ def test_regression_bad_input(y_pred, message):
 def test_mean_prediction_ratio_refuses_negative_predictions():
     from skfairtune.metrics import mean_prediction_ratio
 
-    with pytest.raises(ValueError, match=r"needs non-negative predictions .* 1 negative "
-                                         r"value\(s\), the smallest -1\. Use mean_prediction_difference"):
+    message = (r"needs non-negative predictions .* 1 negative value\(s\), the smallest "
+               r"-1\. Use mean_prediction_difference")
+    with pytest.raises(ValueError, match=message):
         mean_prediction_ratio([0, 0, 0, 0], [-1.0, 1.0, 2.0, 2.0],
                               sensitive_features=["a", "a", "b", "b"])

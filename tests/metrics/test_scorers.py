@@ -155,3 +155,32 @@ def test_scorers_pickle_and_print(fitted):
     assert again(model, X, y) == scorer(model, X, y)
     assert "sensitive_features='sex'" in repr(scorer)
     assert "greater_is_better=False" in repr(scorer)
+
+
+@pytest.mark.parametrize("labels", [("No", "Yes"), (1, 2)])
+def test_scorers_take_the_positive_class_from_the_estimator(labels):
+    """String (or {1, 2}) labels score like 0/1 labels, with the last class positive."""
+    from sklearn.compose import make_column_transformer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder
+
+    rng = np.random.default_rng(1)
+    n = 300
+    X = pd.DataFrame({"x": rng.normal(size=n), "sex": rng.choice(["f", "m"], n)})
+    hit = X["x"] + (X["sex"] == "m") + rng.normal(size=n) > 0.5
+    y = np.where(hit, labels[1], labels[0])
+    model = make_pipeline(make_column_transformer((OneHotEncoder(), ["sex"]),
+                                                  remainder="passthrough"),
+                          LogisticRegression()).fit(X, y)
+    hard = (model.predict(X) == labels[1]).astype(int)
+    expected = {
+        "demographic_parity_difference": demographic_parity_difference(
+            hit.astype(int), hard, sensitive_features=X["sex"]),
+        "equalized_odds_difference": equalized_odds_difference(
+            hit.astype(int), hard, sensitive_features=X["sex"]),
+    }
+    for name, gap in expected.items():
+        score = make_fairness_scorer(name, sensitive_features="sex")(model, X, y)
+        assert score == pytest.approx(-gap) and gap > 0.01
+    tradeoff = make_tradeoff_scorer(metric="f1", sensitive_features="sex")(model, X, y)
+    assert np.isfinite(tradeoff)
