@@ -6,8 +6,10 @@ import re
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import roc_auc_score
+from sklearn.model_selection import StratifiedKFold
 
-from skfairtune.audit import DatasetAudit, audit_dataset
+from skfairtune.audit import DatasetAudit, _held_out_auc, audit_dataset
 from skfairtune.metrics import demographic_parity_difference
 
 
@@ -159,3 +161,27 @@ def test_audit_is_a_dataclass_of_frames(data):
     assert isinstance(audit, DatasetAudit)
     assert all(isinstance(getattr(audit, k), pd.DataFrame)
                for k in ("groups", "labels", "missing", "proxies"))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_proxy_auc_equals_roc_auc_score_on_every_row_and_group(seed):
+    """The linear proxy AUC is the macro one-vs-rest AUC of the smoothed
+    held-out frequencies, as roc_auc_score computes it on rows × groups."""
+    rng = np.random.default_rng(seed)
+    n_groups = 2 if seed == 0 else 7
+    if seed % 3 == 1:  # round numbers: the same priors in every fold, many exact ties
+        groups, categories = np.repeat(np.arange(n_groups), 12), rng.integers(0, 3, 12 * n_groups)
+    else:
+        groups = rng.integers(0, n_groups, 300)
+        categories = (rng.integers(0, 9, 300) + groups * (seed % 2)) % 9
+    folds = list(StratifiedKFold(3, shuffle=True, random_state=seed).split(groups, groups))
+    proba = np.empty((len(groups), n_groups))
+    for train, test in folds:
+        cells = np.zeros((9, n_groups))
+        np.add.at(cells, (categories[train], groups[train]), 1)
+        prior = np.bincount(groups[train], minlength=n_groups) / len(train)
+        width = np.bincount(categories[train], minlength=9) + 1.0
+        proba[test] = ((cells + prior) / width[:, None])[categories[test]]
+    expected = (roc_auc_score(groups, proba[:, 1]) if n_groups == 2 else
+                np.mean([roc_auc_score(groups == g, proba[:, g]) for g in range(n_groups)]))
+    assert _held_out_auc(categories, groups, n_groups, folds) == pytest.approx(expected, abs=1e-12)
