@@ -22,6 +22,7 @@ from ._classification import (
     true_positive_rate_by_group,
     worst_group_accuracy,
 )
+from ._degenerate import degenerate_reason, is_degenerate, make_degeneracy_scorer
 from ._regression import (
     mean_prediction_difference,
     mean_prediction_ratio,
@@ -36,12 +37,15 @@ __all__ = [
     "accuracy_by_group",
     "demographic_parity_difference",
     "demographic_parity_ratio",
+    "degenerate_reason",
     "equal_opportunity_difference",
     "equal_opportunity_ratio",
     "equalized_odds_difference",
     "equalized_odds_ratio",
     "false_positive_rate_by_group",
     "group_report",
+    "is_degenerate",
+    "make_degeneracy_scorer",
     "make_fairness_scorer",
     "make_tradeoff_scorer",
     "mean_prediction_difference",

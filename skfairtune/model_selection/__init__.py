@@ -6,12 +6,13 @@ how a candidate is chosen, how the trade-off is shown) sits in one file.
 
 from ._pareto import pareto_front, plot_pareto_front
 from ._path import PenaltyPath, penalty_path
-from ._refit import BudgetNotMetWarning, BudgetRefit, budget_refit
+from ._refit import BudgetNotMetWarning, BudgetRefit, DegenerateModelWarning, budget_refit
 from ._split import FairStratifiedKFold
 
 __all__ = [
     "BudgetNotMetWarning",
     "BudgetRefit",
+    "DegenerateModelWarning",
     "FairStratifiedKFold",
     "PenaltyPath",
     "budget_refit",

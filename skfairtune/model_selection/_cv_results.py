@@ -46,7 +46,7 @@ def as_gap(stored: np.ndarray, name: str) -> np.ndarray:
             "scorers). Use a difference or an error as the constraint."
         )
     if finite.size and (finite <= 0).all():
-        return -stored
+        return -stored + 0.0  # + 0.0 turns -0.0 into 0.0, which prints as 0.000
     return stored
 
 

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 
 from ._cv_results import metric_and_gap
+from ._refit import DEGENERATE_KEY
 
 
 def _front_mask(score: np.ndarray, gap: np.ndarray) -> np.ndarray:
@@ -51,7 +52,11 @@ def pareto_front(
         rises down the table), indexed by the candidate's index in
         ``cv_results_``, with its ``params``, its ``param_*`` columns, the
         mean test ``metric`` and the gap (positive) under the ``constraint``
-        name.
+        name. With a ``"degenerate"`` scorer in the search
+        (:func:`~skfairtune.metrics.make_degeneracy_scorer`), a boolean
+        ``degenerate`` column marks the candidates that predicted one class
+        overall or within a group, or no better than the majority class, on
+        some fold.
 
     Examples
     --------
@@ -76,6 +81,10 @@ def pareto_front(
             columns[key] = np.asarray(cv_results[key], dtype=object)[keep]
     columns[metric] = score[keep]
     columns[constraint] = gap[keep]
+    flags = cv_results.get(f"mean_test_{DEGENERATE_KEY}")
+    if flags is not None:
+        # Its gap is small because it treats everyone alike: say so beside it.
+        columns[DEGENERATE_KEY] = np.nan_to_num(np.asarray(flags, dtype=float), nan=1.0)[keep] > 0
     return pd.DataFrame(columns, index=pd.Index(keep, name="candidate"))
 
 

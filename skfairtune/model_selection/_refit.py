@@ -14,6 +14,18 @@ class BudgetNotMetWarning(UserWarning):
     """No candidate meets the fairness budget; the fairest one is chosen."""
 
 
+class DegenerateModelWarning(UserWarning):
+    """A candidate predicts (nearly) one class, overall or within a group.
+
+    Its fairness gaps are zero or near it because it does not discriminate
+    between anyone, not because it is fair.
+    """
+
+
+# The key under which a search's scoring dict holds make_degeneracy_scorer().
+DEGENERATE_KEY = "degenerate"
+
+
 class BudgetRefit:
     """The refit rule made by :func:`budget_refit`; see there.
 
@@ -21,14 +33,21 @@ class BudgetRefit:
     pickled and cloned.
     """
 
-    def __init__(self, metric: str, constraint: str, max_value: float):
+    def __init__(self, metric: str, constraint: str, max_value: float,
+                 allow_degenerate: bool = False):
         self.metric = metric
         self.constraint = constraint
         self.max_value = max_value
+        self.allow_degenerate = allow_degenerate
 
     def __repr__(self) -> str:
+        extra = ", allow_degenerate=True" if self.allow_degenerate else ""
         return (f"budget_refit(metric={self.metric!r}, constraint="
-                f"{self.constraint!r}, max_value={self.max_value!r})")
+                f"{self.constraint!r}, max_value={self.max_value!r}{extra})")
+
+    def __setstate__(self, state):
+        # Rules pickled before allow_degenerate existed.
+        self.__dict__.update({"allow_degenerate": False, **state})
 
     def __call__(self, cv_results: dict) -> int:
         score, gap = metric_and_gap(cv_results, self.metric, self.constraint)
@@ -36,12 +55,15 @@ class BudgetRefit:
         if not usable.any():
             raise ValueError(
                 f"No candidate has a finite {self.metric!r} and {self.constraint!r}; "
-                "did every fit fail?"
+                "did every fit fail? Set GridSearchCV(error_score='raise') to see why."
             )
+        usable = self._pass_over_degenerate(cv_results, usable)
         within = usable & (gap <= self.max_value)
         if within.any():
             # argmax takes the first of tied candidates, as GridSearchCV's rank 1.
-            return int(np.argmax(np.where(within, score, -np.inf)))
+            index = int(np.argmax(np.where(within, score, -np.inf)))
+            self._warn_if_gap_is_exactly_zero(cv_results, index)
+            return index
         fairest = np.where(usable, gap, np.inf)
         best_gap = fairest.min()
         # Among equally fair candidates, the best by the metric.
@@ -56,12 +78,61 @@ class BudgetRefit:
         )
         return index
 
+    def _pass_over_degenerate(self, cv_results: dict, usable: np.ndarray) -> np.ndarray:
+        """``usable`` without the candidates degenerate on some fold."""
+        key = f"mean_test_{DEGENERATE_KEY}"
+        if key not in cv_results:
+            return usable
+        flagged = usable & (np.nan_to_num(np.asarray(cv_results[key], dtype=float),
+                                          nan=1.0) > 0)
+        if not flagged.any():
+            return usable
+        shown = ", ".join(map(str, np.flatnonzero(flagged)[:10]))
+        if self.allow_degenerate:
+            warnings.warn(
+                f"Candidates {shown} predict one class overall or within a group, or "
+                "do no better than the majority class, on some fold; they stay in the "
+                "running because allow_degenerate=True.", DegenerateModelWarning,
+                stacklevel=3)
+            return usable
+        if not (usable & ~flagged).any():
+            raise ValueError(
+                "Every candidate is degenerate on some fold: it predicts one class "
+                "overall or within a group, or does no better than the majority class "
+                "(see mean_test_degenerate). Its gaps are small because it treats "
+                "everyone alike, not because it is fair. Lower the penalty strengths, "
+                "train longer, or choose on balanced_accuracy; budget_refit("
+                "allow_degenerate=True) chooses among them anyway.")
+        warnings.warn(
+            f"Passing over candidates {shown}: on some fold they predict one class "
+            "overall or within a group, or do no better than the majority class, so "
+            "their small gaps say nothing about fairness.", DegenerateModelWarning,
+            stacklevel=3)
+        return usable & ~flagged
+
+    def _warn_if_gap_is_exactly_zero(self, cv_results: dict, index: int) -> None:
+        # Without the degeneracy scorer the rule cannot see what the model
+        # predicts, but a gap of exactly zero on every fold is the mark a
+        # constant predictor leaves.
+        if f"mean_test_{DEGENERATE_KEY}" in cv_results:
+            return
+        folds = [np.asarray(v, dtype=float)[index] for k, v in cv_results.items()
+                 if k.startswith("split") and k.endswith(f"_test_{self.constraint}")]
+        if folds and all(v == 0 for v in folds):
+            warnings.warn(
+                f"The chosen candidate (index {index}) has {self.constraint} exactly 0 "
+                "on every fold, which a model predicting one class for everyone also "
+                "has. Add scoring['degenerate'] = skfairtune.metrics."
+                "make_degeneracy_scorer() so that budget_refit can tell.",
+                DegenerateModelWarning, stacklevel=3)
+
 
 def budget_refit(
     *,
     metric: str = "accuracy",
     constraint: str = "demographic_parity_difference",
     max_value: float = 0.02,
+    allow_degenerate: bool = False,
 ) -> BudgetRefit:
     """A ``refit`` rule: the best candidate whose fairness gap is within budget.
 
@@ -85,6 +156,14 @@ def budget_refit(
         only sees ``cv_results_`` tells the two apart because a gap is never
         negative: stored values all <= 0 are read as negated gaps, all >= 0 as
         gaps, and both signs are an error.
+    allow_degenerate : bool, default=False
+        When the ``scoring`` dict has the key ``"degenerate"``
+        (:func:`~skfairtune.metrics.make_degeneracy_scorer`), candidates
+        flagged on any fold (constant predictions overall or within a group,
+        or no better than the majority class) are passed over with a
+        :class:`DegenerateModelWarning`, and an error is raised when every
+        candidate is flagged. True keeps them in the running (with the
+        warning).
 
     Returns
     -------
@@ -113,4 +192,4 @@ def budget_refit(
             raise ValueError(
                 f"{name} must be a key of the scoring dict (a str); got {value!r}."
             )
-    return BudgetRefit(metric, constraint, float(max_value))
+    return BudgetRefit(metric, constraint, float(max_value), bool(allow_degenerate))

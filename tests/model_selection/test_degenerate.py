@@ -1,0 +1,124 @@
+"""The degenerate-model guard: the metric, the scorer, budget_refit and pareto_front."""
+
+import numpy as np
+import pandas as pd
+import pytest
+from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.dummy import DummyClassifier
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+
+from skfairtune.metrics import (
+    degenerate_reason,
+    make_degeneracy_scorer,
+    make_fairness_scorer,
+)
+from skfairtune.model_selection import (
+    BudgetNotMetWarning,
+    DegenerateModelWarning,
+    budget_refit,
+    pareto_front,
+)
+
+Y = np.array([0, 1] * 20)
+GROUP = np.array(["a"] * 20 + ["b"] * 20)
+
+
+def test_a_constant_model_is_degenerate():
+    assert degenerate_reason(Y, np.ones(40, int)) == "predicts 1 for every row"
+    assert degenerate_reason(np.array(["No", "Yes"] * 10), np.array(["Yes"] * 20)) == (
+        "predicts 'Yes' for every row")
+
+
+def test_a_model_constant_within_one_group_is_degenerate():
+    pred = np.where(GROUP == "a", 1, Y)  # every row of group a approved
+    assert degenerate_reason(Y, pred) is None  # overall it is no constant model
+    assert degenerate_reason(Y, pred, sensitive_features=GROUP) == (
+        "predicts 1 for every row of the group 'a'")
+
+
+def test_a_model_no_better_than_the_majority_class_is_degenerate():
+    y = np.array([1] * 30 + [0] * 10)
+    pred = np.array([1] * 25 + [0] * 5 + [1] * 5 + [0] * 5)  # accuracy 0.75 = majority
+    assert degenerate_reason(y, pred) == (
+        "is no better than always predicting the majority class 1 "
+        "(accuracy 0.750 against 0.750)")
+    assert degenerate_reason(y, pred, metric="balanced_accuracy") is None
+
+
+def test_a_useful_model_is_not_degenerate():
+    pred = Y.copy()
+    pred[:3] = 1 - pred[:3]
+    assert degenerate_reason(Y, pred, sensitive_features=GROUP) is None
+
+
+RESULTS = {
+    "params": [{"s": s} for s in (0, 1, 4)],
+    "mean_test_accuracy": np.array([0.85, 0.83, 0.70]),
+    "mean_test_dp": np.array([-0.10, -0.04, 0.0]),
+    "split0_test_dp": np.array([-0.10, -0.04, 0.0]),
+    "split1_test_dp": np.array([-0.10, -0.05, 0.0]),
+}
+
+
+def test_budget_refit_passes_over_degenerate_candidates():
+    flagged = {**RESULTS, "mean_test_degenerate": np.array([0.0, 0.0, 1.0])}
+    rule = budget_refit(constraint="dp", max_value=0.02)
+    # Without the flag the constant model (index 2) is the only one in budget.
+    with pytest.warns(DegenerateModelWarning, match="exactly 0 on every fold"):
+        assert rule(RESULTS) == 2
+    with pytest.warns(DegenerateModelWarning, match="Passing over candidates 2"), \
+            pytest.warns(BudgetNotMetWarning):
+        index = rule(flagged)
+    assert index == 1  # no candidate left within budget: the fairest useful one
+    with pytest.warns(DegenerateModelWarning, match="allow_degenerate=True"):
+        assert budget_refit(constraint="dp", max_value=0.02,
+                            allow_degenerate=True)(flagged) == 2
+
+
+def test_budget_refit_refuses_when_every_candidate_is_degenerate():
+    flagged = {**RESULTS, "mean_test_degenerate": np.ones(3)}
+    with pytest.raises(ValueError, match="Every candidate is degenerate on some fold"):
+        budget_refit(constraint="dp", max_value=0.02)(flagged)
+
+
+def test_pareto_front_marks_degenerate_candidates():
+    flagged = {**RESULTS, "mean_test_degenerate": np.array([0.0, 0.0, 1.0])}
+    front = pareto_front(flagged, constraint="dp")
+    assert front["degenerate"].to_dict() == {2: True, 1: False, 0: False}
+
+
+class _ApproveGroup(BaseEstimator, ClassifierMixin):
+    """Logistic regression, except that it approves everyone when approve=True."""
+
+    def __init__(self, approve=False):
+        self.approve = approve
+
+    def fit(self, X, y):
+        self.model_ = LogisticRegression().fit(X[["x"]], y)
+        self.classes_ = self.model_.classes_
+        return self
+
+    def predict(self, X):
+        pred = self.model_.predict(X[["x"]])
+        return np.full_like(pred, self.classes_[-1]) if self.approve else pred
+
+
+def test_in_a_search_the_constant_candidate_is_flagged_and_passed_over():
+    rng = np.random.default_rng(0)
+    n = 400
+    X = pd.DataFrame({"x": rng.normal(size=n), "sex": rng.choice(["f", "m"], n)})
+    y = np.where(X["x"] + (X["sex"] == "m") + rng.normal(size=n) > 0.5, "Yes", "No")
+    scoring = {
+        "accuracy": "accuracy",
+        "dp": make_fairness_scorer("demographic_parity_difference", sensitive_features="sex"),
+        "degenerate": make_degeneracy_scorer(sensitive_features="sex"),
+    }
+    search = GridSearchCV(_ApproveGroup(), {"approve": [False, True]}, scoring=scoring,
+                          refit=budget_refit(constraint="dp", max_value=0.5), cv=3)
+    with pytest.warns(DegenerateModelWarning, match="Passing over candidates 1"):
+        search.fit(X, y)
+    assert search.cv_results_["mean_test_degenerate"].tolist() == [0.0, 1.0]
+    assert search.best_index_ == 0  # the constant one has the smaller gap
+    dummy = DummyClassifier(strategy="most_frequent").fit(X, y)
+    assert make_degeneracy_scorer(sensitive_features="sex")(dummy, X, y) == 1.0
