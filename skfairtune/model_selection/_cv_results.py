@@ -55,3 +55,39 @@ def metric_and_gap(cv_results: dict, metric: str, constraint: str):
     score = mean_test(cv_results, metric, "metric")
     gap = as_gap(mean_test(cv_results, constraint, "constraint"), constraint)
     return score, gap
+
+
+def fold_values(cv_results: dict, name: str) -> np.ndarray:
+    """The per-fold test scores of scorer ``name``, shape (n_candidates, n_folds)."""
+    keys = sorted((k for k in cv_results
+                   if k.startswith("split") and k.endswith(f"_test_{name}")
+                   and k[len("split"):-len(f"_test_{name}")].isdigit()),
+                  key=lambda k: int(k[len("split"):-len(f"_test_{name}")]))
+    return np.column_stack([np.asarray(cv_results[k], dtype=float) for k in keys]) \
+        if keys else np.empty((0, 0))
+
+
+def gap_upper_bound(cv_results: dict, constraint: str, confidence: float) -> np.ndarray:
+    """Per candidate, a one-sided upper confidence bound on the gap.
+
+    The mean over folds plus Student's t quantile times the standard error of
+    the fold values: the gap a candidate stays under with probability
+    ``confidence`` if its folds were independent draws. They are not quite
+    (the training parts overlap), so the bound is, if anything, optimistic;
+    it still orders candidates by how much their gap varies, which a mean
+    alone cannot.
+    """
+    from scipy.stats import t
+
+    folds = fold_values(cv_results, constraint)
+    if folds.shape[1] < 2:
+        raise ValueError(
+            f"confidence needs the per-fold scores of {constraint!r} "
+            f"(split0_test_{constraint}, split1_test_{constraint}, ...) from at least "
+            "two folds; cv_results_ has "
+            f"{folds.shape[1]}."
+        )
+    gaps = as_gap(folds, constraint)
+    k = folds.shape[1]
+    spread = np.nanstd(gaps, axis=1, ddof=1) / np.sqrt(k)
+    return np.nanmean(gaps, axis=1) + t.ppf(confidence, k - 1) * spread

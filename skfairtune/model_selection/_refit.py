@@ -7,7 +7,7 @@ from numbers import Real
 
 import numpy as np
 
-from ._cv_results import metric_and_gap
+from ._cv_results import gap_upper_bound, metric_and_gap
 
 
 class BudgetNotMetWarning(UserWarning):
@@ -34,23 +34,42 @@ class BudgetRefit:
     """
 
     def __init__(self, metric: str, constraint: str, max_value: float,
-                 allow_degenerate: bool = False):
+                 allow_degenerate: bool = False, confidence: float | None = None):
         self.metric = metric
         self.constraint = constraint
         self.max_value = max_value
         self.allow_degenerate = allow_degenerate
+        self.confidence = confidence
 
     def __repr__(self) -> str:
         extra = ", allow_degenerate=True" if self.allow_degenerate else ""
+        extra += f", confidence={self.confidence!r}" if self.confidence is not None else ""
         return (f"budget_refit(metric={self.metric!r}, constraint="
                 f"{self.constraint!r}, max_value={self.max_value!r}{extra})")
 
     def __setstate__(self, state):
-        # Rules pickled before allow_degenerate existed.
-        self.__dict__.update({"allow_degenerate": False, **state})
+        # Rules pickled before these options existed.
+        self.__dict__.update({"allow_degenerate": False, "confidence": None, **state})
+
+    def gaps(self, cv_results: dict) -> np.ndarray:
+        """The gap each candidate is judged by: the mean, or its upper bound.
+
+        Parameters
+        ----------
+        cv_results : dict
+            A search's ``cv_results_``.
+
+        Returns
+        -------
+        ndarray of shape (n_candidates,)
+        """
+        if self.confidence is None:
+            return metric_and_gap(cv_results, self.metric, self.constraint)[1]
+        return gap_upper_bound(cv_results, self.constraint, self.confidence)
 
     def __call__(self, cv_results: dict) -> int:
-        score, gap = metric_and_gap(cv_results, self.metric, self.constraint)
+        score, _ = metric_and_gap(cv_results, self.metric, self.constraint)
+        gap = self.gaps(cv_results)
         usable = np.isfinite(score) & np.isfinite(gap)
         if not usable.any():
             raise ValueError(
@@ -69,8 +88,10 @@ class BudgetRefit:
         # Among equally fair candidates, the best by the metric.
         tied = usable & (fairest == best_gap)
         index = int(np.argmax(np.where(tied, score, -np.inf)))
+        bound = "" if self.confidence is None else (
+            f" at {self.confidence:.0%} confidence (upper bound over the folds)")
         warnings.warn(
-            f"No candidate has {self.constraint} <= {self.max_value}; the smallest "
+            f"No candidate has {self.constraint} <= {self.max_value}{bound}; the smallest "
             f"is {best_gap:.4g}. Refitting the fairest candidate (index {index}) "
             "instead; raise max_value or widen the search.",
             BudgetNotMetWarning,
@@ -133,6 +154,7 @@ def budget_refit(
     constraint: str = "demographic_parity_difference",
     max_value: float = 0.02,
     allow_degenerate: bool = False,
+    confidence: float | None = None,
 ) -> BudgetRefit:
     """A ``refit`` rule: the best candidate whose fairness gap is within budget.
 
@@ -164,6 +186,15 @@ def budget_refit(
         :class:`DegenerateModelWarning`, and an error is raised when every
         candidate is flagged. True keeps them in the running (with the
         warning).
+    confidence : float in (0, 1), default=None
+        When given (0.9, say), a candidate is within budget only when a
+        one-sided upper confidence bound on its gap is: the mean over folds
+        plus Student's t quantile times the standard error of the per-fold
+        gaps (``split*_test_<constraint>``). A candidate whose gap swings
+        from fold to fold then needs a smaller mean to qualify, which is what
+        makes a budget hold on new data more often. The folds share training
+        rows, so the bound is approximate (if anything optimistic). The rule's
+        ``gaps(cv_results)`` gives the bounds, for a report.
 
     Returns
     -------
@@ -187,9 +218,18 @@ def budget_refit(
         raise ValueError(
             f"max_value must be a non-negative number (a gap); got {max_value!r}."
         )
+    if confidence is not None and not (
+        isinstance(confidence, Real) and not isinstance(confidence, bool)
+        and 0 < confidence < 1
+    ):
+        raise ValueError(
+            f"confidence must be None or a number strictly between 0 and 1 (0.9, "
+            f"say); got {confidence!r}."
+        )
     for name, value in (("metric", metric), ("constraint", constraint)):
         if not isinstance(value, str):
             raise ValueError(
                 f"{name} must be a key of the scoring dict (a str); got {value!r}."
             )
-    return BudgetRefit(metric, constraint, float(max_value), bool(allow_degenerate))
+    return BudgetRefit(metric, constraint, float(max_value), bool(allow_degenerate),
+                       None if confidence is None else float(confidence))

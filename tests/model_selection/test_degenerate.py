@@ -122,3 +122,35 @@ def test_in_a_search_the_constant_candidate_is_flagged_and_passed_over():
     assert search.best_index_ == 0  # the constant one has the smaller gap
     dummy = DummyClassifier(strategy="most_frequent").fit(X, y)
     assert make_degeneracy_scorer(sensitive_features="sex")(dummy, X, y) == 1.0
+
+
+def test_the_confidence_rule_is_more_conservative_than_the_mean():
+    # Candidate 0: mean gap 0.03 but it swings between folds; candidate 1:
+    # a steady 0.04, less accurate. Within a budget of 0.05 the mean picks 0,
+    # a 90% upper bound only 1.
+    results = {
+        "mean_test_accuracy": np.array([0.85, 0.83]),
+        "mean_test_dp": np.array([-0.03, -0.04]),
+        "split0_test_dp": np.array([-0.00, -0.039]),
+        "split1_test_dp": np.array([-0.03, -0.040]),
+        "split2_test_dp": np.array([-0.06, -0.041]),
+    }
+    assert budget_refit(constraint="dp", max_value=0.05)(results) == 0
+    rule = budget_refit(constraint="dp", max_value=0.05, confidence=0.9)
+    assert rule(results) == 1
+    # 0.03 + t(0.9, 2) * 0.03 / sqrt(3) with t(0.9, 2) = 1.8856
+    np.testing.assert_allclose(rule.gaps(results), [0.03 + 1.8856 * 0.03 / np.sqrt(3),
+                                                    0.04 + 1.8856 * 0.001 / np.sqrt(3)],
+                               rtol=1e-4)
+
+
+@pytest.mark.parametrize("confidence", [0, 1, 1.5, "high", True])
+def test_confidence_must_be_a_probability(confidence):
+    with pytest.raises(ValueError, match="confidence must be None or a number strictly"):
+        budget_refit(confidence=confidence)
+
+
+def test_confidence_needs_the_folds():
+    results = {"mean_test_accuracy": np.array([0.8]), "mean_test_dp": np.array([-0.01])}
+    with pytest.raises(ValueError, match="per-fold scores of 'dp'"):
+        budget_refit(constraint="dp", confidence=0.9)(results)
