@@ -2,15 +2,66 @@
 
 The markdown summary carries the tables and the text; the plots live in the
 HTML report beside it. The plain text is what the command line prints.
+
+Every piece of text that the markdown takes from a document (title, headings,
+paragraphs, captions, index and column labels, cells) passes through
+:func:`escape_markdown` here, and nowhere else: group values, column names,
+scorer names and user titles are data, and a ``<script>`` or a ``|`` in one
+of them must show as written, not as HTML or as a broken table.
 """
 
 from __future__ import annotations
 
+import re
+
 from ._document import Document, Section, Table, formatted
 
+# HTML's specials become entities (no tag or attribute can open); markdown's
+# inline specials are backslash-escaped; "$" is an entity, since GitHub reads
+# "$...$" as math and a backslash does not stop every math parser.
+_SPECIALS = str.maketrans({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", "$": "&#36;",
+    "\\": "\\\\", "`": "\\`", "*": "\\*", "[": "\\[", "]": "\\]", "|": "\\|",
+    "~": "\\~", "#": "\\#",
+})
+# Line breaks and other control characters end a table row or a paragraph.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# An underscore between two letters or digits cannot open or close emphasis
+# (metric names keep their underscores readable); any other one can.
+_LOOSE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+# What makes a paragraph a list item (headings, quotes and code fences start
+# with characters that are escaped everywhere).
+_LIST_MARKER = re.compile(r"(\d{1,9}[.)]|[-+])(?=\s|$)")
 
-def _escape(text: str) -> str:
-    return text.replace("|", "\\|")
+
+def escape_markdown(text: object) -> str:
+    """``text`` as markdown that shows it literally, on one line.
+
+    Parameters
+    ----------
+    text : object
+        Any value; it is turned into a string first.
+
+    Returns
+    -------
+    str
+        The text with HTML's ``& < >`` as entities, markdown's inline
+        specials escaped, ``$`` as an entity, and line breaks and other
+        control characters as spaces, so that it fits in a table cell, a
+        heading or a paragraph without changing them. Spaces at either end,
+        which markdown drops anyway, are dropped.
+    """
+    text = _CONTROL.sub(" ", str(text)).strip().translate(_SPECIALS)
+    return _LOOSE_UNDERSCORE.sub(r"\_", text)
+
+
+def _paragraph(text: object) -> str:
+    """A paragraph: escaped, and never read as a list item or a code block."""
+    text = escape_markdown(text)
+    marker = _LIST_MARKER.match(text)
+    if marker:
+        text = text[:marker.end() - 1] + "\\" + text[marker.end() - 1:]
+    return text
 
 
 def table_markdown(table: Table) -> str:
@@ -19,33 +70,35 @@ def table_markdown(table: Table) -> str:
     marked = {str(h) for h in table.highlight}
     header = [frame.index.name or ""] + list(frame.columns)
     lines = [
-        f"**{_escape(table.caption)}**",
+        f"**{escape_markdown(table.caption)}**",
         "",
-        "| " + " | ".join(_escape(h) for h in header) + " |",
+        "| " + " | ".join(escape_markdown(h) for h in header) + " |",
         "|" + "|".join([" --- "] + [" ---: "] * len(frame.columns)) + "|",
     ]
     for label, values in zip(frame.index, frame.itertuples(index=False)):
-        cells = [str(label), *values]
+        cells = [escape_markdown(c) for c in (label, *values)]
         if str(label) in marked:
             cells = [f"**{c}**" if c else c for c in cells]
-        lines.append("| " + " | ".join(_escape(c) for c in cells) + " |")
+        lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
 def section_markdown(section: Section) -> str:
-    parts = [f"## {section.heading}", *section.paragraphs]
+    """A section: heading, paragraphs, tables, and the names of its plots."""
+    parts = [f"## {escape_markdown(section.heading)}"]
+    parts += [_paragraph(p) for p in section.paragraphs]
     parts += [table_markdown(t) for t in section.tables]
     if section.plots:
-        names = "; ".join(p.caption for p in section.plots)
+        names = "; ".join(escape_markdown(p.caption) for p in section.plots)
         parts.append(f"_Plots in the HTML report: {names}._")
     return "\n\n".join(parts)
 
 
 def document_markdown(document: Document) -> str:
     """The document as markdown: title, text and tables."""
-    parts = [f"# {document.title}"]
-    if document.subtitle:
-        parts.append(f"_{document.subtitle}_")
+    parts = [f"# {escape_markdown(document.title)}"]
+    if document.subtitle.strip():
+        parts.append(f"_{escape_markdown(document.subtitle)}_")
     parts += [section_markdown(s) for s in document.sections]
     return "\n\n".join(parts) + "\n"
 
