@@ -29,11 +29,19 @@ class Table:
 
 @dataclass
 class Plot:
-    """A captioned matplotlib figure."""
+    """A captioned matplotlib figure, its texts drawn as written (no mathtext)."""
 
     caption: str
     figure: Any
     alt: str = ""
+
+    def __post_init__(self):
+        # Every figure of a report passes here, so no label from the data
+        # reaches matplotlib's math parser, whichever plot drew it.
+        if self.figure is not None:
+            from ._plots import literal_text
+
+            literal_text(self.figure)
 
 
 @dataclass

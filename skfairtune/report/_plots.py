@@ -14,9 +14,36 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 # Beyond this many groups a per-group panel grid becomes unreadable.
 MAX_PANELS = 12
+
+
+def literal_text(figure: Figure) -> Figure:
+    """Draw every text of ``figure`` as written: no mathtext, no TeX.
+
+    Titles, tick labels and legends carry group values, column names and
+    scorer names, and those are data: ``"$50K-$75K"`` is an income bracket,
+    not a formula, and ``"$10{-$20"`` must not stop the report with a
+    mathtext parse error. Run on each finished figure (every
+    :class:`~skfairtune.report._document.Plot` does), it reaches the texts
+    of every axes, legend and colour bar, whoever drew them.
+
+    Parameters
+    ----------
+    figure : matplotlib.figure.Figure
+        A finished figure; its texts are changed in place.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The same figure.
+    """
+    for text in figure.findobj(Text):
+        text.set_parse_math(False)
+        text.set_usetex(False)
+    return figure
 
 
 def new_figure(n_panels: int = 1, *, width: float = 5.0, height: float = 3.6,
