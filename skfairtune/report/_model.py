@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -132,16 +133,23 @@ class ModelReport:
         out : str or Path
             The folder; it is created when missing.
         name : str, default="report"
-            The files' name without suffix.
+            The files' name without suffix: not empty, not starting with a
+            dot, without a path separator (the folder goes in ``out``).
 
         Returns
         -------
         dict
             The paths written, under ``"html"`` and ``"markdown"``.
+
+        Raises
+        ------
+        ValueError
+            If ``name`` is empty, starts with a dot or holds a path separator.
         """
         from ._html import page_html
         from ._markdown import document_markdown
 
+        _check_name(name)
         folder = Path(out)
         folder.mkdir(parents=True, exist_ok=True)
         document = self.document()
@@ -257,12 +265,18 @@ def write_report(report: ModelReport, out: str | Path, *, name: str = "report") 
     out : str or Path
         The folder to write into; created when missing.
     name : str, default="report"
-        The files' name without suffix.
+        The files' name without suffix: not empty, not starting with a dot,
+        without a path separator (the folder goes in ``out``).
 
     Returns
     -------
     dict
         The paths written, under ``"html"`` and ``"markdown"``.
+
+    Raises
+    ------
+    ValueError
+        If ``name`` is empty, starts with a dot or holds a path separator.
 
     Examples
     --------
@@ -278,6 +292,27 @@ def write_report(report: ModelReport, out: str | Path, *, name: str = "report") 
     ['report.html', 'report.md']
     """
     return report.write(out, name=name)
+
+
+def _check_name(name) -> None:
+    """Refuse a file name that would write hidden files or outside ``out``."""
+    if not isinstance(name, str):
+        raise TypeError(f"name must be a str, the files' name without suffix; got "
+                        f"{type(name).__name__} {name!r}.")
+    files = f"'{name}.html' and '{name}.md'"
+    if not name.strip():
+        raise ValueError(f"name={name!r} is blank: it would write {files}. Give the files' "
+                         "name without suffix, for example name='report'.")
+    if name.startswith("."):
+        raise ValueError(f"name={name!r} starts with a dot: it would write the hidden files "
+                         f"{files}. Give a name that starts with a letter or digit.")
+    separators = {"/", "\\", os.sep, os.altsep} - {None}
+    found = sorted(c for c in separators if c in name)
+    if found or "\0" in name:
+        what = f"the path separator {found[0]!r}" if found else "a NUL character"
+        raise ValueError(f"name={name!r} holds {what}: it is the files' name, not a path. "
+                         "Put the folder in out= and give a bare name, for example "
+                         "name='report'.")
 
 
 def _chosen_rows(frame: pd.DataFrame) -> list:
