@@ -89,6 +89,11 @@ def read_weight_file(path: str | Path) -> dict:
             f"pretrained={str(path)!r}: unsupported file type {path.suffix!r}; "
             f"weight files must end in one of {WEIGHT_SUFFIXES}."
         )
+    if path.is_dir():
+        raise ValueError(
+            f"pretrained={str(path)!r} is a folder, not a weight file; pass the "
+            "path of the weight file itself."
+        )
     if not path.is_file():
         raise FileNotFoundError(f"pretrained={str(path)!r}: no such file.")
     state = _read_safetensors(path) if path.suffix == ".safetensors" else _read_pt(path)
@@ -111,18 +116,23 @@ def _read_safetensors(path: Path) -> dict:
 def _read_pt(path: Path) -> dict:
     try:
         return torch.load(path, map_location="cpu", weights_only=True)
-    except pickle.UnpicklingError as exc:
+    except pickle.UnpicklingError:
+        # torch's own message suggests weights_only=False, which would run
+        # whatever code the file carries: ours must not pass that on.
         raise ValueError(
-            f"pretrained={str(path)!r} was refused: it is not a plain state dict "
-            "of tensors (it holds pickled objects, which could run code, or is "
-            "no PyTorch file at all). Save weights with "
-            f"torch.save(module.state_dict(), path) or as .safetensors. ({exc})"
+            f"pretrained={str(path)!r} was refused: it holds pickled objects other "
+            "than tensors, which cannot be loaded safely. Re-save the weights "
+            "with torch.save(module.state_dict(), path), or as .safetensors."
         ) from None
-    # torch.load fails on non-PyTorch files with whatever its parser hits first.
-    except (RuntimeError, EOFError, OSError, IndexError, KeyError, ValueError) as exc:
+    # torch.load fails on non-PyTorch files with whatever its parser hits
+    # first; a record claiming more elements than an int64 holds gives a
+    # TypeError from torch's C++ binding.
+    except (RuntimeError, EOFError, OSError, IndexError, KeyError, ValueError,
+            TypeError, OverflowError):
         raise ValueError(
-            f"pretrained={str(path)!r} could not be read as a PyTorch weight "
-            f"file (truncated or corrupt): {exc}"
+            f"pretrained={str(path)!r} is not a valid weight file: it could not "
+            "be read as a PyTorch state dict (truncated, corrupt or not made by "
+            "torch.save)."
         ) from None
 
 
@@ -280,8 +290,8 @@ def load_state_dict(module: nn.Module, state_dict: dict) -> None:
     Raises
     ------
     ValueError
-        If a name is missing or unexpected, or a shape differs; the message
-        names the layer and both shapes.
+        If a name is missing or unexpected, or a shape differs (the message
+        names the layer and both shapes), or a weight is NaN or infinite.
     """
     own = module.state_dict()
     missing = sorted(set(own) - set(state_dict))
@@ -300,9 +310,24 @@ def load_state_dict(module: nn.Module, state_dict: dict) -> None:
                 f"{tuple(own[name].shape)} in the network. Check the number of "
                 "features, of classes and hidden_layer_sizes."
             )
+    bad = first_non_finite(state_dict)
+    if bad is not None:
+        raise ValueError(
+            f"The pre-trained weights hold NaN or infinite values in {bad!r}: a "
+            "network started from them predicts NaN. They probably come from a "
+            "training run that diverged; start from other weights."
+        )
     with torch.no_grad():
         for name, tensor in own.items():
             tensor.copy_(state_dict[name].to(dtype=tensor.dtype, device=tensor.device))
+
+
+def first_non_finite(tensors: dict) -> str | None:
+    """The name of the first floating-point tensor holding NaN or inf, or None."""
+    for name, tensor in tensors.items():
+        if tensor.is_floating_point() and not torch.isfinite(tensor).all():
+            return name
+    return None
 
 
 def freeze_parameters(module: nn.Module, patterns: str | list | tuple | None) -> list:
@@ -360,12 +385,27 @@ def save_weights(module: nn.Module, path: str | Path) -> Path:
     -------
     Path
         The path written.
+
+    Raises
+    ------
+    ValueError
+        If ``path`` does not end in ``.safetensors``, or is a folder.
+    FileNotFoundError
+        If the folder to write into does not exist (it is not created: a
+        typo in it would otherwise scatter weights into new folders).
     """
     from safetensors.torch import save_file
 
     path = Path(path)
     if path.suffix != ".safetensors":
         raise ValueError(f"path={str(path)!r} must end in '.safetensors'.")
+    if path.is_dir():
+        raise ValueError(f"path={str(path)!r} is a folder; give the path of a file in it.")
+    if not path.parent.is_dir():
+        raise FileNotFoundError(
+            f"path={str(path)!r}: the folder {str(path.parent)!r} does not exist; "
+            "create it first (Path(folder).mkdir(parents=True))."
+        )
     state = {k: v.detach().cpu().contiguous() for k, v in module.state_dict().items()}
     save_file(state, str(path))
     return path

@@ -2,6 +2,8 @@
 
 import builtins
 import os
+import re
+import zipfile
 
 import numpy as np
 import pytest
@@ -168,6 +170,82 @@ def test_pt_with_code_is_refused_and_never_runs(module, tmp_path, how, where, da
     with pytest.raises(ValueError, match="refused"):
         read_weight_file(path)
     assert not marker.exists()
+
+
+def test_refusal_of_code_is_short_and_never_suggests_unsafe_loading(tmp_path):
+    path = tmp_path / "evil.pt"
+    torch.save({"w": _RunsCode(os.system, "true")}, path)
+    with pytest.raises(ValueError) as info:
+        read_weight_file(path)
+    message = str(info.value)
+    # torch's own advice (weights_only=False "will likely succeed") would run the code
+    assert "weights_only" not in message and "succeed" not in message
+    assert "\n" not in message and len(message) < 300
+    assert "objects other than tensors" in message
+    assert "cannot be loaded safely" in message
+    assert "state_dict()" in message and ".safetensors" in message
+
+
+def _pt_claiming(path, numel):
+    """A .pt file whose one storage claims ``numel`` elements but holds 4."""
+    torch.save({"w": torch.ones(4)}, path)
+    with zipfile.ZipFile(path) as zf:
+        entries = {name: zf.read(name) for name in zf.namelist()}
+    pkl = next(name for name in entries if name.endswith("data.pkl"))
+    # The storage record is (..., 'cpu', numel): a 1-byte int, made an 8-byte one.
+    claimed = b"\x8a\x08" + numel.to_bytes(8, "little")
+    entries[pkl], n = re.subn(rb"(X\x03\x00\x00\x00cpu(?:q.)?)K\x04",
+                              lambda m: m.group(1) + claimed, entries[pkl])
+    assert n == 1
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, content in entries.items():
+            zf.writestr(name, content)
+    return path
+
+
+@pytest.mark.parametrize("numel", [2**62, 2**40, 100], ids=["2**62", "2**40", "100"])
+def test_pt_claiming_more_elements_than_it_holds(tmp_path, numel, data):
+    path = _pt_claiming(tmp_path / "big.pt", numel)
+    with pytest.raises(ValueError, match=r"'.*big\.pt' is not a valid weight file") as info:
+        read_weight_file(path)
+    assert "get_storage_from_record" not in str(info.value)
+    with pytest.raises(ValueError, match="not a valid weight file"):
+        _fit_from(path, data)
+
+
+@pytest.mark.parametrize("suffix", [".safetensors", ".pt"])
+def test_folder_named_like_a_weight_file(tmp_path, suffix, data):
+    folder = tmp_path / f"weights{suffix}"
+    folder.mkdir()
+    with pytest.raises(ValueError, match=f"weights\\{suffix}' is a folder, not a weight file"):
+        read_weight_file(folder)
+    with pytest.raises(ValueError, match="is a folder"):
+        _fit_from(folder, data)
+
+
+def test_save_weights_into_missing_folder(module, tmp_path):
+    path = tmp_path / "not" / "there" / "w.safetensors"
+    with pytest.raises(FileNotFoundError, match=r"the folder '.*there' does not exist"):
+        save_weights(module, path)
+    assert not (tmp_path / "not").exists()
+
+
+def test_save_weights_onto_a_folder(module, tmp_path):
+    folder = tmp_path / "w.safetensors"
+    folder.mkdir()
+    with pytest.raises(ValueError, match="is a folder"):
+        save_weights(module, folder)
+
+
+@pytest.mark.parametrize("value", [float("nan"), float("inf"), -float("inf")])
+def test_load_state_dict_refuses_non_finite_weights(module, value):
+    before = {k: v.clone() for k, v in module.state_dict().items()}
+    bad = {k: v.clone() for k, v in module.state_dict().items()}
+    bad["hidden.0.bias"][2] = value
+    with pytest.raises(ValueError, match=r"NaN or infinite values in 'hidden\.0\.bias'"):
+        load_state_dict(module, bad)
+    for name, tensor in module.state_dict().items():
+        assert torch.equal(tensor, before[name])
 
 
 # -- weights that do not fit the network -----------------------------------------------
