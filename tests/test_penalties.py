@@ -100,8 +100,16 @@ def _grad_of(penalty, logits, y, groups, n_groups, weight=None, losses=None):
     scores = torch.softmax(logits, dim=1)
     value = _call(penalty, scores, y, groups, weight, n_groups,
                   losses=losses if losses is not None else -scores[:, 0].log())
-    (grad,) = torch.autograd.grad(value, logits, allow_unused=True)
+    # Not allow_unused: a penalty cut off from the logits would train nothing,
+    # and its gradient must exist for the tests below to check it.
+    (grad,) = torch.autograd.grad(value, logits)
     return value.detach(), grad
+
+
+def _assert_finite_gradient(grad, logits):
+    assert grad is not None
+    assert grad.shape == logits.shape
+    assert torch.isfinite(grad).all()
 
 
 PENALTY_OBJECTS = [DemographicParity(), EqualizedOdds(), EqualOpportunity(),
@@ -128,7 +136,7 @@ def test_incomplete_batch_is_finite(penalty, groups, y):
     logits = torch.randn(len(y), 2, requires_grad=True)
     value, grad = _grad_of(penalty, logits, torch.tensor(y), torch.tensor(groups), 3)
     assert torch.isfinite(value)
-    assert grad is None or torch.isfinite(grad).all()
+    _assert_finite_gradient(grad, logits)
 
 
 @pytest.mark.parametrize("penalty", PENALTY_OBJECTS, ids=repr)
@@ -139,7 +147,7 @@ def test_group_with_zero_weight_is_finite(penalty):
     value, grad = _grad_of(penalty, logits, torch.tensor([0, 1, 0, 1, 0, 1]),
                            torch.tensor([0, 0, 0, 1, 1, 1]), 2, weight=weight)
     assert torch.isfinite(value)
-    assert grad is None or torch.isfinite(grad).all()
+    _assert_finite_gradient(grad, logits)
 
 
 
@@ -158,7 +166,7 @@ def test_batch_with_zero_total_weight_is_finite(penalty):
     value, grad = _grad_of(penalty, logits, torch.tensor([0, 1, 0, 1]),
                            torch.tensor([0, 0, 1, 1]), 2, weight=torch.zeros(4))
     assert torch.isfinite(value)
-    assert grad is None or torch.isfinite(grad).all()
+    _assert_finite_gradient(grad, logits)
 
 
 @pytest.mark.parametrize("name", sorted(NOTION_PENALTIES))
