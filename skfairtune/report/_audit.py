@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ._document import Plot, Section, Table
+from ._document import Plot, Section, Table, label_text, plain
 from ._plots import new_figure, plot_bars, plot_heatmap
 
 # Rows of the proxy table shown; the full ranking stays on the audit object.
@@ -23,7 +23,7 @@ def _groups(audit) -> Section:
     rate = "base_rate" if "base_rate" in groups else "mean_target"
     if rate == "base_rate":
         text.append(
-            f"The base rate (share of label {audit.positive_label!r}) ranges from "
+            f"The base rate (share of label {plain(audit.positive_label)!r}) ranges from "
             f"{groups[rate].min():.3f} to {groups[rate].max():.3f}: a model that "
             "matches the labels exactly has a demographic parity difference of "
             f"{audit.imbalance['base_rate_difference']:.3f}."
@@ -82,4 +82,4 @@ def _proxies(audit) -> Section:
 
 
 def _name(label) -> str:
-    return repr(" / ".join(map(str, label)) if isinstance(label, tuple) else label)
+    return repr(label_text(label) if isinstance(label, tuple) else plain(label))

@@ -63,6 +63,14 @@ class Document:
     sections: list[Section] = field(default_factory=list)
 
 
+def plain(value: Any) -> Any:
+    """A numpy scalar as the Python value it holds, so that it prints as ``0``,
+    not ``np.int64(0)``; a tuple (an intersectional group) element-wise."""
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
+    return value.item() if isinstance(value, np.generic) else value
+
+
 def format_value(value: Any, digits: int = 3) -> str:
     """A cell as text: floats rounded, missing values as a dash."""
     if isinstance(value, (bool, np.bool_)):
@@ -86,8 +94,8 @@ def formatted(frame: pd.DataFrame, digits: int = 3) -> pd.DataFrame:
     for j, (_, column) in enumerate(frame.items()):
         places = 0 if _whole_numbers(column) else digits
         columns[j] = [format_value(v, places) for v in column]
-    out = pd.DataFrame(columns, index=[_label(i) for i in frame.index])
-    out.columns = [_label(c) for c in frame.columns]
+    out = pd.DataFrame(columns, index=[label_text(i) for i in frame.index])
+    out.columns = [label_text(c) for c in frame.columns]
     names = [n for n in frame.index.names if n is not None]
     out.index.name = " / ".join(str(n) for n in names) or None
     return out
@@ -100,8 +108,14 @@ def _whole_numbers(column: pd.Series) -> bool:
     return bool(finite.size) and bool((finite == np.round(finite)).all()) and finite.max() > 1
 
 
-def _label(value: Any) -> str:
-    """An index or column label as text (a tuple of levels joined)."""
+def label_text(value: Any) -> str:
+    """A group, index or column label as text: a tuple's levels joined by
+    ``" / "`` (the empty padding of an ``"all"`` row left out), numpy
+    scalars as the values they hold."""
     if isinstance(value, tuple):
-        return " / ".join(str(v) for v in value if v != "")
-    return str(value)
+        return " / ".join(str(plain(v)) for v in value if not _is_padding(v))
+    return str(plain(value))
+
+
+def _is_padding(value: Any) -> bool:
+    return isinstance(value, str) and value == ""

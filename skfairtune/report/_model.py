@@ -21,7 +21,7 @@ from skfairtune.metrics._base import group_index
 from skfairtune.metrics._scorers import read_columns
 from skfairtune.model_selection import BudgetRefit
 
-from ._document import Document, Table
+from ._document import Document, Table, label_text, plain
 from ._model_sections import model_sections
 
 # History keys that are bookkeeping, not curves.
@@ -232,7 +232,8 @@ def model_report(
     sensitive = _sensitive_values(X, sensitive_features)
     classes = list(getattr(estimator, "classes_", np.unique(y)))
     if len(classes) != 2:
-        raise ValueError(f"model_report needs a binary classifier; it has classes {classes}.")
+        raise ValueError(f"model_report needs a binary classifier; it has classes "
+                         f"{[plain(c) for c in classes]}.")
     positive = positive_label(classes, pos_label, name="the classifier's classes_")
     y = np.asarray(y)
     y_pred = np.asarray(estimator.predict(X))
@@ -251,7 +252,7 @@ def model_report(
         notes=list(notes or []),
         curves=None if score is None else {
             "y": (y == positive).astype(int), "score": score, "codes": encoding.codes,
-            "labels": [str(v) for v in group_index(encoding)], "auc": groups.get("auc")},
+            "labels": [label_text(v) for v in group_index(encoding)], "auc": groups.get("auc")},
     )
 
 
@@ -339,7 +340,7 @@ def _positive_scores(estimator, X, classes, positive):
 
 
 def _confusions(y, y_pred, encoding, classes) -> dict:
-    labels = [str(v) for v in group_index(encoding)]
+    labels = [label_text(v) for v in group_index(encoding)]
     return {label: confusion_matrix(y[encoding.codes == k], y_pred[encoding.codes == k],
                                     labels=classes)
             for k, label in enumerate(labels)}

@@ -16,6 +16,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
+from ._document import label_text
+
 # Beyond this many groups a per-group panel grid becomes unreadable.
 MAX_PANELS = 12
 
@@ -59,8 +61,7 @@ def new_figure(n_panels: int = 1, *, width: float = 5.0, height: float = 3.6,
 
 
 def _labels(index: pd.Index) -> list[str]:
-    return [" / ".join(str(p) for p in v if p != "") if isinstance(v, tuple) else str(v)
-            for v in index]
+    return [label_text(v) for v in index]
 
 
 def plot_bars(values: pd.Series, ax, *, title: str, xlabel: str = "",
