@@ -18,28 +18,25 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
     validate_data,
 )
-from skorch.callbacks import EarlyStopping
+from skorch.callbacks import Callback, EarlyStopping
 
 from skfairtune import pretrained as _pretrained
 from skfairtune._groups import encode_groups
+from skfairtune.estimators._exceptions import DivergenceError, FairnessWarning
 from skfairtune.estimators._mlp import ACTIVATIONS, MLP
-from skfairtune.estimators._net import FairNet, to_tensor_data
+from skfairtune.estimators._net import FLOAT32_MAX, FairNet, to_tensor_data
 from skfairtune.penalties import PENALTIES, Penalty, get_penalty
 
 # Keyword arguments forwarded to skorch, as skorch names them.
 FORWARDED_PREFIXES = ("module__", "optimizer__", "callbacks__")
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
-
-
-class FairnessWarning(UserWarning):
-    """The fairness penalty cannot act as asked (no groups, one group)."""
 
 
 class _BaseFairTune(BaseEstimator):
@@ -138,6 +135,30 @@ class _BaseFairTune(BaseEstimator):
         # Looked up on every get_params; the signature never changes.
         return super()._get_param_names()
 
+    def _validate_params(self):
+        super()._validate_params()
+        # What the declared constraints cannot say: about the items of a list.
+        sizes = self.hidden_layer_sizes
+        if not all(isinstance(h, Integral) and not isinstance(h, bool) and h > 0
+                   for h in sizes):
+            raise InvalidParameterError(
+                f"The 'hidden_layer_sizes' parameter of {type(self).__name__} must "
+                f"hold positive integers, the width of each hidden layer. Got "
+                f"{tuple(sizes)!r} instead; use e.g. (64,), or () for a linear model."
+            )
+        for item in self.callbacks or []:
+            if not _is_callback(item):
+                raise InvalidParameterError(
+                    f"The 'callbacks' parameter of {type(self).__name__} must hold "
+                    "skorch callbacks: Callback instances or classes, or (name, "
+                    f"callback) tuples. Got {item!r} among them."
+                )
+
+    def __sklearn_is_fitted__(self):
+        # net_ is dropped when training diverges; other fitted attributes
+        # (classes_, n_features_in_) may remain.
+        return hasattr(self, "net_")
+
     def __sklearn_clone__(self):
         cloned = super().__sklearn_clone__()
         # A fitted source holds the weights: clone would hand the copy an
@@ -207,23 +228,48 @@ class _BaseFairTune(BaseEstimator):
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            if first:
-                self.net_ = self._build_net(X, seed, source)
-            net = self.net_
+            net = self._build_net(X, seed, source) if first else self.net_
+            self._check_trainable(net, epochs)
+            self.net_ = net
             net.n_groups = n_groups
             data = to_tensor_data(X, y_enc, groups, sample_weight, task=self._task)
-            if epochs > 0:
-                net.partial_fit(data, y=y_enc, epochs=epochs)
+            self._train(net, data, y_enc, epochs)
         self.multiplier_ = net.multiplier
         self.n_iter_ = len(net.history)
         return self
+
+    def _train(self, net, data, y, epochs):
+        try:
+            if epochs > 0:
+                net.partial_fit(data, y=y, epochs=epochs)
+            net.check_finite_weights()
+        except DivergenceError:
+            # The weights are NaN now: predicting from them is what the error
+            # prevents, so the estimator is no longer fitted.
+            del self.net_
+            raise
+
+    def _check_trainable(self, net, epochs):
+        if epochs == 0 or net.optimizer_ is not None:
+            return
+        if self.frozen_parameters_:
+            raise ValueError(
+                f"freeze={self.freeze!r} freezes every parameter of the network "
+                f"({self.frozen_parameters_}): nothing is left to fine-tune. Freeze "
+                "fewer parameters, or fit with max_epochs=0 to evaluate the "
+                "network as it is."
+            )
+        raise ValueError(
+            "The network has no parameters, so there is nothing to fine-tune; "
+            "fit with max_epochs=0 to evaluate it as it is."
+        )
 
     def _validate_xy(self, X, y, *, reset):
         X, y = validate_data(
             self, X, y, reset=reset, dtype=[np.float32, np.float64], accept_sparse="csr",
             multi_output=self._task == "regression", y_numeric=self._task == "regression",
         )
-        return _dense(X), y
+        return _check_float32_range(_dense(X)), y
 
     def _groups(self, sensitive_features, n_samples, first):
         active = self.penalty is not None and (
@@ -264,6 +310,13 @@ class _BaseFairTune(BaseEstimator):
         module = self._make_module(X.shape[1], source)
         if source is not None:
             _pretrained.load_state_dict(module, source.state_dict)
+        bad = _pretrained.first_non_finite(module.state_dict())
+        if bad is not None:
+            raise ValueError(
+                f"The network's {bad!r} holds NaN or infinite values before any "
+                "training step, so it would predict NaN; pass a module whose "
+                "weights are finite."
+            )
         self._check_module_fits(module, X)
         self.frozen_parameters_ = _pretrained.freeze_parameters(module, self.freeze)
         penalty = get_penalty(self.penalty)
@@ -350,9 +403,18 @@ class _BaseFairTune(BaseEstimator):
         check_is_fitted(self, "net_")
         X = _dense(validate_data(self, X, reset=False, dtype=[np.float32, np.float64],
                                  accept_sparse="csr"))
-        data = to_tensor_data(X, None, None, None, task=self._task)
-        with torch.no_grad():
-            return self.net_.forward(data).float()
+        data = to_tensor_data(_check_float32_range(X), None, None, None, task=self._task)
+        out = self.net_.forward_float64(data).double()
+        finite = torch.isfinite(out.reshape(len(out), -1)).all(dim=1)
+        if not finite.all():
+            raise ValueError(
+                f"The network's outputs are NaN or infinite for {int((~finite).sum())} "
+                f"of the {len(out)} rows of X (row {int((~finite).nonzero()[0])} is "
+                "the first). Are they on the scale of the training data? Scale X "
+                "as in fit, e.g. with a StandardScaler in a Pipeline with the "
+                "estimator."
+            )
+        return out
 
     def save_weights(self, path: str | Path) -> Path:
         """Write the fitted network's weights as a ``.safetensors`` file.
@@ -387,6 +449,26 @@ class _BaseFairTune(BaseEstimator):
 def _input_tags(tags):
     tags.input_tags.sparse = True  # densified in fit and predict
     return tags
+
+
+def _is_callback(item) -> bool:
+    """What skorch accepts: a callback, its class, or a (name, either) pair."""
+    if isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str):
+        item = item[1]
+    return isinstance(item, Callback) or (isinstance(item, type) and issubclass(item, Callback))
+
+
+def _check_float32_range(X):
+    """Refuse finite values that the cast to the network's float32 makes inf."""
+    if X.dtype == np.float64 and X.size:
+        largest = max(-X.min(), X.max())
+        if largest > FLOAT32_MAX:
+            raise ValueError(
+                f"X holds values as large as {largest:.3g} in absolute value, "
+                f"beyond float32's range ({FLOAT32_MAX:.3g}) in which the network "
+                "computes. Scale X, e.g. with a StandardScaler in a Pipeline."
+            )
+    return X
 
 
 def _check_forwarded(kwargs: dict) -> None:

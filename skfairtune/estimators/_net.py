@@ -10,11 +10,20 @@ PyTorch loop does not pay.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import PassthroughScoring
 from torch.utils.data import Dataset, Subset
+
+from skfairtune.estimators._exceptions import DivergenceError
+from skfairtune.pretrained import first_non_finite
+
+_PHASES = {"train": "training", "valid": "validation"}
+# The network computes in float32: what exceeds this becomes inf.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
 
 
 class GroupDataset(Dataset):
@@ -150,6 +159,10 @@ class FairNet(NeuralNet):
         self.multiplier = float(penalty_strength)
         self.n_groups = 1
         self.n_iterators = 0
+        # The last training batch's penalty weight and value, so that a
+        # divergence can be blamed on the penalty when it is the cause.
+        self.penalty_term_ = None
+        self.float64_ok_ = True
 
     def get_default_callbacks(self):
         return [
@@ -177,11 +190,66 @@ class FairNet(NeuralNet):
         for batch in iterator:
             self.notify("on_batch_begin", batch=batch, training=training)
             step = step_fn(batch, **fit_params)
-            self.history.record_batch(prefix + "_loss", step["loss"].item())
+            loss = step["loss"].item()
+            # The value is read anyway; a NaN caught here is free, one caught
+            # after fit would have predicted a single class everywhere.
+            if not math.isfinite(loss):
+                raise DivergenceError(self._divergence_message(
+                    f"the {_PHASES[prefix]} loss became {loss} at epoch {len(self.history)}, "
+                    f"batch {batch_count + 1}{self._blame()}"
+                ))
+            self.history.record_batch(prefix + "_loss", loss)
             self.history.record_batch(prefix + "_batch_size", len(batch[0]["X"]))
             self.notify("on_batch_end", batch=batch, training=training, **step)
             batch_count += 1
         self.history.record(prefix + "_batch_count", batch_count)
+
+    def initialize_optimizer(self, *args, **kwargs):
+        # With every parameter frozen there is nothing to optimise, and torch
+        # refuses an empty list; the estimator lets that pass only when no
+        # training step is asked for (max_epochs=0).
+        if next(iter(self.get_all_learnable_params()), None) is None:
+            self.optimizer_ = None
+            return self
+        return super().initialize_optimizer(*args, **kwargs)
+
+    def check_finite_weights(self) -> None:
+        """Raise :class:`DivergenceError` if a weight is NaN or infinite.
+
+        The last step of training has no loss after it to reveal that it
+        diverged; this looks at the weights themselves.
+        """
+        name = first_non_finite(self.module_.state_dict())
+        if name is not None:
+            raise DivergenceError(self._divergence_message(
+                f"the network's {name!r} holds NaN or infinite values after "
+                f"epoch {len(self.history)}"
+            ))
+
+    def _blame(self) -> str:
+        if self.penalty_term_ is None:
+            return ""
+        weight, value = self.penalty_term_
+        # A NaN penalty only echoes NaN outputs; a finite one can still
+        # overflow once weighted.
+        if math.isfinite(value) and not abs(weight * value) <= FLOAT32_MAX:
+            return (f" (the penalty term, {weight:.3g} times a penalty of {value:.3g}, "
+                    "overflowed float32)")
+        return ""
+
+    def _divergence_message(self, what: str) -> str:
+        fixes = ["scale X (StandardScaler() before the estimator in a Pipeline)"]
+        if self.task == "regression":
+            fixes.append("scale y (TransformedTargetRegressor(transformer=StandardScaler()))")
+        fixes.append(f"lower lr (now {self.lr:g})")
+        if self.penalty is not None:
+            fixes.append(f"lower penalty_strength (now {self.penalty_strength:g})")
+            if self.max_gap is not None:
+                fixes.append(f"lower multiplier_lr (now {self.multiplier_lr:g})")
+        return (
+            f"Training diverged: {what}. The network's outputs would be NaN or "
+            f"meaningless, so fitting stopped. To fix it: {'; or '.join(fixes)}."
+        )
 
     def get_all_learnable_params(self):
         # Frozen parameters never reach the optimizer, so nothing (not even
@@ -201,6 +269,34 @@ class FairNet(NeuralNet):
     def infer(self, x, **fit_params):
         return self.module_(x["X"].to(self.device))
 
+    def forward_float64(self, dataset) -> torch.Tensor:
+        """The network's outputs on ``dataset``, computed in float64.
+
+        float32 matrix kernels round differently with the number of rows and
+        a row's place among them, so a row's float32 output changes in its
+        last digits with the rows predicted beside it. From the same
+        (float32) weights in float64 those differences are some 1e-16, far
+        below what float64 results are compared at. A network that cannot
+        run in float64 (one that makes float32 tensors of its own) runs in
+        float32.
+        """
+        if not self.float64_ok_:
+            return self.forward(dataset)
+        module = self.module_
+        state = {name: t.double() if t.is_floating_point() else t
+                 for name, t in (*module.named_parameters(), *module.named_buffers())}
+        self._set_training(False)
+        outputs = []
+        try:
+            with torch.no_grad():
+                for batch in self.get_iterator(dataset, training=False):
+                    X = batch[0]["X"].to(self.device, torch.float64)
+                    outputs.append(torch.func.functional_call(module, state, (X,)))
+        except (RuntimeError, TypeError):
+            self.float64_ok_ = False
+            return self.forward(dataset)
+        return torch.cat(outputs)
+
     def scores(self, y_pred):
         """What the penalty reads: class probabilities, or the predictions."""
         if self.task == "classification":
@@ -208,6 +304,7 @@ class FairNet(NeuralNet):
         return y_pred.squeeze(1) if y_pred.shape[1] == 1 else y_pred
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
+        self.penalty_term_ = None
         y_true = y_true.to(self.device)
         losses = self.criterion_(y_pred, y_true)
         if losses.ndim > 1:  # regression with several targets
@@ -226,6 +323,7 @@ class FairNet(NeuralNet):
         if training:
             self.history.record_batch("train_penalty", value.item())
             self._update_multiplier(value.item())
+            self.penalty_term_ = (self.multiplier, value.item())
         return loss + self.multiplier * value
 
     def predict_proba(self, X):

@@ -7,8 +7,11 @@ import torch
 from sklearn.base import RegressorMixin
 
 from skfairtune.estimators._base import _BaseFairTune, _input_tags
-from skfairtune.estimators._docs import PARAMETERS_DOC
+from skfairtune.estimators._docs import NOTES_DOC, PARAMETERS_DOC
 from skfairtune.estimators._tags import with_expected_failures
+
+# The squared error of a prediction off by twice this overflows float32.
+_Y_LIMIT = float(np.sqrt(np.finfo(np.float32).max)) / 2
 
 
 class FairTuneRegressor(RegressorMixin, _BaseFairTune):
@@ -51,7 +54,9 @@ n_iter_ : int
 See Also
 --------
 FairTuneClassifier : The same for classification.
-
+"""
+        + NOTES_DOC
+        + """
 Examples
 --------
 >>> import numpy as np
@@ -109,6 +114,15 @@ Examples
         return self._fit(X, y, sensitive_features, sample_weight, epochs=1, first=first)
 
     def _encode_y(self, y, *, classes, first, source=None):
+        largest = float(np.max(np.abs(y))) if np.size(y) else 0.0
+        if largest > _Y_LIMIT:
+            raise ValueError(
+                f"y holds values as large as {largest:.3g} in absolute value; the "
+                "network computes in float32, where the squared error of targets "
+                f"beyond about {_Y_LIMIT:.0e} overflows. Scale y, e.g. with "
+                "TransformedTargetRegressor(regressor=FairTuneRegressor(), "
+                "transformer=StandardScaler())."
+            )
         y = np.asarray(y, dtype=np.float32)
         if first:
             self._y_ndim = y.ndim
