@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from skfairtune.estimators._base import _BaseFairTune, _input_tags
-from skfairtune.estimators._docs import PARAMETERS_DOC
+from skfairtune.estimators._docs import NOTES_DOC, PARAMETERS_DOC
 from skfairtune.estimators._tags import with_expected_failures
 
 
@@ -57,7 +57,9 @@ See Also
 --------
 FairTuneRegressor : The same for regression.
 skfairtune.penalties : The penalties to choose from.
-
+"""
+        + NOTES_DOC
+        + """
 Examples
 --------
 >>> from skfairtune import FairTuneClassifier

@@ -82,3 +82,23 @@ verbose : int, default=0
     ``module__*``, ``optimizer__*`` and ``callbacks__*`` parameters,
     forwarded as skorch does.
 """
+
+NOTES_DOC = """
+Notes
+-----
+The network trains in float32; predictions are computed in float64 from its
+weights, so that a row's prediction does not depend on the rows predicted
+with it. When the loss or the weights stop being finite, ``fit`` raises a
+:class:`~skfairtune.estimators.DivergenceError` (a ``ValueError``) that says
+what to change, rather than return NaN outputs.
+
+scikit-learn's common checks pass with the default parameters, except two
+on sample weights that the tags declare as expected failures, with their
+reason. scikit-learn reads expected failures only from its argument, so run
+the checks as::
+
+    from sklearn.utils import get_tags
+    from sklearn.utils.estimator_checks import check_estimator
+
+    check_estimator(est, expected_failed_checks=get_tags(est).expected_failed_checks)
+"""
