@@ -49,5 +49,6 @@ def test_audit_command_line_and_report_take_the_same_positive_class(coded_1_2):
 
 def test_the_command_line_names_the_labels_when_pos_label_is_wrong(coded_1_2):
     _, y = coded_1_2
-    with pytest.raises(UsageError, match=r"--pos-label '3' is not a label of 'y'; its labels include: 1, 2"):
+    message = r"--pos-label '3' is not a label of 'y'; its labels include: 1, 2"
+    with pytest.raises(UsageError, match=message):
         binary_target(y, "3", "y")
