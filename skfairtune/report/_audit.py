@@ -1,9 +1,24 @@
-"""The sections of a data-set audit's report (see :mod:`skfairtune.audit`)."""
+"""The sections of a data-set audit's report (see :mod:`skfairtune.audit`).
+
+With many groups the tables keep the largest ones and the plots fewer still,
+each section saying what it left out; the audit object keeps every row.
+"""
 
 from __future__ import annotations
 
-from ._document import Plot, Section, Table, label_text, plain
-from ._plots import new_figure, plot_bars, plot_heatmap
+import numpy as np
+
+from ._document import (
+    MAX_TABLE_ROWS,
+    Plot,
+    Section,
+    Table,
+    label_text,
+    largest,
+    left_out,
+    plain,
+)
+from ._plots import MAX_BARS, new_figure, plot_bars, plot_heatmap
 
 # Rows of the proxy table shown; the full ranking stays on the audit object.
 TOP_PROXIES = 20
@@ -16,6 +31,8 @@ def audit_sections(audit) -> list[Section]:
 
 def _groups(audit) -> Section:
     groups = audit.groups
+    counts = groups["count"].to_numpy()
+    rows, bars = largest(counts, MAX_TABLE_ROWS), largest(counts, MAX_BARS)
     smallest = groups["share"].idxmin()
     text = [f"The smallest group, {_name(smallest)}, holds {groups['share'].min():.1%} "
             f"of the rows; the largest, {_name(groups['share'].idxmax())}, "
@@ -28,34 +45,58 @@ def _groups(audit) -> Section:
             "matches the labels exactly has a demographic parity difference of "
             f"{audit.imbalance['base_rate_difference']:.3f}."
         )
-    figure, (left, right) = new_figure(2, width=5.0, height=0.5 * len(groups) + 1.6)
-    plot_bars(groups["share"], left, title="Share of the rows", xlabel="share")
+    text += left_out(counts, {"table shows": len(rows), "plots show": len(bars)},
+                     holder="audit.groups")
+    figure, (left, right) = new_figure(2, width=5.0, height=0.5 * len(bars) + 1.6)
+    plot_bars(groups["share"].iloc[bars], left, title="Share of the rows", xlabel="share")
     overall = float((groups[rate] * groups["share"]).sum())
-    plot_bars(groups[rate], right, title=rate.replace("_", " ").capitalize(),
+    plot_bars(groups[rate].iloc[bars], right, title=rate.replace("_", " ").capitalize(),
               reference=overall, reference_label=f"all rows ({overall:.3f})")
-    return Section("Groups", text, [Table("Representation and base rate by group", groups)],
+    return Section("Groups", text, [Table("Representation and base rate by group",
+                                          groups.iloc[rows])],
                    [Plot("Share of the rows and base rate, by group", figure)])
 
 
 def _labels(audit) -> Section:
     imbalance = audit.imbalance.to_frame("value")
     tables = [Table("Imbalance", imbalance)]
+    text = []
     if not audit.labels.empty:
-        tables.insert(0, Table("Share of each label within each group", audit.labels,
+        counts = audit.groups["count"].to_numpy()
+        rows = largest(counts, MAX_TABLE_ROWS)
+        overall = audit.labels.iloc[-1].to_numpy()  # the "all" row
+        columns = largest(overall, MAX_TABLE_ROWS)
+        shares = audit.labels.iloc[np.append(rows, len(counts)), columns]
+        text += left_out(counts, {"table shows": len(rows)}, holder="audit.labels")
+        text += left_out(overall * counts.sum(), {"table shows": len(columns)},
+                         holder="audit.labels", noun="labels", by="most frequent")
+        tables.insert(0, Table("Share of each label within each group", shares,
                                highlight=["all"]))
-    return Section("Labels", [], tables)
+    return Section("Labels", text, tables)
 
 
 def _missing(audit) -> Section:
-    if audit.missing.empty:
+    missing = audit.missing
+    if missing.empty:
         return Section("Missing values", ["No feature has missing values."])
-    figure, (ax,) = new_figure(1, width=7.0, height=0.4 * len(audit.missing) + 1.6)
-    plot_heatmap(audit.missing, ax, title="Share missing, by group",
-                 vmax=max(float(audit.missing.to_numpy().max()), 1e-9))
-    text = [f"{len(audit.missing)} feature(s) have missing values; a feature missing "
+    counts = audit.groups["count"].to_numpy()
+    rows, columns = largest(counts, MAX_TABLE_ROWS), largest(counts, MAX_BARS)
+    every = len(counts)  # the last column, "all"
+    shown = missing.iloc[:MAX_BARS, np.append(columns, every)]
+    figure, (ax,) = new_figure(1, width=7.0, height=0.4 * len(shown) + 1.6)
+    plot_heatmap(shown, ax, title="Share missing, by group",
+                 vmax=max(float(shown.to_numpy().max()), 1e-9))
+    text = [f"{len(missing)} feature(s) have missing values; a feature missing "
             "more often in one group can stand in for the group."]
+    text += left_out(missing.iloc[:, -1].to_numpy(),
+                     {"table shows": MAX_TABLE_ROWS, "plot shows": MAX_BARS},
+                     holder="audit.missing", noun="features with missing values",
+                     by="most often missing", unit=None)
+    text += left_out(counts, {"table shows": len(rows), "plot shows": len(columns)},
+                     holder="audit.missing")
+    table = missing.iloc[:MAX_TABLE_ROWS, np.append(rows, every)]
     return Section("Missing values", text,
-                   [Table("Share of missing values by feature and group", audit.missing)],
+                   [Table("Share of missing values by feature and group", table)],
                    [Plot("Missing values by feature and group", figure)])
 
 

@@ -63,6 +63,56 @@ class Document:
     sections: list[Section] = field(default_factory=list)
 
 
+# A table shows at most this many groups (or features): a thousand rows is a
+# table nobody reads, and a page that takes minutes to build. The frames on
+# the report object keep every row.
+MAX_TABLE_ROWS = 50
+
+
+def largest(counts: Any, limit: int) -> np.ndarray:
+    """Positions of the ``limit`` largest ``counts``, in their original order.
+
+    Ties go to the earlier position, so the choice is deterministic.
+    """
+    counts = np.asarray(counts, dtype=float)
+    if len(counts) <= limit:
+        return np.arange(len(counts))
+    return np.sort(np.argsort(-counts, kind="stable")[:limit])
+
+
+def left_out(counts: Any, shown: dict, *, holder: str, noun: str = "groups",
+             by: str = "largest", unit: str | None = "rows") -> list[str]:
+    """A note of what the tables and plots leave out; empty when nothing is.
+
+    Parameters
+    ----------
+    counts : array-like
+        The size of each group (or the value that ranks each feature).
+    shown : dict of str to int
+        How many each place shows, for example ``{"table shows": 50}``.
+    holder : str
+        Where every one of them can be read, for example ``"audit.groups"``.
+    noun, by, unit : str
+        What they are, how they are ranked, and what ``counts`` counts
+        (None: do not sum what is left out).
+
+    Returns
+    -------
+    list of str
+        One paragraph, or none.
+    """
+    counts = np.sort(np.asarray(counts, dtype=float))[::-1]
+    n = len(counts)
+    parts = []
+    for where, k in shown.items():
+        if k < n:
+            gone = f"{n - k:,} {noun}" + (f", {counts[k:].sum():,.0f} {unit}" if unit else "")
+            parts.append(f"the {where} the {k} {by} ({gone} left out)")
+    if not parts:
+        return []
+    return [f"Of the {n:,} {noun}, " + " and ".join(parts) + f"; {holder} holds them all."]
+
+
 def plain(value: Any) -> Any:
     """A numpy scalar as the Python value it holds, so that it prints as ``0``,
     not ``np.int64(0)``; a tuple (an intersectional group) element-wise."""

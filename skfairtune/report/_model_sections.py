@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ._document import Plot, Section, Table
+from ._document import MAX_TABLE_ROWS, Plot, Section, Table, largest, left_out
 from ._plots import (
+    MAX_PANELS,
     new_figure,
     plot_calibration_by_group,
     plot_confusion_matrices,
@@ -25,7 +26,7 @@ def model_sections(report) -> list:
         sections.append(_search(report.search))
     sections.append(_groups(report))
     if report.curves is not None:
-        sections.append(_scores(report.curves))
+        sections.append(_scores(report))
     if report.history is not None and len(report.history):
         sections.append(_training(report.history))
     return sections
@@ -67,26 +68,35 @@ def _pareto(search) -> Plot:
 
 
 def _groups(report) -> Section:
+    counts = report.groups["count"].to_numpy()
+    rows, panels = largest(counts, MAX_TABLE_ROWS), largest(counts, MAX_PANELS)
     figure, (ax,) = new_figure(1, width=6.5, height=3.6)
-    plot_group_rates(report.groups, ax)
-    confusion = plot_confusion_matrices(report.confusion, [str(c) for c in report.classes])
-    return Section("Groups", [], [Table("Rates by group", report.groups)], [
+    plot_group_rates(report.groups.iloc[panels], ax)
+    matrices = list(report.confusion.items())
+    confusion = plot_confusion_matrices(dict(matrices[k] for k in panels),
+                                        [str(c) for c in report.classes])
+    text = left_out(counts, {"table shows": len(rows), "plots show": len(panels)},
+                    holder="report.groups")
+    return Section("Groups", text, [Table("Rates by group", report.groups.iloc[rows])], [
         Plot("Selection rate, accuracy, true and false positive rates by group", figure),
         Plot("Confusion matrix of each group (counts and shares of each true class)",
              confusion),
     ])
 
 
-def _scores(curves: dict) -> Section:
+def _scores(report) -> Section:
+    curves, counts = report.curves, report.groups["count"].to_numpy()
+    panels = largest(counts, MAX_PANELS)
     figure, (roc, calibration) = new_figure(2, width=5.0, height=4.2)
     plot_roc_by_group(curves["y"], curves["score"], curves["codes"], curves["labels"],
-                      curves["auc"], roc)
+                      curves["auc"], roc, shown=panels)
     plot_calibration_by_group(curves["y"], curves["score"], curves["codes"],
-                              curves["labels"], calibration)
-    return Section("Scores by group", [
-        "A model can rank each group's rows equally well (close ROC curves) and still "
-        "be miscalibrated for one group (its curve off the diagonal)."],
-        plots=[Plot("ROC and calibration curves by group", figure)])
+                              curves["labels"], calibration, shown=panels)
+    text = ["A model can rank each group's rows equally well (close ROC curves) and still "
+            "be miscalibrated for one group (its curve off the diagonal)."]
+    text += left_out(counts, {"plots show": len(panels)}, holder="report.groups")
+    return Section("Scores by group", text,
+                   plots=[Plot("ROC and calibration curves by group", figure)])
 
 
 def _training(history) -> Section:

@@ -18,8 +18,11 @@ from matplotlib.text import Text
 
 from ._document import label_text
 
-# Beyond this many groups a per-group panel grid becomes unreadable.
+# Beyond this many groups a per-group panel grid, or a legend of one entry
+# per group, becomes unreadable; callers pass the largest groups.
 MAX_PANELS = 12
+# Bars (or heat-map columns) of a plot with one per group or feature.
+MAX_BARS = 20
 
 
 def literal_text(figure: Figure) -> Figure:
@@ -97,7 +100,9 @@ def plot_heatmap(frame: pd.DataFrame, ax, *, title: str, vmax: float = 1.0) -> A
 
 def plot_group_rates(report: pd.DataFrame, ax, *,
                      rates=("selection_rate", "accuracy", "tpr", "fpr")) -> Any:
-    """Grouped bars of per-group rates from a ``group_report`` frame."""
+    """Grouped bars of per-group rates from a ``group_report`` frame (its first
+    ``MAX_PANELS`` rows: callers pass the largest groups)."""
+    report = report.iloc[:MAX_PANELS]
     rates = [r for r in rates if r in report.columns]
     labels = _labels(report.index)
     width = 0.8 / max(1, len(labels))
@@ -134,12 +139,17 @@ def plot_confusion_matrices(matrices: dict, class_names: list) -> Figure:
 
 
 def plot_roc_by_group(y: np.ndarray, score: np.ndarray, codes: np.ndarray,
-                      labels: list, auc: pd.Series | None, ax) -> Any:
-    """ROC curves of each group's rows, with each group's AUC in the legend."""
+                      labels: list, auc: pd.Series | None, ax, *,
+                      shown: Any = None) -> Any:
+    """ROC curves of each group's rows, with each group's AUC in the legend.
+
+    ``shown`` lists the group ids to draw (at most ``MAX_PANELS`` of them);
+    by default the first ones.
+    """
     from sklearn.metrics import roc_curve
 
-    for k, label in enumerate(labels[:MAX_PANELS]):
-        rows = codes == k
+    for k in _drawn(shown, labels):
+        label, rows = labels[k], codes == k
         if len(np.unique(y[rows])) < 2:
             continue  # a curve needs both classes
         fpr, tpr, _ = roc_curve(y[rows], score[rows])
@@ -154,12 +164,16 @@ def plot_roc_by_group(y: np.ndarray, score: np.ndarray, codes: np.ndarray,
 
 
 def plot_calibration_by_group(y: np.ndarray, score: np.ndarray, codes: np.ndarray,
-                              labels: list, ax, *, n_bins: int = 10) -> Any:
-    """Reliability curves of each group: mean label against mean score, by bin."""
+                              labels: list, ax, *, n_bins: int = 10,
+                              shown: Any = None) -> Any:
+    """Reliability curves of each group: mean label against mean score, by bin.
+
+    ``shown`` lists the group ids to draw, as in :func:`plot_roc_by_group`.
+    """
     from sklearn.calibration import calibration_curve
 
-    for k, label in enumerate(labels[:MAX_PANELS]):
-        rows = codes == k
+    for k in _drawn(shown, labels):
+        label, rows = labels[k], codes == k
         if rows.sum() < n_bins:
             continue
         observed, predicted = calibration_curve(y[rows], score[rows], n_bins=n_bins,
@@ -192,6 +206,12 @@ def plot_training_curves(history: pd.DataFrame) -> Figure:
         ax.set_title(title)
         ax.legend(fontsize=7)
     return figure
+
+
+def _drawn(shown: Any, labels: list) -> list:
+    """The group ids a per-group plot draws: each one a pass over the rows."""
+    ids = range(len(labels)) if shown is None else shown
+    return list(ids)[:MAX_PANELS]
 
 
 def _legend(ax, **kwargs) -> None:
