@@ -19,16 +19,10 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
 
+from ..exceptions import InvalidParameterError
+
 DATA_DIR = Path(__file__).parent / "data"
 MISSING = "Unknown"
-
-
-class InvalidParameterError(ValueError, TypeError):
-    """A loader's argument has the wrong type or value.
-
-    It subclasses both ``ValueError`` and ``TypeError``, as scikit-learn's
-    error of the same name does, so callers may catch either.
-    """
 
 
 def _choices(valid: Sequence[str]) -> str:

@@ -18,7 +18,7 @@ from skorch import NeuralNet
 from skorch.callbacks import PassthroughScoring
 from torch.utils.data import Dataset, Subset
 
-from skfairtune.estimators._exceptions import DivergenceError
+from skfairtune.exceptions import DivergenceError
 from skfairtune.pretrained import first_non_finite
 
 _PHASES = {"train": "training", "valid": "validation"}

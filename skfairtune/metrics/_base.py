@@ -13,18 +13,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.exceptions import UndefinedMetricWarning
 
 from .._groups import GroupEncoding, encode_groups
-
-
-class UndefinedGroupWarning(UndefinedMetricWarning):
-    """A rate is undefined in some group and is left out of a gap.
-
-    Raised, for instance, when a group has no positive labels, so that its true
-    positive rate is undefined: skfairtune reports NaN for that group and
-    compares the other groups (fairlearn reports 0 there).
-    """
+from ..exceptions import UndefinedGroupWarning
 
 
 def as_1d(values: Any, name: str) -> np.ndarray:

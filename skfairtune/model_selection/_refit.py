@@ -7,20 +7,8 @@ from numbers import Real
 
 import numpy as np
 
+from ..exceptions import BudgetNotMetWarning, DegenerateModelWarning
 from ._cv_results import gap_upper_bound, metric_and_gap
-
-
-class BudgetNotMetWarning(UserWarning):
-    """No candidate meets the fairness budget; the fairest one is chosen."""
-
-
-class DegenerateModelWarning(UserWarning):
-    """A candidate predicts (nearly) one class, overall or within a group.
-
-    Its fairness gaps are zero or near it because it does not discriminate
-    between anyone, not because it is fair.
-    """
-
 
 # The key under which a search's scoring dict holds make_degeneracy_scorer().
 DEGENERATE_KEY = "degenerate"

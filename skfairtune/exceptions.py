@@ -1,0 +1,59 @@
+"""Every warning and error class of skfairtune, in one place.
+
+Each subclasses the scikit-learn (or Python) class that user code already
+catches: an error in an input or a parameter is a ``ValueError``, a metric
+that is undefined somewhere is scikit-learn's ``UndefinedMetricWarning``. The
+modules that raise them import them from here, so that
+``from skfairtune.exceptions import ...`` works without loading torch.
+"""
+
+from __future__ import annotations
+
+from sklearn.exceptions import UndefinedMetricWarning
+from sklearn.utils._param_validation import InvalidParameterError
+
+__all__ = [
+    "BudgetNotMetWarning",
+    "DegenerateModelWarning",
+    "DivergenceError",
+    "FairnessWarning",
+    "InvalidParameterError",
+    "UndefinedGroupWarning",
+]
+
+
+class FairnessWarning(UserWarning):
+    """The fairness penalty cannot act as asked (no groups, one group)."""
+
+
+class DivergenceError(ValueError):
+    """Training diverged: the loss or the weights stopped being finite.
+
+    Raised by ``fit`` and ``partial_fit`` instead of returning a network
+    whose outputs are NaN (which would predict one class everywhere and look
+    perfectly fair). A :class:`ValueError`, like scikit-learn's
+    ``MLPClassifier`` error "Solver produced non-finite parameter weights",
+    because the cure is a different parameter or input: scale ``X``, lower
+    ``lr``, ``penalty_strength`` or ``multiplier_lr``.
+    """
+
+
+class UndefinedGroupWarning(UndefinedMetricWarning):
+    """A rate is undefined in some group and is left out of a gap.
+
+    Raised, for instance, when a group has no positive labels, so that its true
+    positive rate is undefined: skfairtune reports NaN for that group and
+    compares the other groups (fairlearn reports 0 there).
+    """
+
+
+class BudgetNotMetWarning(UserWarning):
+    """No candidate meets the fairness budget; the fairest one is chosen."""
+
+
+class DegenerateModelWarning(UserWarning):
+    """A candidate predicts (nearly) one class, overall or within a group.
+
+    Its fairness gaps are zero or near it because it does not discriminate
+    between anyone, not because it is fair.
+    """
