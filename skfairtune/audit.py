@@ -38,6 +38,11 @@ __all__ = ["DatasetAudit", "audit_dataset"]
 class DatasetAudit:
     """The findings of :func:`audit_dataset`.
 
+    It prints as tables, renders as HTML with plots, and draws its plots.
+    With many groups the rendered tables show the 50 largest and the plots
+    the 20 largest, each saying how many it left out; the attributes keep
+    every group.
+
     Attributes
     ----------
     groups : pandas.DataFrame

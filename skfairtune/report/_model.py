@@ -44,7 +44,9 @@ class ModelReport:
 
     Made by :func:`model_report`; renders as HTML (:meth:`to_html`,
     :meth:`write`, or inline in a notebook), markdown (:meth:`to_markdown`)
-    and text (``str``).
+    and text (``str``). With many groups the rendered tables show the 50
+    largest and the plots the 12 largest, each saying how many it left out;
+    the attributes keep every group.
 
     Attributes
     ----------
