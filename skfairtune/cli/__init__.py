@@ -11,18 +11,23 @@ Exit codes: 0 success, 1 a run that failed, 2 bad usage or input. Errors are
 one line on standard error, never a traceback (``--traceback`` shows it).
 
 The modules: ``_parser`` (options), ``_commands`` (the three commands),
-``_inputs`` (reading and checking the user's table), ``_tune`` (the
-fine-tuning run) and ``_output`` (its progress bar, table, files and report).
+``_inputs`` (reading and checking the user's table), ``_files`` (the
+``--out`` folder), ``_tune`` (the fine-tuning run), ``_search`` (its grid
+search and the strengths that failed), ``_cluster`` (``--scheduler``) and
+``_output`` (the progress bar, table, files and report). Only ``_parser``
+and ``_common`` are imported to parse the options: ``--help`` loads neither
+torch nor pandas.
 """
 
 from __future__ import annotations
 
 import sys
 
-from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, UsageError
+from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, RunFailed, UsageError
 from ._parser import build_parser
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "UsageError", "build_parser", "main"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "RunFailed", "UsageError", "build_parser",
+           "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -44,17 +49,20 @@ def main(argv: list[str] | None = None) -> int:
     >>> main(["audit", "no-such-file.csv", "--target", "y", "--sensitive", "sex"])
     2
     """
-    from ._commands import run_audit, run_demo, run_tune
-
     try:
         args = build_parser().parse_args(argv)
     except SystemExit as exc:  # --help and --version (0), or a usage error (2)
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
+    # Imported once the options are good: they bring pandas and scikit-learn.
+    from ._commands import run_audit, run_demo, run_tune
+
     run = {"demo": run_demo, "tune": run_tune, "audit": run_audit}[args.command]
     try:
         run(args)
     except UsageError as exc:
         return _fail(f"error: {exc}", EXIT_USAGE, args.traceback)
+    except RunFailed as exc:
+        return _fail(f"error: {exc}", EXIT_FAILED, args.traceback)
     except KeyboardInterrupt:
         return _fail("interrupted", EXIT_FAILED, args.traceback)
     except Exception as exc:  # noqa: BLE001 - the one place that turns errors into codes

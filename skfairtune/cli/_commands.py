@@ -5,19 +5,24 @@ from __future__ import annotations
 import warnings
 
 from ._common import CONSTRAINT_OF, Job, UsageError
-from ._inputs import binary_target, check_columns, label_value, prepare_out, read_table
+from ._files import OutputFolder
+from ._inputs import binary_target, check_columns, check_folds, label_value, read_table
 from ._tune import tune
+
+# What demo and tune write into --out; base.safetensors only when they train a base.
+TUNE_FILES = ["model.safetensors", "model.pkl", "results.csv", "report.html", "report.md"]
 
 
 def run_demo(args) -> None:
     """Fine-tune on the bundled Adult data (sensitive attribute: sex)."""
     from skfairtune.datasets import load_adult
 
+    out = tune_output(args, pretrained=None)
     train = load_adult(split="train", as_frame=True).frame
     test = load_adult(split="test", as_frame=True).frame
     if args.sample is not None and args.sample < len(train):
         train = train.sample(n=args.sample, random_state=args.seed)
-    tune(make_job(args, train, test, target="income", sensitive=["sex"],
+    tune(make_job(args, train, test, out, target="income", sensitive=["sex"],
                   title="skfairtune demo: Adult, sex"))
 
 
@@ -37,7 +42,8 @@ def run_tune(args) -> None:
                                        random_state=args.seed)
     except ValueError as exc:
         raise UsageError(f"{args.data} is too small to hold out a test split: {exc}") from None
-    job = make_job(args, train, test, target=target, sensitive=sensitive,
+    job = make_job(args, train, test, tune_output(args, pretrained=args.pretrained),
+                   target=target, sensitive=sensitive,
                    title=f"skfairtune tune: {args.data.name}")
     job.pretrained = args.pretrained
     tune(job)
@@ -49,7 +55,7 @@ def run_audit(args) -> None:
 
     frame = read_table(args.data)
     target, sensitive = check_columns(frame, args.target, args.sensitive, args.data)
-    out = prepare_out(args.out)
+    out = OutputFolder(args.out, ["audit.html"], overwrite=args.overwrite)
     y = frame[target]
     if y.isna().any():
         raise UsageError(f"the target {target!r} has {int(y.isna().sum())} missing "
@@ -62,13 +68,23 @@ def run_audit(args) -> None:
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     print(audit.to_text())
-    print(f"Wrote {audit.write_html(out / 'audit.html')}")
+    with out:
+        audit.write_html(out.file("audit.html"))
+        out.commit()
+    print(f"Wrote {out.path / 'audit.html'}")
 
 
-def make_job(args, train, test, *, target, sensitive, title) -> Job:
+def tune_output(args, *, pretrained) -> OutputFolder:
+    """The ``--out`` folder of demo and tune, checked before any training."""
+    names = TUNE_FILES if pretrained is not None else ["base.safetensors", *TUNE_FILES]
+    return OutputFolder(args.out, names, overwrite=args.overwrite)
+
+
+def make_job(args, train, test, out: OutputFolder, *, target, sensitive, title) -> Job:
     """The run's settings from the parsed options and the data."""
     if args.folds < 2:
         raise UsageError(f"--folds must be at least 2; got {args.folds}")
+    check_folds(train, target, sensitive, args.folds)
     constraint = args.constraint or CONSTRAINT_OF.get(args.penalty,
                                                        "equalized_odds_difference")
     return Job(train=train, test=test, target=target, sensitive=sensitive,
@@ -76,6 +92,6 @@ def make_job(args, train, test, *, target, sensitive, title) -> Job:
                constraint=constraint, epochs=args.epochs, base_epochs=args.base_epochs,
                batch_size=args.batch_size, lr=args.lr,
                folds=args.folds, n_jobs=args.n_jobs, seed=args.seed,
-               out=prepare_out(args.out), progress=not args.no_progress,
+               out=out, progress=not args.no_progress,
                scheduler=args.scheduler, scheduler_timeout=args.scheduler_timeout,
                title=title)

@@ -3,12 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:  # pandas and the output folder are not needed to build the parser
+    from pathlib import Path
+
+    import pandas as pd
+
+    from ._files import OutputFolder
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
+# The penalties the command line offers. The registry, skfairtune.penalties,
+# imports torch, which `skfairtune --help` must not wait for; a test checks
+# that the two agree.
+PENALTY_NAMES = ("bounded_group_loss", "demographic_parity", "equal_opportunity",
+                 "equalized_odds", "worst_group_loss")
 # The gap that each penalty narrows: what its budget is on by default.
 CONSTRAINT_OF = {
     "demographic_parity": "demographic_parity_difference",
@@ -23,6 +33,10 @@ GAP_NAMES = {"demographic_parity_difference": "DP gap",
 
 class UsageError(Exception):
     """Bad arguments or input: reported in one line, exit code 2."""
+
+
+class RunFailed(Exception):
+    """A run that could not give a result (training diverged): one line, exit code 1."""
 
 
 @dataclass
@@ -44,7 +58,7 @@ class Job:
     folds: int
     n_jobs: int
     seed: int
-    out: Path
+    out: OutputFolder
     progress: bool
     pretrained: Path | None = None
     scheduler: str | None = None

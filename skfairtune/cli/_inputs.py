@@ -2,7 +2,7 @@
 
 Every check raises :class:`UsageError` (exit code 2) with one line that says
 what to change: the columns a missing column could have been, the labels a
-``--pos-label`` could name, why a folder cannot be written.
+``--pos-label`` could name, the number of folds the data allows.
 """
 
 from __future__ import annotations
@@ -105,29 +105,37 @@ def binary_target(y: pd.Series, pos_label: str | None, name: str) -> pd.Series:
     return (y == positive).astype(int)
 
 
-def prepare_out(path: Path) -> Path:
-    """Create the output folder and check that it can be written.
+def check_folds(frame: pd.DataFrame, target: str, sensitive: list, folds: int) -> None:
+    """Check that each (group, label) cell of the training rows fills every fold.
 
     Parameters
     ----------
-    path : Path
-        The folder.
-
-    Returns
-    -------
-    Path
+    frame : pandas.DataFrame
+        The training rows.
+    target : str
+        The label column.
+    sensitive : list of str
+        The sensitive columns.
+    folds : int
+        The value of ``--folds``.
 
     Raises
     ------
     UsageError
-        If the folder cannot be created or written.
+        If the smallest cell has fewer rows than ``folds``: some test folds
+        would lack that group and label, and its gaps could not be measured.
     """
-    import tempfile
-
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=path):
-            pass
-    except OSError as exc:
-        raise UsageError(f"cannot write to --out {path}: {exc.strerror or exc}") from None
-    return path
+    sizes = frame.groupby([*sensitive, target], observed=True, dropna=False).size()
+    smallest, n = sizes.idxmin(), int(sizes.min())
+    if n >= folds:
+        return
+    *group, label = smallest
+    # A numpy scalar's repr is np.int64(1); the user wrote 1.
+    label = label.item() if hasattr(label, "item") else label
+    cell = f"group {' / '.join(map(str, group))!r} with label {label!r}"
+    if n < 2:
+        raise UsageError(f"--folds: the training split has {n} row of {cell}, and "
+                         "cross-validation needs at least 2 of each group and label; "
+                         "merge the rare groups or use more data")
+    raise UsageError(f"--folds {folds} is more than the {n} training rows of {cell}, "
+                     f"so some folds would lack it; use --folds {n} or fewer")

@@ -30,13 +30,13 @@ class Progress:
     def __exit__(self, *exc):
         self.bar.close()
 
-    def candidates(self, cv_results: dict) -> None:
-        done = len(cv_results["params"]) * self.job.folds
-        last = cv_results["params"][-1]["model__penalty_strength"]
-        gap = -cv_results[f"mean_test_{self.job.constraint}"][-1]
-        self.bar.set_postfix_str(f"strength {last:g}: {GAP_NAMES[self.job.constraint]} {gap:.3f}")
-        self.bar.update(done - self.bar.n)
-        if done == len(self.job.strengths) * self.job.folds:
+    def candidates(self, n: int, strength: float, gap: float) -> None:
+        """``n`` more candidates evaluated, the last at ``strength`` with ``gap``."""
+        shown = "failed" if pd.isna(gap) else number(gap)
+        self.bar.set_postfix_str(f"strength {strength:g}: {GAP_NAMES[self.job.constraint]} "
+                                 f"{shown}")
+        self.bar.update(n * self.job.folds)
+        if self.bar.n == len(self.job.strengths) * self.job.folds:
             self.bar.set_description("refitting the chosen strength")
 
     def refitted(self) -> None:
@@ -48,24 +48,29 @@ class Progress:
 
 
 def warn(caught: list) -> None:
-    from skfairtune.metrics import UndefinedGroupWarning
-    from skfairtune.model_selection import BudgetNotMetWarning
+    from sklearn.exceptions import FitFailedWarning
 
-    # The table already says when the budget was missed, and shows undefined rates.
-    skipped = (BudgetNotMetWarning, UndefinedGroupWarning, DeprecationWarning)
+    from skfairtune.exceptions import BudgetNotMetWarning, UndefinedGroupWarning
+
+    # The table already says when the budget was missed, and shows undefined
+    # rates; the notes under it say which strengths failed, and why.
+    skipped = (BudgetNotMetWarning, UndefinedGroupWarning, DeprecationWarning,
+               FitFailedWarning)
     messages = dict.fromkeys(str(w.message).splitlines()[0] for w in caught
                              if not issubclass(w.category, skipped))
     for message in list(messages)[:5]:
         print(f"skfairtune: warning: {message}", file=sys.stderr)
 
 
-def print_results(job: Job, search, table: pd.DataFrame) -> None:
-    """The run's table and its choice, on standard output."""
+def print_results(job: Job, search, table: pd.DataFrame, notes: list) -> None:
+    """The run's table, the strengths that failed, and the choice, on standard output."""
     start = "--pretrained weights" if job.pretrained else "a base model trained here"
     print(f"{job.title}\nFine-tuned from {start} with the {job.penalty} penalty; "
           f"{len(job.train):,} training rows, {len(job.test):,} test rows.\n")
     print(format_table(table, {"cross-validated": f"cross-validated ({job.folds} folds)",
                                "test": "test split"}))
+    for note in notes:
+        print(f"! {note}")
     print(f"\n{choice(job, table)}")
 
 
@@ -87,7 +92,20 @@ def format_table(table: pd.DataFrame, parts: dict, width: int = 9) -> str:
 
 
 def _cell(value: float, width: int) -> str:
-    return ("-" if pd.isna(value) else f"{value:.3f}").rjust(width)
+    return ("-" if pd.isna(value) else number(value)).rjust(width)
+
+
+def number(value: float) -> str:
+    """``value`` to three decimals; a zero never shows a minus sign.
+
+    Examples
+    --------
+    >>> from skfairtune.cli._output import number
+    >>> number(-0.0), number(-0.0001), number(0.1234)
+    ('0.000', '0.000', '0.123')
+    """
+    # round() keeps the sign of a tiny negative (-0.0); adding 0.0 drops it.
+    return f"{round(float(value), 3) + 0.0:.3f}"
 
 
 def choice(job: Job, table: pd.DataFrame) -> str:
@@ -101,27 +119,29 @@ def choice(job: Job, table: pd.DataFrame) -> str:
         head = (f"* chosen: strength {chosen}, the fairest: no strength met the budget "
                 f"({gap} <= {job.budget:g}). Raise --budget or try larger --strengths.")
     base, best = table.loc["base"], table.loc[chosen]
-    changes = ", ".join(f"{name} {base[('test', name)]:.3f} -> {best[('test', name)]:.3f}"
+    changes = ", ".join(f"{name} {number(base[('test', name)])} -> "
+                        f"{number(best[('test', name)])}"
                         for name in ["accuracy", *map(short, job.gaps)])
     return f"{head}\n  On the test split, base -> chosen: {changes}."
 
 
-def save(job: Job, search, table: pd.DataFrame, test: tuple) -> None:
+def save(job: Job, search, table: pd.DataFrame, test: tuple, notes: list) -> None:
     """Write the chosen model, the table and the report into ``job.out``."""
     import pickle
 
     model = search.best_estimator_
-    model[-1].save_weights(job.out / "model.safetensors")
-    with open(job.out / "model.pkl", "wb") as file:
+    model[-1].save_weights(job.out.file("model.safetensors"))
+    with open(job.out.file("model.pkl"), "wb") as file:
         pickle.dump(model, file)
     _flat(table, lambda part, name: f"{_PREFIX[part]}_{name}".lower().replace(" ", "_")
-          ).to_csv(job.out / "results.csv")
-    paths = _report(job, search, _flat(table, "{} {}".format), choice(job, table), test)
-    written = ["model.safetensors", "model.pkl", "results.csv", paths["html"].name,
-               paths["markdown"].name]
-    if job.pretrained is None:
-        written.insert(0, "base.safetensors")
-    print(f"\nWrote to {job.out}/: {', '.join(written)}")
+          ).to_csv(job.out.file("results.csv"))
+    _report(job, search, _flat(table, "{} {}".format), [choice(job, table), *notes], test)
+    written = set(job.out.commit())
+    # In the order a reader wants them: the weights, the model, the table, the report.
+    order = ["base.safetensors", "model.safetensors", "model.pkl", "results.csv",
+             "report.html", "report.md"]
+    shown = [n for n in order if n in written] + sorted(written - set(order))
+    print(f"\nWrote to {job.out}/: {', '.join(shown)}")
 
 
 _PREFIX = {"cross-validated": "cv", "test": "test"}
@@ -134,7 +154,7 @@ def _flat(table: pd.DataFrame, join) -> pd.DataFrame:
     return flat
 
 
-def _report(job: Job, search, flat: pd.DataFrame, chosen: str, test: tuple) -> dict:
+def _report(job: Job, search, flat: pd.DataFrame, notes: list, test: tuple) -> dict:
     from skfairtune.report import model_report
 
     X_test, y_test, groups_test = test
@@ -142,6 +162,7 @@ def _report(job: Job, search, flat: pd.DataFrame, chosen: str, test: tuple) -> d
         warnings.simplefilter("ignore")  # undefined rates show as dashes in the tables
         report = model_report(
             search.best_estimator_, X_test, y_test, sensitive_features=groups_test,
-            search=search, title=job.title, notes=[chosen.replace("* chosen", "Chosen")],
+            search=search, title=job.title,
+            notes=[notes[0].replace("* chosen", "Chosen"), *notes[1:]],
             tables={"Accuracy and gaps by penalty strength": flat})
-        return report.write(job.out)
+        return report.write(job.out.staging)

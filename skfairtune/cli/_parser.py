@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
+import math
 from pathlib import Path
 
-from ._common import GAP_NAMES
+from ._common import GAP_NAMES, PENALTY_NAMES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -70,6 +71,7 @@ def _add_audit(commands) -> None:
     _add_columns(audit)
     audit.add_argument("--out", type=Path, default=Path("skfairtune-audit"), metavar="DIR",
                        help="folder for audit.html (default: ./skfairtune-audit)")
+    _add_overwrite(audit)
 
 
 def _add_columns(parser) -> None:
@@ -81,15 +83,20 @@ def _add_columns(parser) -> None:
                         "with it, any other label counts as negative")
 
 
-def _add_tuning_options(parser, *, out: str) -> None:
-    from skfairtune.penalties import PENALTIES
+def _add_overwrite(parser) -> None:
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the files of an earlier run in --out (without it, "
+                        "a file already there stops the command before it starts)")
 
+
+def _add_tuning_options(parser, *, out: str) -> None:
     add = parser.add_argument
-    add("--penalty", choices=sorted(PENALTIES), default="demographic_parity", metavar="NAME",
-        help=f"the fairness penalty: {', '.join(sorted(PENALTIES))} "
+    add("--penalty", choices=PENALTY_NAMES, default="demographic_parity", metavar="NAME",
+        help=f"the fairness penalty: {', '.join(PENALTY_NAMES)} "
         "(default: demographic_parity)")
     add("--strengths", type=_strengths, default=[0.0, 0.3, 1.0, 3.0, 10.0], metavar="LIST",
-        help="comma-separated penalty strengths to search (default: 0,0.3,1,3,10)")
+        help="comma-separated penalty strengths to search, finite and non-negative "
+        "(default: 0,0.3,1,3,10)")
     add("--budget", type=_non_negative, default=0.05, metavar="GAP",
         help="the largest cross-validated gap accepted (default: 0.05)")
     add("--constraint", choices=sorted(GAP_NAMES), default=None, metavar="GAP_NAME",
@@ -105,15 +112,17 @@ def _add_tuning_options(parser, *, out: str) -> None:
         help="learning rate (default: 0.001)")
     add("--folds", type=_positive_int, metavar="N", default=3,
         help="cross-validation folds, at least 2 (default: 3)")
-    add("--n-jobs", type=int, metavar="N", default=1, help="parallel fits (default: 1)")
+    add("--n-jobs", type=_n_jobs, metavar="N", default=1,
+        help="parallel fits; -1 for one per core (default: 1)")
     add("--scheduler", metavar="ADDRESS",
         help="run the grid search on this dask.distributed scheduler")
     add("--scheduler-timeout", type=_non_negative, default=10.0, metavar="SECONDS",
         help="how long to try reaching the scheduler (default: 10)")
-    add("--seed", type=int, metavar="N", default=0, help="random seed (default: 0)")
+    add("--seed", type=_seed, metavar="N", default=0, help="random seed (default: 0)")
     add("--no-progress", action="store_true", help="no progress bar")
     add("--out", type=Path, default=Path(out), metavar="DIR",
         help=f"folder for the weights, the model and the report (default: ./{out})")
+    _add_overwrite(parser)
 
 
 def _strengths(text: str) -> list:
@@ -121,18 +130,38 @@ def _strengths(text: str) -> list:
         values = [float(s) for s in text.split(",") if s.strip()]
     except ValueError:
         raise argparse.ArgumentTypeError(f"not comma-separated numbers: {text!r}") from None
-    if not values or min(values) < 0:
-        raise argparse.ArgumentTypeError(f"need non-negative numbers: {text!r}")
+    if not values or not all(math.isfinite(v) and v >= 0 for v in values):
+        raise argparse.ArgumentTypeError(f"need finite non-negative numbers: {text!r}")
     return sorted(set(values))
 
 
-def _positive_int(text: str) -> int:
+def _whole(text: str) -> int:
     try:
-        value = int(text)
+        return int(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+
+
+def _positive_int(text: str) -> int:
+    value = _whole(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
+    return value
+
+
+def _n_jobs(text: str) -> int:
+    value = _whole(text)
+    if value == 0:
+        raise argparse.ArgumentTypeError("must be a positive number of fits, or negative "
+                                         "to count back from the cores (-1: all): got 0")
+    return value
+
+
+def _seed(text: str) -> int:
+    value = _whole(text)
+    # numpy's seeds are 32-bit unsigned integers.
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"must be between 0 and {2**32 - 1}: {text!r}")
     return value
 
 
@@ -141,8 +170,9 @@ def _non_negative(text: str) -> float:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value >= 0:
-        raise argparse.ArgumentTypeError(f"must be a non-negative number: {text!r}")
+    # nan fails every comparison, so this refuses it too.
+    if not 0 <= value < math.inf:
+        raise argparse.ArgumentTypeError(f"must be a finite non-negative number: {text!r}")
     return value
 
 

@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._common import Job, UsageError, short
+from ._common import Job, RunFailed, UsageError, short
 from ._output import Progress, print_results, save, warn
 
 # The network the base model and the fine-tuned ones share.
@@ -30,19 +30,44 @@ _MLP_NAME = re.compile(r"^(hidden\.\d+|output)\.(weight|bias)$")
 
 def tune(job: Job) -> None:
     """Base model, grid search, a table on the test split, the saved model and report."""
+    from ._search import Failures
+
     X, y, groups = xy(job.train, job)
-    with _quiet() as caught, _one_thread():
-        encoder = _encoder(X.drop(columns=job.sensitive))
-        pretrained, hidden = _starting_point(job, encoder, X, y)
-        pipeline = _pipeline(job, encoder, pretrained, hidden)
-        with _parallel(job) as threads, Progress(job) as progress:
-            search = _search(job, pipeline, threads, progress)
-            search.fit(X, y, groups=groups, model__sensitive_features=groups)
-            progress.refitted()
-            table = _results(job, search, pipeline, (X, y, groups), progress)
-    print_results(job, search, table)
-    warn(caught)
-    save(job, search, table, xy(job.test, job))
+    failures = Failures(advice(job))
+    with job.out:  # files are written into it at the end, and only on success
+        with _quiet() as caught, _one_thread():
+            encoder = _encoder(X.drop(columns=job.sensitive))
+            pretrained, hidden = _starting_point(job, encoder, X, y)
+            pipeline = _pipeline(job, encoder, pretrained, hidden)
+            with Progress(job) as progress:
+                with _parallel(job, [X, y]) as threads:
+                    search = _search(job, pipeline, threads, progress, caught, failures)
+                    with _diverged(job, "refitting the chosen strength on all training rows"):
+                        search.fit(X, y, groups=groups, model__sensitive_features=groups)
+                progress.refitted()
+                table = _results(job, search, pipeline, (X, y, groups), progress, failures)
+        print_results(job, search, table, failures.notes())
+        warn(caught)
+        save(job, search, table, xy(job.test, job), failures.notes())
+
+
+def advice(job: Job, *, penalty: bool = True) -> str:
+    """What to change when training diverged, in the command line's options."""
+    smaller = (" or the penalty strengths (--strengths)"
+               if penalty and max(job.strengths) > 0 else "")
+    return f"On the command line: lower --lr (now {job.lr:g}){smaller}."
+
+
+@contextmanager
+def _diverged(job: Job, what: str, *, penalty: bool = True):
+    """Turn a diverged training into a one-line error with the options to change."""
+    from skfairtune.exceptions import DivergenceError
+
+    try:
+        yield
+    except DivergenceError as exc:
+        raise RunFailed(f"{what} failed: {str(exc).rstrip('.')}. "
+                        f"{advice(job, penalty=penalty)}") from exc
 
 
 def xy(frame: pd.DataFrame, job: Job):
@@ -79,7 +104,9 @@ def _encoder(features: pd.DataFrame):
          categorical),
         ("numbers", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
          numeric),
-    ])
+    # One job: the encoding is quick, and under --scheduler any more would
+    # send it to the cluster as tasks of its own (see _cluster).
+    ], n_jobs=1)
     return encoder.fit(features)
 
 
@@ -97,12 +124,31 @@ def _starting_point(job: Job, encoder, X, y):
     base = Pipeline([("encode", FrozenEstimator(encoder)), ("model", FairTuneClassifier(
         penalty=None, hidden_layer_sizes=HIDDEN, max_epochs=job.base_epochs,
         batch_size=job.batch_size, lr=job.lr, random_state=job.seed))])
-    base.fit(X, y)
-    return read_weight_file(base[-1].save_weights(job.out / "base.safetensors")), HIDDEN
+    with _diverged(job, "training the base model", penalty=False):
+        base.fit(X, y)
+    reason = non_finite(base, X)
+    if reason:
+        raise RunFailed(f"training the base model failed: {reason}. "
+                        f"{advice(job, penalty=False)}")
+    path = base[-1].save_weights(job.out.file("base.safetensors"))
+    return read_weight_file(path), HIDDEN
+
+
+def non_finite(model, X) -> str | None:
+    """Why ``model``'s probabilities on ``X`` cannot be trusted; None if they can."""
+    from ._search import NOT_FINITE
+
+    try:
+        proba = model.predict_proba(X)
+    except ValueError as exc:  # outputs that overflow, as the estimator reports them
+        return str(exc).rstrip(".")
+    return None if np.isfinite(proba).all() else NOT_FINITE
 
 
 def _pretrained(path: Path, width: int):
     """Read ``--pretrained`` and check that its network fits the encoded data."""
+    import torch
+
     from skfairtune.pretrained import read_weight_file
 
     try:
@@ -122,6 +168,10 @@ def _pretrained(path: Path, width: int):
             f"but the encoded data has {width} columns and 2 classes. Start from weights "
             "trained on this encoding, such as the base.safetensors or model.safetensors "
             "that 'skfairtune tune' writes for this file.")
+    bad = [k for k, tensor in state.items() if not torch.isfinite(tensor).all()]
+    if bad:
+        raise UsageError(f"--pretrained {path} holds NaN or infinite values in {bad[0]!r}, "
+                         "as a diverged run leaves them; start from other weights")
     return state, tuple(int(state[k].shape[0]) for k in layers)
 
 
@@ -139,39 +189,39 @@ def _pipeline(job: Job, encoder, pretrained, hidden):
     return Pipeline([("encode", FrozenEstimator(encoder)), ("model", model)])
 
 
-def _search(job: Job, pipeline, threads, progress):
-    from sklearn.model_selection import GridSearchCV, ParameterGrid
-
+def _search(job: Job, pipeline, threads, progress, caught, failures):
     from skfairtune.metrics import make_fairness_scorer
     from skfairtune.model_selection import FairStratifiedKFold, budget_refit
 
-    class StepwiseSearch(GridSearchCV):
-        # A few candidates at a time, so that the progress bar moves as they end.
-        def _run_search(self, evaluate_candidates):
-            candidates = list(ParameterGrid(self.param_grid))
-            for start in range(0, len(candidates), step):
-                progress.candidates(evaluate_candidates(candidates[start:start + step]))
+    from ._search import StepwiseSearch, Watcher, finite_accuracy
 
     workers = threads or max(1, job.n_jobs)
-    step = max(1, -(-workers // job.folds))
-    scoring = {"accuracy": "accuracy", **{
+    scoring = {"accuracy": finite_accuracy, **{
         gap: make_fairness_scorer(gap, sensitive_features=job.sensitive) for gap in job.gaps}}
-    return StepwiseSearch(
+    search = StepwiseSearch(
         pipeline, {"model__penalty_strength": job.strengths}, scoring=scoring,
         refit=budget_refit(metric="accuracy", constraint=job.constraint,
                            max_value=job.budget),
         cv=FairStratifiedKFold(job.folds, shuffle=True, random_state=job.seed),
-        n_jobs=-1 if threads else job.n_jobs, error_score="raise")
+        # A failed fit scores NaN, which budget_refit passes over, instead of
+        # ending the run: the other strengths may train.
+        n_jobs=-1 if threads else job.n_jobs, error_score=np.nan)
+    # As many candidates at a time as keep the workers busy, so that the
+    # progress bar moves as they end.
+    step = max(1, -(-workers // job.folds))
+    search.watcher = Watcher(step, progress, caught, failures, job.constraint)
+    return search
 
 
-def _parallel(job: Job):
+def _parallel(job: Job, shared: list):
     """Where the grid's fits run: here (yields None), or on a dask.distributed
     scheduler (yields its number of worker threads)."""
     if job.scheduler is None:
         return nullcontext()
     try:
-        import joblib
         from distributed import Client
+
+        from ._cluster import on_cluster
     except ImportError:
         raise UsageError("--scheduler needs dask.distributed: pip install "
                          "'skfairtune[dask]'") from None
@@ -179,13 +229,7 @@ def _parallel(job: Job):
         client = Client(job.scheduler, timeout=job.scheduler_timeout)
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
         raise UsageError(f"cannot reach the dask scheduler at {job.scheduler}: {exc}") from None
-    return _on_cluster(client, joblib)
-
-
-@contextmanager
-def _on_cluster(client, joblib):
-    with client, joblib.parallel_backend("dask"):
-        yield max(1, sum(client.nthreads().values()))
+    return on_cluster(client, shared)
 
 
 @contextmanager
@@ -215,13 +259,14 @@ def _quiet():
         yield caught
 
 
-def _results(job: Job, search, pipeline, train, progress) -> pd.DataFrame:
-    """Cross-validated and test-split accuracy and gaps: the base and each strength."""
-    from sklearn.base import clone
+def _results(job: Job, search, pipeline, train, progress, failures) -> pd.DataFrame:
+    """Cross-validated and test-split accuracy and gaps: the base and each strength.
 
+    A strength that failed (in cross-validation, or now, refit on all the
+    training rows) has no test scores, and is noted in ``failures``.
+    """
     from skfairtune.report import search_table
 
-    X, y, groups = train
     X_test, y_test, groups_test = xy(job.test, job)
     chosen = search.best_params_["model__penalty_strength"]
     cv = search_table(search.cv_results_).set_index("penalty_strength")
@@ -229,19 +274,52 @@ def _results(job: Job, search, pipeline, train, progress) -> pd.DataFrame:
     for strength in [None, *job.strengths]:
         if strength == chosen:
             model = search.best_estimator_
+            reason = non_finite(model, X_test)
+            if reason:  # never written, never shown as chosen
+                raise RunFailed(f"the chosen strength {chosen:g} cannot be used: {reason}. "
+                                f"{advice(job)}")
         else:
-            params = ({"model__max_epochs": 0} if strength is None
-                      else {"model__penalty_strength": strength})
-            model = clone(pipeline).set_params(**params).fit(
-                X, y, model__sensitive_features=groups)
+            model = _refit(job, pipeline, strength, train, X_test, failures)
             progress.tested()
+        scores = (_test_scores(job, model.predict(X_test), y_test, groups_test)
+                  if model is not None else
+                  {("test", short(n)): np.nan for n in ["accuracy", *job.gaps]})
         label = "base" if strength is None else f"{strength:g}"
-        rows[label] = {**_cv_scores(job, cv, strength),
-                       **_test_scores(job, model.predict(X_test), y_test, groups_test)}
+        # A failed strength's cross-validated gaps (a NaN network predicts one
+        # class: no gap) are not shown either.
+        failed = strength in failures.reasons
+        rows[label] = {**_cv_scores(job, cv, None if failed else strength), **scores}
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "strength"
-    table["chosen"] = table.index == f"{chosen:g}"
+    # -0.0 (a gap of zero, negated back from a scorer) would print as -0.000.
+    table = table + 0.0
+    table[("chosen", "")] = table.index == f"{chosen:g}"  # a full key: columns are pairs
     return table
+
+
+def _refit(job: Job, pipeline, strength, train, X_test, failures):
+    """The base (``strength`` None) or a strength refit on all training rows;
+    None if it failed."""
+    from sklearn.base import clone
+
+    from skfairtune.exceptions import DivergenceError
+
+    if strength in failures.reasons:
+        return None
+    X, y, groups = train
+    params = ({"model__max_epochs": 0} if strength is None
+              else {"model__penalty_strength": strength})
+    try:
+        model = clone(pipeline).set_params(**params).fit(
+            X, y, model__sensitive_features=groups)
+    except DivergenceError as exc:
+        reason = f"{type(exc).__name__}: {exc}"
+    else:
+        reason = non_finite(model, X_test)
+    if reason is None:
+        return model
+    failures.add([strength], f"refit on all training rows, {reason}")
+    return None
 
 
 def _cv_scores(job: Job, cv: pd.DataFrame, strength) -> dict:

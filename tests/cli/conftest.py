@@ -1,6 +1,8 @@
 """Small files for the command line's tests, and a runner that captures its output."""
 
+from contextlib import redirect_stderr, redirect_stdout
 from dataclasses import dataclass
+from io import StringIO
 
 import numpy as np
 import pandas as pd
@@ -57,3 +59,16 @@ def run(capsys):
         return Run(code, captured.out, captured.err)
 
     return call
+
+
+@pytest.fixture(scope="session")
+def tuned(csv_file, tmp_path_factory):
+    """One ``tune`` run, with its progress bar, shared by the tests that read it:
+    its exit code, standard output and error, and its ``--out`` folder."""
+    out = tmp_path_factory.mktemp("tuned")
+    # A session-scoped fixture cannot use capsys: the streams are redirected here.
+    stdout, stderr = StringIO(), StringIO()
+    with redirect_stdout(stdout), redirect_stderr(stderr):
+        code = main(["tune", str(csv_file), "--target", "hired", "--sensitive", "sex",
+                     "--pos-label", "yes", "--out", str(out), *QUICK])
+    return code, stdout.getvalue(), stderr.getvalue(), out

@@ -1,32 +1,17 @@
 """Each command on small files: what it prints and what it writes."""
 
+import os
 import pickle
 import re
 import subprocess
 import sys
-from contextlib import redirect_stderr, redirect_stdout
-from io import StringIO
 
 import numpy as np
 import pandas as pd
 import pytest
 from safetensors.torch import load_file
 
-from skfairtune.cli import main
-
 from .conftest import QUICK, make_frame
-
-
-@pytest.fixture(scope="module")
-def tuned(csv_file, tmp_path_factory):
-    """One ``tune`` run, with its progress bar, shared by the tests that read it."""
-    out = tmp_path_factory.mktemp("tuned")
-    # A module-scoped fixture cannot use capsys: the streams are redirected here.
-    stdout, stderr = StringIO(), StringIO()
-    with redirect_stdout(stdout), redirect_stderr(stderr):
-        code = main(["tune", str(csv_file), "--target", "hired", "--sensitive", "sex",
-                     "--pos-label", "yes", "--out", str(out), *QUICK])
-    return code, stdout.getvalue(), stderr.getvalue(), out
 
 
 def test_console_entry_point_help():
@@ -38,11 +23,49 @@ def test_console_entry_point_help():
     assert "Exit codes" in result.stdout
 
 
+# Heavy modules that neither importing skfairtune nor asking for help may load.
+HEAVY = ["torch", "skorch", "sklearn", "pandas"]
+
+
+@pytest.mark.parametrize("code, heavy", [
+    ("import skfairtune, skfairtune.metrics", ["torch", "skorch"]),
+    ("import skfairtune; skfairtune.__version__", HEAVY),
+    *[(f"from skfairtune.cli import main; assert main({args!r}) == 0", HEAVY)
+      for args in (["--help"], ["--version"], ["demo", "--help"], ["tune", "--help"],
+                   ["audit", "--help"])],
+])
+def test_imports_and_help_do_not_load_torch(code, heavy):
+    check = f"import sys; {code}; print(sorted(set({heavy!r}) & set(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", check], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_estimators_are_still_at_the_top_level():
+    import skfairtune
+    from skfairtune.estimators import FairTuneClassifier, FairTuneRegressor
+
+    assert skfairtune.FairTuneClassifier is FairTuneClassifier
+    assert skfairtune.FairTuneRegressor is FairTuneRegressor
+    assert {"FairTuneClassifier", "FairTuneRegressor"} <= set(dir(skfairtune))
+    assert skfairtune.metrics.demographic_parity_difference  # submodules on first use
+    with pytest.raises(AttributeError, match="has no attribute 'nothing'"):
+        skfairtune.nothing  # noqa: B018
+
+
+def test_the_penalty_names_offered_are_the_registry():
+    from skfairtune.cli._common import PENALTY_NAMES
+    from skfairtune.penalties import PENALTIES
+
+    assert list(PENALTY_NAMES) == sorted(PENALTIES)
+
+
 @pytest.mark.parametrize("command, options", [
-    ("demo", ["--strengths", "--budget", "--scheduler", "--out", "--sample"]),
+    ("demo", ["--strengths", "--budget", "--scheduler", "--out", "--sample", "--overwrite"]),
     ("tune", ["--target", "--sensitive", "--penalty", "--strengths", "--pretrained",
-              "--budget", "--out", "--scheduler"]),
-    ("audit", ["--target", "--sensitive", "--out"]),
+              "--budget", "--out", "--scheduler", "--overwrite"]),
+    ("audit", ["--target", "--sensitive", "--out", "--overwrite"]),
 ])
 def test_help_of_each_command(run, command, options):
     result = run(command, "--help")
@@ -114,14 +137,69 @@ def test_tune_from_pretrained_weights(tuned, csv_file, tmp_path, run):
 
 def test_tune_on_a_cluster_matches_the_local_run(tuned, csv_file, tmp_path, run):
     distributed = pytest.importorskip("distributed")
+
+    class Keys(distributed.diagnostics.plugin.SchedulerPlugin):
+        def __init__(self):
+            self.seen = set()
+
+        def transition(self, key, start, finish, *args, **kwargs):
+            self.seen.add(str(key))
+
+    keys = Keys()
+    # Threads in this process: no worker start-up to wait for, nothing to time out
+    # on a busy machine (and a generous --scheduler-timeout all the same). The
+    # scheduler's HTTP server on any free port: without one it takes 8787, which
+    # another cluster on the machine may hold.
     with distributed.LocalCluster(n_workers=1, threads_per_worker=2, processes=False,
-                                  dashboard_address=None) as cluster:
+                                  dashboard_address=":0") as cluster:
+        cluster.scheduler.add_plugin(keys)
         result = run("tune", csv_file, "--target", "hired", "--sensitive", "sex",
                      "--pos-label", "yes", "--out", tmp_path, "--no-progress",
-                     "--scheduler", cluster.scheduler_address, *QUICK)
+                     "--scheduler", cluster.scheduler_address, "--scheduler-timeout", "120",
+                     *QUICK)
     assert result.code == 0, result.err
     pd.testing.assert_frame_equal(pd.read_csv(tuned[3] / "results.csv", index_col=0),
                                   pd.read_csv(tmp_path / "results.csv", index_col=0))
+    # Only the fits ran as tasks: the joblib calls inside a fit (the encoder's)
+    # stayed in its thread, and no fit's arguments were scattered on their own,
+    # only X and y, once.
+    batches = {key for key in keys.seen if key.startswith("batch_of_")}
+    calls = [re.fullmatch(r"batch_of__fit_and_score_(\d+)_calls-\w+", key) for key in batches]
+    assert all(calls), sorted(batches)
+    assert sum(int(call[1]) for call in calls) == 2 * 2  # strengths x folds
+    assert len(keys.seen - batches) == 2, sorted(keys.seen - batches)
+
+
+@pytest.mark.slow
+def test_tune_on_a_cluster_survives_a_worker_that_dies(tuned, csv_file, tmp_path, run):
+    distributed = pytest.importorskip("distributed")
+    marker = tmp_path / "killed"
+
+    class KillOnFirstFit(distributed.diagnostics.plugin.WorkerPlugin):
+        # The worker process that starts the first fit dies (once: the marker).
+        def transition(self, key, start, finish, **kwargs):
+            if finish == "executing" and "_fit_and_score_" in str(key):
+                try:
+                    os.close(os.open(marker, os.O_CREAT | os.O_EXCL))
+                except FileExistsError:
+                    return
+                os._exit(1)
+
+    # Worker processes, restarted by their nanny; joblib's own dask backend
+    # loses the arguments it scattered to the dead worker, and the fits that
+    # needed them are "cancelled for reason: already forgotten".
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                                  dashboard_address=":0") as cluster:
+        with distributed.Client(cluster) as client:
+            client.register_plugin(KillOnFirstFit())
+        result = run("tune", csv_file, "--target", "hired", "--sensitive", "sex",
+                     "--pos-label", "yes", "--out", tmp_path / "out", "--no-progress",
+                     "--scheduler", cluster.scheduler_address, "--scheduler-timeout", "120",
+                     *QUICK)
+    assert marker.exists()  # a worker did die
+    assert result.code == 0, result.err
+    pd.testing.assert_frame_equal(pd.read_csv(tuned[3] / "results.csv", index_col=0),
+                                  pd.read_csv(tmp_path / "out" / "results.csv", index_col=0))
 
 
 def test_audit_prints_and_writes_html(csv_file, tmp_path, run):

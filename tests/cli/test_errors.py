@@ -154,6 +154,50 @@ def test_bad_usage_exits_with_2(run, args):
     assert "usage: skfairtune" in result.err
 
 
+@pytest.mark.parametrize("option, value", [
+    ("--strengths", "nan"),
+    ("--strengths", "0,inf"),
+    ("--strengths", "0,-inf"),
+    ("--lr", "inf"),
+    ("--lr", "nan"),
+    ("--budget", "inf"),
+    ("--budget", "nan"),
+    ("--scheduler-timeout", "inf"),
+    ("--n-jobs", "0"),
+    ("--seed", "-1"),
+    ("--seed", str(2**32)),
+])
+@pytest.mark.parametrize("command", ["demo", "tune"])
+def test_values_no_run_can_use_are_bad_usage(run, files, tmp_path, command, option, value):
+    args = [] if command == "demo" else [files["good"], *TUNE]
+    result = run(command, *args, option, value, "--out", tmp_path / "o")
+    assert result.code == 2 and "Traceback" not in result.err
+    assert f"error: argument {option}: " in result.err
+    assert not (tmp_path / "o").exists()  # stopped before anything started
+
+
+def test_more_folds_than_the_smallest_cell_has_rows(run, files, tmp_path):
+    result = run("tune", files["good"], *TUNE, "--folds", "1000", "--out", tmp_path)
+    assert_usage_error(result, "--folds 1000 is more than the", "training rows of group",
+                       "use --folds")
+    allowed = int(result.err.split("use --folds ")[1].split()[0])
+    assert run("tune", files["good"], *TUNE, "--folds", str(allowed + 1),
+               "--out", tmp_path).code == 2
+
+
+def test_numeric_groups_and_labels_are_shown_as_written(run, tmp_path):
+    frame = make_frame(60).assign(sex=lambda f: (f["sex"] == "male").astype(int),
+                                  hired=lambda f: (f["hired"] == "yes").astype(int))
+    path = tmp_path / "numeric.csv"
+    frame.to_csv(path, index=False)
+    result = run("tune", path, "--target", "hired", "--sensitive", "sex", "--folds", "1000",
+                 "--out", tmp_path / "o")
+    assert_usage_error(result, "training rows of group '")
+    assert "np." not in result.err
+    audit = run("audit", path, "--target", "hired", "--sensitive", "sex", "--out", tmp_path)
+    assert audit.code == 0 and "np." not in audit.out
+
+
 def test_one_fold_is_bad_usage(run, tmp_path):
     assert_usage_error(run("demo", "--folds", "1", "--out", tmp_path),
                        "--folds must be at least 2")
