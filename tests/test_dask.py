@@ -56,8 +56,10 @@ def _fit(search, X, y):
 def client():
     from distributed import Client, LocalCluster
 
+    # The scheduler's HTTP server on any free port, not on 8787, which another
+    # cluster on the machine may hold.
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+                      dashboard_address=":0") as cluster, Client(cluster) as client:
         # One torch thread per worker process, as in this process below:
         # the same arithmetic, and no contention between the two workers.
         client.run(torch.set_num_threads, 1)
