@@ -34,7 +34,7 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -q -m slow
 
 demo: $(STAMP)
-	$(PY) -m skfairtune demo
+	$(PY) -m skfairtune demo --overwrite
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check skfairtune tests benchmarks docs
