@@ -94,4 +94,4 @@ def make_job(args, train, test, out: OutputFolder, *, target, sensitive, title) 
                folds=args.folds, n_jobs=args.n_jobs, seed=args.seed,
                out=out, progress=not args.no_progress,
                scheduler=args.scheduler, scheduler_timeout=args.scheduler_timeout,
-               title=title)
+               title=title, metric=args.metric, confidence=args.confidence)

@@ -19,16 +19,23 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # that the two agree.
 PENALTY_NAMES = ("bounded_group_loss", "demographic_parity", "equal_opportunity",
                  "equalized_odds", "worst_group_loss")
-# The gap that each penalty narrows: what its budget is on by default.
+# What each penalty narrows: what its budget is on by default. The group-loss
+# penalties raise the worst-off group, so their own figure is its error rate.
 CONSTRAINT_OF = {
     "demographic_parity": "demographic_parity_difference",
     "equalized_odds": "equalized_odds_difference",
     "equal_opportunity": "equal_opportunity_difference",
+    "worst_group_loss": "worst_group_error_rate",
+    "bounded_group_loss": "worst_group_error_rate",
 }
 # How the table names each gap.
 GAP_NAMES = {"demographic_parity_difference": "DP gap",
              "equalized_odds_difference": "EO gap",
-             "equal_opportunity_difference": "EOpp gap"}
+             "equal_opportunity_difference": "EOpp gap",
+             "worst_group_error_rate": "WG error"}
+# The metrics a strength can be chosen on, and how the table names them.
+METRIC_NAMES = {"accuracy": "accuracy", "balanced_accuracy": "bal acc",
+                "roc_auc": "ROC AUC", "f1": "F1"}
 
 
 class UsageError(Exception):
@@ -64,6 +71,18 @@ class Job:
     scheduler: str | None = None
     scheduler_timeout: float = 10.0
     title: str = "skfairtune"
+    metric: str = "accuracy"
+    confidence: float | None = None
+
+    @property
+    def bound_name(self) -> str:
+        """The table's name for the upper confidence bound on the budget's gap."""
+        return f"{self.confidence:.0%} bound" if self.confidence is not None else ""
+
+    @property
+    def scores(self) -> list:
+        """The performance metrics scored and shown: accuracy, and the chosen one."""
+        return ["accuracy"] if self.metric == "accuracy" else ["accuracy", self.metric]
 
     @property
     def gaps(self) -> list:
@@ -74,4 +93,4 @@ class Job:
 
 def short(name: str) -> str:
     """A metric's name as the table shows it."""
-    return GAP_NAMES.get(name, name)
+    return GAP_NAMES.get(name) or METRIC_NAMES.get(name, name)

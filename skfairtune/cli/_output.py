@@ -50,12 +50,16 @@ class Progress:
 def warn(caught: list) -> None:
     from sklearn.exceptions import FitFailedWarning
 
-    from skfairtune.exceptions import BudgetNotMetWarning, UndefinedGroupWarning
+    from skfairtune.exceptions import (
+        BudgetNotMetWarning,
+        DegenerateModelWarning,
+        UndefinedGroupWarning,
+    )
 
     # The table already says when the budget was missed, and shows undefined
-    # rates; the notes under it say which strengths failed, and why.
+    # rates; the notes under it say which strengths failed or are degenerate.
     skipped = (BudgetNotMetWarning, UndefinedGroupWarning, DeprecationWarning,
-               FitFailedWarning)
+               FitFailedWarning, DegenerateModelWarning)
     messages = dict.fromkeys(str(w.message).splitlines()[0] for w in caught
                              if not issubclass(w.category, skipped))
     for message in list(messages)[:5]:
@@ -69,15 +73,26 @@ def print_results(job: Job, search, table: pd.DataFrame, notes: list) -> None:
           f"{len(job.train):,} training rows, {len(job.test):,} test rows.\n")
     print(format_table(table, {"cross-validated": f"cross-validated ({job.folds} folds)",
                                "test": "test split"}))
-    for note in notes:
+    for note in [*notes, *degenerate_notes(table)]:
         print(f"! {note}")
     print(f"\n{choice(job, table)}")
 
 
+def degenerate_notes(table: pd.DataFrame) -> list:
+    """One line per row marked ``!``: the model it stands for is degenerate."""
+    return [f"{'the base model' if label == 'base' else f'strength {label}'} {reason}; "
+            "its gaps say nothing about fairness"
+            for label, reason in table[("degenerate", "")].items() if reason]
+
+
 def format_table(table: pd.DataFrame, parts: dict, width: int = 9) -> str:
     """The results as aligned text under a header per part; ``*`` marks the choice."""
-    labels = [f"{s} *" if chosen else str(s) for s, chosen in zip(table.index, table["chosen"])]
+    flags = table[("degenerate", "")] if ("degenerate", "") in table else [""] * len(table)
+    labels = [f"{s}{' *' if chosen else ''}{' !' if flag else ''}"
+              for s, chosen, flag in zip(table.index, table["chosen"], flags)]
     first = max(len(table.index.name or ""), *map(len, labels)) + 2
+    # A space at least between columns, whatever their names.
+    width = max(width, *(len(name) + 1 for part, name in table.columns if part in parts))
     lines = [" " * first, (table.index.name or "").ljust(first)]
     for part, title in parts.items():
         names = [name for p, name in table.columns if p == part]
@@ -112,17 +127,25 @@ def choice(job: Job, table: pd.DataFrame) -> str:
     """Which strength was chosen and why, and what it changed on the test split."""
     chosen = table.index[table["chosen"]][0]
     gap = short(job.constraint)
-    if table.loc[chosen, ("cross-validated", gap)] <= job.budget:
-        head = (f"* chosen: strength {chosen}, the most accurate with a cross-validated "
-                f"{gap} <= {job.budget:g}.")
+    best_by = "most accurate" if job.metric == "accuracy" else f"best by {job.metric}"
+    judged = ("cross-validated", gap) if job.confidence is None else (
+        "cross-validated", job.bound_name)
+    what = (f"a cross-validated {gap}" if job.confidence is None else
+            f"a {job.confidence:.0%} upper bound on the cross-validated {gap}")
+    if table.loc[chosen, judged] <= job.budget:
+        head = f"* chosen: strength {chosen}, the {best_by} with {what} <= {job.budget:g}."
     else:
         head = (f"* chosen: strength {chosen}, the fairest: no strength met the budget "
-                f"({gap} <= {job.budget:g}). Raise --budget or try larger --strengths.")
+                f"({what} <= {job.budget:g}). Raise --budget or try larger --strengths.")
     base, best = table.loc["base"], table.loc[chosen]
     changes = ", ".join(f"{name} {number(base[('test', name)])} -> "
                         f"{number(best[('test', name)])}"
-                        for name in ["accuracy", *map(short, job.gaps)])
-    return f"{head}\n  On the test split, base -> chosen: {changes}."
+                        for name in [*map(short, job.scores), *map(short, job.gaps)])
+    text = f"{head}\n  On the test split, base -> chosen: {changes}."
+    if ("degenerate", "") in table and table.loc[chosen, ("degenerate", "")]:
+        text += (f"\n  Warning: the chosen model {table.loc[chosen, ('degenerate', '')]}: "
+                 "do not read its small gaps as fairness.")
+    return text
 
 
 def save(job: Job, search, table: pd.DataFrame, test: tuple, notes: list) -> None:
@@ -135,7 +158,8 @@ def save(job: Job, search, table: pd.DataFrame, test: tuple, notes: list) -> Non
         pickle.dump(model, file)
     _flat(table, lambda part, name: f"{_PREFIX[part]}_{name}".lower().replace(" ", "_")
           ).to_csv(job.out.file("results.csv"))
-    _report(job, search, _flat(table, "{} {}".format), [choice(job, table), *notes], test)
+    _report(job, search, _flat(table, "{} {}".format),
+            [choice(job, table), *notes, *degenerate_notes(table)], test)
     written = set(job.out.commit())
     # In the order a reader wants them: the weights, the model, the table, the report.
     order = ["base.safetensors", "model.safetensors", "model.pkl", "results.csv",

@@ -6,7 +6,7 @@ import argparse
 import math
 from pathlib import Path
 
-from ._common import GAP_NAMES, PENALTY_NAMES
+from ._common import GAP_NAMES, METRIC_NAMES, PENALTY_NAMES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -101,7 +101,15 @@ def _add_tuning_options(parser, *, out: str) -> None:
         help="the largest cross-validated gap accepted (default: 0.05)")
     add("--constraint", choices=sorted(GAP_NAMES), default=None, metavar="GAP_NAME",
         help=f"the gap the budget is on: {', '.join(sorted(GAP_NAMES))} (default: the "
-        "penalty's own, else equalized_odds_difference)")
+        "penalty's own: worst_group_error_rate for the group-loss penalties)")
+    add("--metric", choices=sorted(METRIC_NAMES), default="accuracy", metavar="NAME",
+        help=f"what the most accurate strength is chosen on: {', '.join(sorted(METRIC_NAMES))} "
+        "(default: accuracy; on an imbalanced target, balanced_accuracy keeps the "
+        "choice away from predicting the majority class)")
+    add("--confidence", type=_fraction, default=None, metavar="LEVEL",
+        help="choose by an upper confidence bound on the cross-validated gap at this "
+        "level (0.9, say) instead of its mean, so that the budget holds on new data "
+        "more often (default: the mean)")
     add("--epochs", type=_positive_int, metavar="N", default=3,
         help="fine-tuning epochs (default: 3)")
     add("--base-epochs", type=_positive_int, metavar="N", default=3,

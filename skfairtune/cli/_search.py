@@ -51,6 +51,29 @@ def finite_accuracy(estimator, X, y) -> float:
     return float(accuracy_score(y, estimator.predict(X)))
 
 
+class FiniteScore:
+    """A scikit-learn metric as a scorer, NaN when the probabilities are not finite.
+
+    The same guard as :func:`finite_accuracy`, for the metric a run chooses on
+    (``--metric``). A class, not a closure, so that it pickles to a cluster.
+
+    Parameters
+    ----------
+    metric : str
+        A scikit-learn scorer's name: ``balanced_accuracy``, ``roc_auc``, ``f1``.
+    """
+
+    def __init__(self, metric: str):
+        self.metric = metric
+
+    def __call__(self, estimator, X, y) -> float:
+        from sklearn.metrics import get_scorer
+
+        if not np.isfinite(estimator.predict_proba(X)).all():
+            return np.nan
+        return float(get_scorer(self.metric)(estimator, X, y))
+
+
 def first_error(summary: str) -> str:
     """The first error of scikit-learn's report of failed fits, as ``Type: message``.
 

@@ -42,7 +42,8 @@ def tune(job: Job) -> None:
             with Progress(job) as progress:
                 with _parallel(job, [X, y]) as threads:
                     search = _search(job, pipeline, threads, progress, caught, failures)
-                    with _diverged(job, "refitting the chosen strength on all training rows"):
+                    with _diverged(job, "refitting the chosen strength on all training rows"), \
+                            _all_degenerate(job):
                         search.fit(X, y, groups=groups, model__sensitive_features=groups)
                 progress.refitted()
                 table = _results(job, search, pipeline, (X, y, groups), progress, failures)
@@ -68,6 +69,26 @@ def _diverged(job: Job, what: str, *, penalty: bool = True):
     except DivergenceError as exc:
         raise RunFailed(f"{what} failed: {str(exc).rstrip('.')}. "
                         f"{advice(job, penalty=penalty)}") from exc
+
+
+@contextmanager
+def _all_degenerate(job: Job):
+    """budget_refit's refusal to choose among degenerate models, in the options' words."""
+    try:
+        yield
+    except ValueError as exc:
+        if not str(exc).startswith("Every candidate is degenerate"):
+            raise
+        raise RunFailed(
+            "every penalty strength gave a degenerate model on some fold: it predicts "
+            "one class for everyone (or for a whole group), or does no better than the "
+            "majority class, so its small gap says nothing about fairness. Try smaller "
+            "--strengths, more --epochs, or --metric balanced_accuracy.") from exc
+
+
+def degenerate_metric(job: Job) -> str:
+    """The metric a model must beat the majority class on (one the guard knows)."""
+    return "accuracy" if job.metric == "accuracy" else "balanced_accuracy"
 
 
 def xy(frame: pd.DataFrame, job: Job):
@@ -190,18 +211,24 @@ def _pipeline(job: Job, encoder, pretrained, hidden):
 
 
 def _search(job: Job, pipeline, threads, progress, caught, failures):
-    from skfairtune.metrics import make_fairness_scorer
+    from skfairtune.metrics import make_degeneracy_scorer, make_fairness_scorer
     from skfairtune.model_selection import FairStratifiedKFold, budget_refit
 
-    from ._search import StepwiseSearch, Watcher, finite_accuracy
+    from ._search import FiniteScore, StepwiseSearch, Watcher, finite_accuracy
 
     workers = threads or max(1, job.n_jobs)
-    scoring = {"accuracy": finite_accuracy, **{
-        gap: make_fairness_scorer(gap, sensitive_features=job.sensitive) for gap in job.gaps}}
+    scoring = {"accuracy": finite_accuracy}
+    if job.metric != "accuracy":
+        scoring[job.metric] = FiniteScore(job.metric)
+    scoring.update({gap: make_fairness_scorer(gap, sensitive_features=job.sensitive)
+                    for gap in job.gaps})
+    # budget_refit passes over the strengths flagged here on any fold.
+    scoring["degenerate"] = make_degeneracy_scorer(metric=degenerate_metric(job),
+                                                   sensitive_features=job.sensitive)
     search = StepwiseSearch(
         pipeline, {"model__penalty_strength": job.strengths}, scoring=scoring,
-        refit=budget_refit(metric="accuracy", constraint=job.constraint,
-                           max_value=job.budget),
+        refit=budget_refit(metric=job.metric, constraint=job.constraint,
+                           max_value=job.budget, confidence=job.confidence),
         cv=FairStratifiedKFold(job.folds, shuffle=True, random_state=job.seed),
         # A failed fit scores NaN, which budget_refit passes over, instead of
         # ending the run: the other strengths may train.
@@ -270,7 +297,11 @@ def _results(job: Job, search, pipeline, train, progress, failures) -> pd.DataFr
     X_test, y_test, groups_test = xy(job.test, job)
     chosen = search.best_params_["model__penalty_strength"]
     cv = search_table(search.cv_results_).set_index("penalty_strength")
-    rows = {}
+    if job.confidence is not None:
+        cv[BOUND] = search.refit.gaps(search.cv_results_)
+    rows = {"majority class": _majority_scores(job, search, train, (X_test, y_test,
+                                                                     groups_test))}
+    flags = {"majority class": ""}
     for strength in [None, *job.strengths]:
         if strength == chosen:
             model = search.best_estimator_
@@ -281,20 +312,65 @@ def _results(job: Job, search, pipeline, train, progress, failures) -> pd.DataFr
         else:
             model = _refit(job, pipeline, strength, train, X_test, failures)
             progress.tested()
-        scores = (_test_scores(job, model.predict(X_test), y_test, groups_test)
+        scores = (_test_scores(job, model, X_test, y_test, groups_test)
                   if model is not None else
-                  {("test", short(n)): np.nan for n in ["accuracy", *job.gaps]})
+                  {("test", short(n)): np.nan for n in [*job.scores, *job.gaps]})
         label = "base" if strength is None else f"{strength:g}"
         # A failed strength's cross-validated gaps (a NaN network predicts one
         # class: no gap) are not shown either.
         failed = strength in failures.reasons
         rows[label] = {**_cv_scores(job, cv, None if failed else strength), **scores}
+        flags[label] = _degenerate(job, cv, strength, model, (X_test, y_test, groups_test))
     table = pd.DataFrame.from_dict(rows, orient="index")
     table.index.name = "strength"
     # -0.0 (a gap of zero, negated back from a scorer) would print as -0.000.
     table = table + 0.0
     table[("chosen", "")] = table.index == f"{chosen:g}"  # a full key: columns are pairs
+    table[("degenerate", "")] = pd.Series(flags)
     return table
+
+
+# The cross-validated column of the budget's upper confidence bound.
+BOUND = "bound"
+
+
+def _majority_scores(job: Job, search, train, test) -> dict:
+    """The baseline every model must beat: the training majority class for everyone.
+
+    Its gaps are zero by construction; a strength that scores no better than
+    this row is not a fair model, whatever its gap.
+    """
+    from sklearn.dummy import DummyClassifier
+    from sklearn.model_selection import cross_validate
+
+    X, y, groups = train
+    dummy = DummyClassifier(strategy="most_frequent")
+    scoring = {k: v for k, v in search.scoring.items() if k != "degenerate"}
+    cv = cross_validate(dummy, X, y, groups=groups, scoring=scoring, cv=search.cv)
+    shown = {name: float(np.mean(cv[f"test_{name}"])) for name in scoring}
+    for gap in job.gaps:
+        shown[gap] = abs(shown[gap]) + 0.0
+    row = {("cross-validated", short(n)): shown[n] for n in [*job.scores, *job.gaps]}
+    if job.confidence is not None:
+        folds = {f"split{i}_test_{job.constraint}": [v]
+                 for i, v in enumerate(cv[f"test_{job.constraint}"])}
+        row[("cross-validated", job.bound_name)] = float(
+            search.refit.gaps({**folds, f"mean_test_{job.metric}": [0.0]})[0])
+    return {**row, **_test_scores(job, dummy.fit(X, y), *test)}
+
+
+def _degenerate(job: Job, cv: pd.DataFrame, strength, model, test) -> str:
+    """Why a strength's model is degenerate (cross-validated or on the test split), or ""."""
+    from skfairtune.metrics import degenerate_reason
+
+    if strength is not None and strength in cv.index and cv.loc[strength, "degenerate"] > 0:
+        return "passed over: degenerate on some cross-validation fold"
+    if model is None:
+        return ""
+    X_test, y_test, groups_test = test
+    reason = degenerate_reason(y_test, model.predict(X_test), sensitive_features=groups_test,
+                               metric=degenerate_metric(job))
+    return f"on the test split it {reason}" if reason else ""
 
 
 def _refit(job: Job, pipeline, strength, train, X_test, failures):
@@ -324,16 +400,24 @@ def _refit(job: Job, pipeline, strength, train, X_test, failures):
 
 def _cv_scores(job: Job, cv: pd.DataFrame, strength) -> dict:
     """A strength's mean cross-validated scores (gaps positive); NaN for the base."""
-    names = ["accuracy", *job.gaps]
     found = strength in cv.index
-    return {("cross-validated", short(n)): cv.loc[strength, n] if found else np.nan
-            for n in names}
+    scores = {("cross-validated", short(n)): cv.loc[strength, n] if found else np.nan
+              for n in [*job.scores, *job.gaps]}
+    if job.confidence is not None:
+        scores[("cross-validated", job.bound_name)] = cv.loc[strength, BOUND] if found \
+            else np.nan
+    return scores
 
 
-def _test_scores(job: Job, pred, y, groups) -> dict:
+def _test_scores(job: Job, model, X, y, groups) -> dict:
+    from sklearn.metrics import get_scorer
+
     from skfairtune import metrics
 
+    pred = model.predict(X)
     scores = {("test", "accuracy"): float((pred == y).mean())}
+    if job.metric != "accuracy":
+        scores[("test", short(job.metric))] = float(get_scorer(job.metric)(model, X, y))
     for gap in job.gaps:
         function = getattr(metrics, gap)
         scores[("test", short(gap))] = function(y, pred, sensitive_features=groups)

@@ -21,6 +21,7 @@ from ._classification import (
     selection_rate_by_group,
     true_positive_rate_by_group,
     worst_group_accuracy,
+    worst_group_error_rate,
 )
 from ._degenerate import degenerate_reason, is_degenerate, make_degeneracy_scorer
 from ._regression import (
@@ -56,6 +57,7 @@ __all__ = [
     "tradeoff_score",
     "true_positive_rate_by_group",
     "worst_group_accuracy",
+    "worst_group_error_rate",
     "worst_group_mean_absolute_error",
     "worst_group_mean_squared_error",
 ]

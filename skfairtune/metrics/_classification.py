@@ -356,6 +356,40 @@ def worst_group_accuracy(
     return float(worst_group(right, enc.codes, w, enc.n_groups, largest=False))
 
 
+def worst_group_error_rate(
+    y_true: Any,
+    y_pred: Any,
+    *,
+    sensitive_features: Any,
+    sample_weight: Any = None,
+) -> float:
+    """The error rate of the group where the classifier errs most.
+
+    ``1 - worst_group_accuracy``: lower is better, so it can be the budgeted
+    quantity of :func:`~skfairtune.model_selection.budget_refit` (the
+    objective of the ``worst_group_loss`` and ``bounded_group_loss``
+    penalties, measured on hard predictions).
+
+    Parameters
+    ----------
+    y_true, y_pred, sensitive_features, sample_weight
+        As in :func:`worst_group_accuracy`.
+
+    Returns
+    -------
+    float
+
+    Examples
+    --------
+    >>> from skfairtune.metrics import worst_group_error_rate
+    >>> worst_group_error_rate([1, 0, 1, 0], [1, 0, 1, 1],
+    ...                        sensitive_features=["a", "a", "b", "b"])
+    0.5
+    """
+    return 1.0 - worst_group_accuracy(y_true, y_pred, sensitive_features=sensitive_features,
+                                      sample_weight=sample_weight)
+
+
 def rate_table(counts: np.ndarray) -> dict:
     """Per-group rates from confusion counts of shape (n_groups, 2, 2[, k]).
 

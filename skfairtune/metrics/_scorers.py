@@ -39,6 +39,7 @@ from ._classification import (
     equalized_odds_difference,
     equalized_odds_ratio,
     worst_group_accuracy,
+    worst_group_error_rate,
 )
 from ._regression import (
     mean_prediction_difference,
@@ -58,6 +59,7 @@ FAIRNESS_METRICS: dict[str, tuple[Callable, bool]] = {
         (equalized_odds_difference, False),
         (equalized_odds_ratio, True),
         (worst_group_accuracy, True),
+        (worst_group_error_rate, False),
         (mean_prediction_difference, False),
         (mean_prediction_ratio, True),
         (worst_group_mean_squared_error, False),

@@ -44,7 +44,7 @@ def test_a_strength_that_diverges_is_left_out_of_the_choice(run, tuned, csv_file
     assert "! strength 1e+39 failed to train and was left out: " in result.out
     assert "* chosen: strength 0," in result.out
     table = pd.read_csv(tmp_path / "results.csv", index_col=0)
-    assert table["chosen"].tolist() == [False, True, False]
+    assert table["chosen"].tolist() == [False, False, True, False]  # majority, base, 0, 1e39
     assert table.loc["1e+39"].drop("chosen").isna().all()
     report = (tmp_path / "report.md").read_text()
     assert "strength 1e+39 failed to train" in report

@@ -1,0 +1,93 @@
+"""How tune chooses: the metric, degenerate strengths, the baseline, confidence, group loss."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from .conftest import make_frame
+
+QUICK = ["--folds", "2", "--epochs", "3", "--base-epochs", "10", "--batch-size", "32",
+         "--no-progress", "--target", "hired", "--sensitive", "sex", "--pos-label", "yes"]
+
+
+@pytest.fixture(scope="module")
+def imbalanced(tmp_path_factory):
+    """600 rows, about 11% hired: always saying "no" is 89% accurate."""
+    frame = make_frame(600, seed=2)
+    rng = np.random.default_rng(1)
+    hired = frame["skill"] + 0.5 * (frame["sex"] == "male") + 0.3 * rng.normal(size=600) > 1.6
+    path = tmp_path_factory.mktemp("imbalanced") / "imbalanced.csv"
+    frame.assign(hired=np.where(hired, "yes", "no")).to_csv(path, index=False)
+    return path
+
+
+@pytest.fixture(scope="module")
+def balanced_accuracy_run(imbalanced, tmp_path_factory):
+    from skfairtune.cli import main
+
+    out = tmp_path_factory.mktemp("bal")
+    code = main(["tune", str(imbalanced), *QUICK, "--strengths", "0,2,50", "--metric",
+                 "balanced_accuracy", "--out", str(out), "--overwrite"])
+    return code, out
+
+
+def test_a_constant_strength_is_flagged_and_passed_over(balanced_accuracy_run):
+    code, out = balanced_accuracy_run
+    assert code == 0
+    table = pd.read_csv(out / "results.csv", index_col=0)
+    # A penalty of 50 makes the network say "no" to everyone: every gap 0.
+    assert table.loc["50", ["test_dp_gap", "test_eo_gap"]].tolist() == [0, 0]
+    assert table.loc["50", "degenerate"] == "passed over: degenerate on some cross-validation fold"
+    assert not table.loc["50", "chosen"]
+    chosen = table.index[table["chosen"]][0]
+    assert pd.isna(table.loc[chosen, "degenerate"])
+    report = (out / "report.md").read_text()
+    assert "strength 50 passed over" in report
+
+
+def test_balanced_accuracy_chooses_a_model_that_separates_the_classes(balanced_accuracy_run):
+    _, out = balanced_accuracy_run
+    table = pd.read_csv(out / "results.csv", index_col=0)
+    assert table.loc["majority class", ["cv_bal_acc", "test_bal_acc"]].tolist() == [0.5, 0.5]
+    chosen = table.loc[table["chosen"]].iloc[0]
+    assert chosen["cv_bal_acc"] == table.drop(index="majority class")["cv_bal_acc"].max()
+    assert chosen["test_bal_acc"] > 0.6 and chosen["test_accuracy"] > table.loc[
+        "majority class", "test_accuracy"]
+
+
+def test_the_table_marks_degenerate_rows_and_says_why(run, imbalanced, tmp_path):
+    result = run("tune", imbalanced, *QUICK, "--strengths", "0,50", "--out", tmp_path)
+    assert result.code == 0, result.err
+    lines = result.out.splitlines()
+    assert any(line.startswith("majority class ") for line in lines)
+    assert any(line.startswith("50 !") for line in lines)
+    assert ("! strength 50 passed over: degenerate on some cross-validation fold; its gaps "
+            "say nothing about fairness") in result.out
+
+
+def test_when_every_strength_is_degenerate_nothing_is_written(run, imbalanced, tmp_path):
+    result = run("tune", imbalanced, *QUICK, "--strengths", "50,100", "--out", tmp_path)
+    assert result.code == 1
+    assert "every penalty strength gave a degenerate model on some fold" in result.err
+    assert "--metric balanced_accuracy" in result.err
+    assert not any(tmp_path.iterdir())
+
+
+def test_confidence_judges_by_the_upper_bound(run, csv_file, tmp_path):
+    result = run("tune", csv_file, *QUICK, "--strengths", "0,2", "--confidence", "0.9",
+                 "--out", tmp_path)
+    assert result.code == 0, result.err
+    table = pd.read_csv(tmp_path / "results.csv", index_col=0)
+    bound, mean = table["cv_90%_bound"], table["cv_dp_gap"]
+    assert (bound.drop(index="base") >= mean.drop(index="base")).all()
+    assert "a 90% upper bound on the cross-validated DP gap" in result.out
+
+
+def test_group_loss_penalties_show_and_budget_their_own_figure(run, csv_file, tmp_path):
+    result = run("tune", csv_file, *QUICK, "--strengths", "0,2", "--penalty",
+                 "worst_group_loss", "--budget", "0.5", "--out", tmp_path)
+    assert result.code == 0, result.err
+    assert "with a cross-validated WG error <= 0.5" in result.out
+    table = pd.read_csv(tmp_path / "results.csv", index_col=0)
+    # The worst-off group's error rate, as the metric computes it.
+    assert 0 < table.loc["0", "test_wg_error"] < table.loc["majority class", "test_wg_error"]
