@@ -2,6 +2,9 @@
 
 Metadata routing sends the right rows of ``sensitive_features`` to every fit
 and to every scorer, through the pipeline and the cross-validation splitter.
+The ``degenerate`` scorer flags a strength whose model rates every applicant
+alike (a gap of zero that says nothing about fairness); ``budget_refit``
+passes over it.
 """
 
 import sklearn
@@ -12,7 +15,7 @@ from sklearn.preprocessing import OneHotEncoder, StandardScaler
 
 from skfairtune import FairTuneClassifier
 from skfairtune.datasets import load_german
-from skfairtune.metrics import make_fairness_scorer
+from skfairtune.metrics import make_degeneracy_scorer, make_fairness_scorer
 from skfairtune.model_selection import FairStratifiedKFold, budget_refit
 
 data = load_german(as_frame=True, drop_sensitive=True)
@@ -31,17 +34,20 @@ with sklearn.config_context(enable_metadata_routing=True):
     )
     dp = make_fairness_scorer("demographic_parity_difference")
     dp.set_score_request(sensitive_features=True)
+    degenerate = make_degeneracy_scorer()
+    degenerate.set_score_request(sensitive_features=True)
     search = GridSearchCV(
         model,
         {"fairtuneclassifier__penalty_strength": [0.0, 1.0, 4.0]},
-        scoring={"accuracy": "accuracy", "dp": dp},
+        scoring={"accuracy": "accuracy", "dp": dp, "degenerate": degenerate},
         refit=budget_refit(metric="accuracy", constraint="dp", max_value=0.05),
         cv=FairStratifiedKFold(3, shuffle=True, random_state=0),
     )
     search.fit(X, y, sensitive_features=A)
 
-for params, acc, gap in zip(search.cv_results_["params"],
-                            search.cv_results_["mean_test_accuracy"],
-                            search.cv_results_["mean_test_dp"]):
-    print(params, f"accuracy {acc:.3f}", f"DP gap {abs(gap):.3f}")
+results = search.cv_results_
+for params, acc, gap, flag in zip(results["params"], results["mean_test_accuracy"],
+                                  results["mean_test_dp"], results["mean_test_degenerate"]):
+    print(params, f"accuracy {acc:.3f}", f"DP gap {abs(gap):.3f}",
+          "degenerate" if flag else "")
 print("chosen:", search.best_params_)
