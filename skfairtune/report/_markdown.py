@@ -103,22 +103,44 @@ def document_markdown(document: Document) -> str:
     return "\n\n".join(parts) + "\n"
 
 
+def terminal_safe(text: object) -> str:
+    """``text`` on one line, its control characters shown as escapes.
+
+    A line break in a group name would break a table's alignment, and an
+    escape sequence from the data would reach the user's terminal and act on
+    it (move the cursor, change colours, set the title): both show as
+    ``\\n``, ``\\x1b`` instead.
+
+    Parameters
+    ----------
+    text : object
+        Any value; it is turned into a string first.
+
+    Returns
+    -------
+    str
+    """
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(text))
+
+
 def table_text(table: Table) -> str:
     """A table as aligned plain text, highlighted rows marked with ``*``."""
-    frame = formatted(table.frame)
+    frame = formatted(table.frame).map(terminal_safe)
     marked = {str(h) for h in table.highlight}
-    if marked:
-        frame.index = [f"{label} *" if str(label) in marked else str(label)
-                       for label in frame.index]
-    return f"{table.caption}\n{frame.to_string()}"
+    frame.index = [terminal_safe(f"{label} *" if str(label) in marked else label)
+                   for label in frame.index]
+    frame.columns = [terminal_safe(c) for c in frame.columns]
+    return f"{terminal_safe(table.caption)}\n{frame.to_string()}"
 
 
 def document_text(document: Document) -> str:
     """The document as plain text for a terminal (tables, no plots)."""
-    parts = [document.title, "=" * len(document.title)]
+    title = terminal_safe(document.title)
+    parts = [title, "=" * len(title)]
     if document.subtitle:
-        parts.append(document.subtitle)
+        parts.append(terminal_safe(document.subtitle))
     for section in document.sections:
-        parts += ["", section.heading, "-" * len(section.heading), *section.paragraphs]
+        heading = terminal_safe(section.heading)
+        parts += ["", heading, "-" * len(heading), *map(terminal_safe, section.paragraphs)]
         parts += [table_text(t) + "\n" for t in section.tables]
     return "\n".join(parts).rstrip() + "\n"
