@@ -36,6 +36,9 @@ class SearchResults:
     metric: str
     constraint: str | None
     max_value: float | None
+    # The refit rule's confidence, and the upper bounds on the gap it chose by.
+    confidence: float | None = None
+    bounds: np.ndarray | None = None
 
 
 @dataclass
@@ -384,7 +387,9 @@ def _search_results(search) -> SearchResults | None:
         return None
     refit = search.refit
     if isinstance(refit, BudgetRefit):
+        confidence = getattr(refit, "confidence", None)
+        bounds = refit.gaps(search.cv_results_) if confidence is not None else None
         return SearchResults(search.cv_results_, int(search.best_index_), refit.metric,
-                             refit.constraint, refit.max_value)
+                             refit.constraint, refit.max_value, confidence, bounds)
     metric = refit if isinstance(refit, str) else "score"
     return SearchResults(search.cv_results_, int(search.best_index_), metric, None, None)

@@ -45,9 +45,20 @@ def _search(search) -> Section:
     table = search_table(search.cv_results, best_index=search.best_index)
     text = ["Mean scores over the cross-validation folds, one row per candidate; "
             "gaps are shown positive (lower is fairer)."]
+    judged = search.constraint
+    if search.bounds is not None:
+        judged = f"{search.constraint} {search.confidence:.0%} bound"
+        table.insert(table.columns.get_loc(search.constraint) + 1, judged, search.bounds)
+        text.append(f"The {judged} column is a one-sided {search.confidence:.0%} upper "
+                    f"confidence bound on {search.constraint} from its spread over the "
+                    "folds: the budget was applied to it, not to the mean.")
+    if "degenerate" in table:
+        text.append("A candidate with degenerate > 0 predicted one class overall or within "
+                    "a group, or did no better than the majority class, on some fold: its "
+                    "small gaps say nothing about fairness, and the rule passed it over.")
     if search.max_value is not None:
         text.append(f"The chosen candidate ({search.best_index}) is the best by "
-                    f"{search.metric} among those with {search.constraint} at most "
+                    f"{search.metric} among those with {judged} at most "
                     f"{search.max_value:g}.")
     section = Section("Model selection", text, [Table(
         "Grid search candidates (cross-validated)", table, highlight=[search.best_index])])

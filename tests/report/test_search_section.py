@@ -1,0 +1,40 @@
+"""The report's model-selection section: the bound the budget was applied to, the flags."""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import sklearn
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV
+
+from skfairtune.metrics import make_degeneracy_scorer, make_fairness_scorer
+from skfairtune.model_selection import FairStratifiedKFold, budget_refit
+from skfairtune.report import model_report
+
+
+def test_the_report_shows_the_confidence_bound_and_the_degenerate_flag():
+    rng = np.random.default_rng(0)
+    n = 400
+    sex = rng.choice(["f", "m"], n)
+    X = pd.DataFrame({"x": rng.normal(size=n), "m": (sex == "m") * 1.0})
+    y = (X["x"] + X["m"] + rng.normal(size=n) > 0.6).astype(int)
+    scoring = {"accuracy": "accuracy",
+               "dp": make_fairness_scorer("demographic_parity_difference"),
+               "degenerate": make_degeneracy_scorer()}
+    rule = budget_refit(constraint="dp", max_value=0.5, confidence=0.9)
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for scorer in ("dp", "degenerate"):
+            scoring[scorer].set_score_request(sensitive_features=True)
+        search = GridSearchCV(LogisticRegression(), {"C": [1e-6, 1.0]}, scoring=scoring,
+                              refit=rule, cv=FairStratifiedKFold(3)).fit(
+            X, y, sensitive_features=sex)
+    report = model_report(search, X, y, sensitive_features=sex)
+    text = report.to_markdown()
+    assert "dp 90% bound" in text
+    assert "the budget was applied to it, not to the mean" in text
+    assert "degenerate" in text and "the rule passed it over" in text
+    bounds = rule.gaps(search.cv_results_)
+    assert search.cv_results_["mean_test_degenerate"].tolist() == [1.0, 0.0]
+    assert search.best_index_ == 1 and bounds[1] >= -search.cv_results_["mean_test_dp"][1]
