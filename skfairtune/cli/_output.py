@@ -132,8 +132,15 @@ def choice(job: Job, table: pd.DataFrame) -> str:
         "cross-validated", job.bound_name)
     what = (f"a cross-validated {gap}" if job.confidence is None else
             f"a {job.confidence:.0%} upper bound on the cross-validated {gap}")
+    passed_over = ("degenerate", "") in table and table[("degenerate", "")].str.startswith(
+        "was passed over").any()
     if table.loc[chosen, judged] <= job.budget:
         head = f"* chosen: strength {chosen}, the {best_by} with {what} <= {job.budget:g}."
+    elif passed_over:
+        head = (f"* chosen: strength {chosen}, the fairest of the strengths that are not "
+                f"degenerate: none met the budget ({what} <= {job.budget:g}). Raise "
+                "--budget, or train longer (--epochs) or with smaller --strengths, so that "
+                "the penalty narrows the gap without collapsing to one class.")
     else:
         head = (f"* chosen: strength {chosen}, the fairest: no strength met the budget "
                 f"({what} <= {job.budget:g}). Raise --budget or try larger --strengths.")

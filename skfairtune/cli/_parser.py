@@ -135,7 +135,8 @@ def _add_tuning_options(parser, *, out: str) -> None:
 
 def _strengths(text: str) -> list:
     try:
-        values = [float(s) for s in text.split(",") if s.strip()]
+        # + 0.0: "-0" is the strength 0, not a row labelled -0.
+        values = [float(s) + 0.0 for s in text.split(",")]
     except ValueError:
         raise argparse.ArgumentTypeError(f"not comma-separated numbers: {text!r}") from None
     if not values or not all(math.isfinite(v) and v >= 0 for v in values):
@@ -181,7 +182,7 @@ def _non_negative(text: str) -> float:
     # nan fails every comparison, so this refuses it too.
     if not 0 <= value < math.inf:
         raise argparse.ArgumentTypeError(f"must be a finite non-negative number: {text!r}")
-    return value
+    return value + 0.0  # -0 is 0
 
 
 def _positive_float(text: str) -> float:

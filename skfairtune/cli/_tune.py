@@ -330,6 +330,8 @@ def _results(job: Job, search, pipeline, train, progress, failures) -> pd.DataFr
     return table
 
 
+# Why a strength's row is marked: budget_refit left it out of the choice.
+PASSED_OVER = "was passed over: it was degenerate on some cross-validation fold"
 # The cross-validated column of the budget's upper confidence bound.
 BOUND = "bound"
 
@@ -364,13 +366,13 @@ def _degenerate(job: Job, cv: pd.DataFrame, strength, model, test) -> str:
     from skfairtune.metrics import degenerate_reason
 
     if strength is not None and strength in cv.index and cv.loc[strength, "degenerate"] > 0:
-        return "passed over: degenerate on some cross-validation fold"
+        return PASSED_OVER
     if model is None:
         return ""
     X_test, y_test, groups_test = test
     reason = degenerate_reason(y_test, model.predict(X_test), sensitive_features=groups_test,
                                metric=degenerate_metric(job))
-    return f"on the test split it {reason}" if reason else ""
+    return f"{reason} on the test split" if reason else ""
 
 
 def _refit(job: Job, pipeline, strength, train, X_test, failures):

@@ -240,9 +240,11 @@ class _BaseFairTune(BaseEstimator):
 
     def _train(self, net, data, y, epochs):
         try:
+            start = len(net.history)
             if epochs > 0:
                 net.partial_fit(data, y=y, epochs=epochs)
             net.check_finite_weights()
+            net.check_loss_did_not_explode(start)
         except DivergenceError:
             # The weights are NaN now: predicting from them is what the error
             # prevents, so the estimator is no longer fitted.

@@ -226,6 +226,31 @@ class FairNet(NeuralNet):
                 f"epoch {len(self.history)}"
             ))
 
+    # A training loss that ends this many times above where it started has
+    # blown up: the weights are finite but huge, and the network answers 0 or
+    # 1 with full confidence (lr=1e6 does this with adam, without any NaN).
+    EXPLOSION = 1000.0
+
+    def check_loss_did_not_explode(self, start: int) -> None:
+        """Raise :class:`DivergenceError` if the training loss blew up since epoch ``start``.
+
+        Compares the first training batch of this call with the mean of its
+        last epoch; a rise of :attr:`EXPLOSION` times is divergence that no
+        NaN reveals.
+        """
+        epochs = self.history[start:]
+        if not epochs or not epochs[0]["batches"] or "train_loss" not in epochs[-1]:
+            return
+        batches = [b for b in epochs[0]["batches"] if "train_loss" in b]
+        if not batches:
+            return
+        first, last = batches[0]["train_loss"], epochs[-1]["train_loss"]
+        if last > self.EXPLOSION * max(first, 1e-3):
+            raise DivergenceError(self._divergence_message(
+                f"the training loss grew from {first:.3g} at the first batch to "
+                f"{last:.3g} at epoch {len(self.history)}"
+            ))
+
     def _blame(self) -> str:
         if self.penalty_term_ is None:
             return ""

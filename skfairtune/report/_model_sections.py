@@ -57,9 +57,15 @@ def _search(search) -> Section:
                     "a group, or did no better than the majority class, on some fold: its "
                     "small gaps say nothing about fairness, and the rule passed it over.")
     if search.max_value is not None:
-        text.append(f"The chosen candidate ({search.best_index}) is the best by "
-                    f"{search.metric} among those with {judged} at most "
-                    f"{search.max_value:g}.")
+        shown = table[judged].to_numpy(dtype=float)[search.best_index]
+        if shown <= search.max_value:
+            text.append(f"The chosen candidate ({search.best_index}) is the best by "
+                        f"{search.metric} among those with {judged} at most "
+                        f"{search.max_value:g}.")
+        else:
+            text.append(f"No candidate has {judged} at most {search.max_value:g}: the "
+                        f"chosen candidate ({search.best_index}) is the fairest of those "
+                        f"the rule considered, at {shown:.3f}.")
     section = Section("Model selection", text, [Table(
         "Grid search candidates (cross-validated)", table, highlight=[search.best_index])])
     if search.constraint is not None:

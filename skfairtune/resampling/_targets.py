@@ -89,7 +89,8 @@ def _from_mapping(
         if key not in index:
             raise ValueError(
                 f"target has the key {key!r}, which is not a (group, label) cell of "
-                f"the data; the cells are {sorted(index, key=str)}."
+                f"the data; the cells are "
+                f"{sorted(((plain(g), plain(c)) for g, c in index), key=str)}."
             )
         if not isinstance(value, Integral) or value < 0:
             raise ValueError(

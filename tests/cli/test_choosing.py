@@ -37,12 +37,13 @@ def test_a_constant_strength_is_flagged_and_passed_over(balanced_accuracy_run):
     table = pd.read_csv(out / "results.csv", index_col=0)
     # A penalty of 50 makes the network say "no" to everyone: every gap 0.
     assert table.loc["50", ["test_dp_gap", "test_eo_gap"]].tolist() == [0, 0]
-    assert table.loc["50", "degenerate"] == "passed over: degenerate on some cross-validation fold"
+    assert table.loc["50", "degenerate"] == (
+        "was passed over: it was degenerate on some cross-validation fold")
     assert not table.loc["50", "chosen"]
     chosen = table.index[table["chosen"]][0]
     assert pd.isna(table.loc[chosen, "degenerate"])
     report = (out / "report.md").read_text()
-    assert "strength 50 passed over" in report
+    assert "strength 50 was passed over" in report
 
 
 def test_balanced_accuracy_chooses_a_model_that_separates_the_classes(balanced_accuracy_run):
@@ -61,8 +62,8 @@ def test_the_table_marks_degenerate_rows_and_says_why(run, imbalanced, tmp_path)
     lines = result.out.splitlines()
     assert any(line.startswith("majority class ") for line in lines)
     assert any(line.startswith("50 !") for line in lines)
-    assert ("! strength 50 passed over: degenerate on some cross-validation fold; its gaps "
-            "say nothing about fairness") in result.out
+    assert ("! strength 50 was passed over: it was degenerate on some cross-validation fold; "
+            "its gaps say nothing about fairness") in result.out
 
 
 def test_when_every_strength_is_degenerate_nothing_is_written(run, imbalanced, tmp_path):
@@ -91,3 +92,23 @@ def test_group_loss_penalties_show_and_budget_their_own_figure(run, csv_file, tm
     table = pd.read_csv(tmp_path / "results.csv", index_col=0)
     # The worst-off group's error rate, as the metric computes it.
     assert 0 < table.loc["0", "test_wg_error"] < table.loc["majority class", "test_wg_error"]
+
+
+def test_negative_zero_is_zero():
+    import math
+
+    from skfairtune.cli._parser import build_parser
+
+    args = build_parser().parse_args(["demo", "--strengths=-0,1", "--budget=-0"])
+    assert args.strengths == [0.0, 1.0] and f"{args.strengths[0]:g}" == "0"
+    assert math.copysign(1, args.strengths[0]) == 1 and math.copysign(1, args.budget) == 1
+
+
+def test_when_only_degenerate_strengths_could_meet_the_budget_the_advice_says_so(
+        run, imbalanced, tmp_path):
+    result = run("tune", imbalanced, *QUICK, "--strengths", "0,50", "--budget", "0",
+                 "--out", tmp_path)
+    assert result.code == 0, result.err
+    assert "* chosen: strength 0, the fairest of the strengths that are not degenerate" in (
+        result.out)
+    assert "try larger --strengths" not in result.out

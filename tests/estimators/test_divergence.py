@@ -178,3 +178,20 @@ def test_module_with_nan_is_refused(data):
         module[0].bias[0] = float("nan")
     with pytest.raises(ValueError, match=r"'0\.bias' holds NaN.*before any training step"):
         FairTuneClassifier(module=module, max_epochs=0).fit(X, y, sensitive_features=group)
+
+
+@pytest.mark.parametrize("Estimator", [FairTuneClassifier, FairTuneRegressor])
+def test_a_loss_that_blows_up_without_nan_is_divergence(data, Estimator):
+    # adam at lr=1e6 keeps every number finite: the weights reach millions and
+    # the network answers with full confidence. No NaN reveals it; the loss does.
+    X, y, group = data
+    target = y if Estimator is FairTuneClassifier else X[:, 0]
+    with pytest.raises(DivergenceError, match=r"training loss grew from .* at the first "
+                                              r"batch to .* at epoch \d.*lower lr \(now 1e\+06\)"):
+        Estimator(lr=1e6, max_epochs=5, random_state=0).fit(X, target, sensitive_features=group)
+
+
+def test_an_ordinary_fit_is_not_taken_for_divergence(data):
+    X, y, group = data
+    model = FairTuneClassifier(max_epochs=30, lr=0.01, random_state=0)
+    assert model.fit(X, y, sensitive_features=group).score(X, y) > 0.7

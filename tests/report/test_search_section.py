@@ -38,3 +38,22 @@ def test_the_report_shows_the_confidence_bound_and_the_degenerate_flag():
     bounds = rule.gaps(search.cv_results_)
     assert search.cv_results_["mean_test_degenerate"].tolist() == [1.0, 0.0]
     assert search.best_index_ == 1 and bounds[1] >= -search.cv_results_["mean_test_dp"][1]
+
+
+def test_the_report_says_when_no_candidate_met_the_budget():
+    rng = np.random.default_rng(1)
+    n = 300
+    sex = rng.choice(["f", "m"], n)
+    X = pd.DataFrame({"x": rng.normal(size=n) + (sex == "m")})
+    y = (X["x"] + rng.normal(size=n) > 0.6).astype(int)
+    scoring = {"accuracy": "accuracy",
+               "dp": make_fairness_scorer("demographic_parity_difference")}
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        scoring["dp"].set_score_request(sensitive_features=True)
+        search = GridSearchCV(LogisticRegression(), {"C": [0.1, 1.0]}, scoring=scoring,
+                              refit=budget_refit(constraint="dp", max_value=0.0),
+                              cv=FairStratifiedKFold(3)).fit(X, y, sensitive_features=sex)
+    text = model_report(search, X, y, sensitive_features=sex).to_markdown()
+    assert "No candidate has dp at most 0" in text
+    assert "among those with dp at most" not in text

@@ -152,3 +152,14 @@ def test_a_target_too_large_for_memory_is_refused_before_allocating():
                                          r"\(1,000,000,000,000 in the cell \(group=0, label=1\)\)"
                                          r".* GiB of memory. Ask for fewer rows"):
         GroupResampler(target={(0, 1): 10**12}).fit_resample(X, y, sensitive_features=group)
+
+
+def test_an_unknown_cell_lists_the_cells_as_plain_values():
+    from skfairtune.resampling import GroupResampler
+
+    rng = np.random.default_rng(0)
+    X, y, group = rng.normal(size=(40, 2)), rng.integers(0, 2, 40), rng.integers(0, 2, 40)
+    with pytest.raises(ValueError, match=r"the cells are \[\(0, 0\), \(0, 1\), \(1, 0\), "
+                                         r"\(1, 1\)\]") as caught:
+        GroupResampler(target={(7, 0): 5}).fit_resample(X, y, sensitive_features=group)
+    assert "np." not in str(caught.value)
