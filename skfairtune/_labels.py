@@ -62,8 +62,8 @@ def positive_label(values: Any, pos_label: Any = None, *, name: str = "y") -> An
     for label in labels:
         if label == pos_label or str(label) == str(pos_label) and not _is_number(pos_label):
             return label
-    shown = ", ".join(repr(_plain(v)) for v in labels[:10])
-    raise ValueError(f"pos_label={_plain(pos_label)!r} is not a label of {name}; "
+    shown = ", ".join(repr(plain(v)) for v in labels[:10])
+    raise ValueError(f"pos_label={plain(pos_label)!r} is not a label of {name}; "
                      f"its labels are: {shown}{', ...' if len(labels) > 10 else ''}.")
 
 
@@ -71,6 +71,6 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
     """A numpy scalar as the Python value it holds (so it prints as ``0``)."""
     return value.item() if isinstance(value, np.generic) else value

@@ -15,11 +15,13 @@ the two libraries differ on purpose.
 
 from __future__ import annotations
 
+import warnings
 from typing import Any, Literal
 
 import numpy as np
 import pandas as pd
 
+from .._labels import plain
 from .._notions import (
     DEMOGRAPHIC_PARITY,
     EQUAL_OPPORTUNITY,
@@ -33,6 +35,7 @@ from .._notions import (
     spread_to,
     worst_group,
 )
+from ..exceptions import UndefinedGroupWarning
 from ._base import (
     as_labels,
     binarize,
@@ -44,6 +47,12 @@ from ._base import (
 )
 
 _METHODS = ("between_groups", "to_overall")
+
+
+def _shown(label: Any) -> Any:
+    """A group's label with numpy scalars as plain values (``0``, not ``np.int64(0)``)."""
+    return tuple(map(plain, label)) if isinstance(label, tuple) else plain(label)
+
 _AGGS = ("worst_case", "mean")
 # What each condition of a notion means, for the warnings.
 _CONDITION_TEXT = {
@@ -75,6 +84,12 @@ def _notion_gap(notion, kind, y_true, y_pred, sensitive_features, sample_weight,
     labels = notion is not DEMOGRAPHIC_PARITY
     y, p, enc, w = _prepare(y_true, y_pred, sensitive_features, sample_weight,
                             pos_label, labels)
+    if enc.n_groups < 2:
+        # fairlearn returns the same 0 (or 1 for a ratio); it says nothing.
+        warnings.warn(
+            f"sensitive_features holds one group only ({_shown(enc.labels[0])!r}): "
+            "there is no other group to compare it with, so the gap is 0 (the ratio 1) "
+            "by definition, not a sign of fairness.", UndefinedGroupWarning, stacklevel=3)
     # One pass makes the cells; the notion then reads 4 rows per group. Parity
     # ignores labels, so its rows all go to the label-0 cells.
     counts = confusion_counts(0 if y is None else y, p, enc.codes,

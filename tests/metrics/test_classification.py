@@ -208,3 +208,12 @@ def test_many_groups_and_integer_codes():
     sf = rng.integers(0, 40, 5000)
     close(sfm.equalized_odds_difference(y, p, sensitive_features=sf),
           flm.equalized_odds_difference(y, p, sensitive_features=sf))
+
+
+def test_a_single_group_warns_that_its_gap_means_nothing():
+    from skfairtune.metrics import UndefinedGroupWarning, demographic_parity_difference
+
+    with pytest.warns(UndefinedGroupWarning, match=r"one group only \(3\).*not a sign of "
+                                                   r"fairness"):
+        assert demographic_parity_difference([0, 1, 1], [0, 1, 1],
+                                             sensitive_features=np.array([3, 3, 3])) == 0
