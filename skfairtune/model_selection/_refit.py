@@ -66,6 +66,9 @@ class BudgetRefit:
             )
         usable = self._pass_over_degenerate(cv_results, usable)
         within = usable & (gap <= self.max_value)
+        # Whether the last choice met the budget, for code that needs to know
+        # without catching BudgetNotMetWarning.
+        self.budget_met_ = bool(within.any())
         if within.any():
             # argmax takes the first of tied candidates, as GridSearchCV's rank 1.
             index = int(np.argmax(np.where(within, score, -np.inf)))
@@ -188,6 +191,8 @@ def budget_refit(
     -------
     callable
         ``rule(cv_results) -> int``, the index of the candidate to refit.
+        After a call, ``rule.budget_met_`` says whether that candidate met
+        the budget (False when the fairest was chosen instead).
 
     Examples
     --------

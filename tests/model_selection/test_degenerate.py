@@ -154,3 +154,12 @@ def test_confidence_needs_the_folds():
     results = {"mean_test_accuracy": np.array([0.8]), "mean_test_dp": np.array([-0.01])}
     with pytest.raises(ValueError, match="per-fold scores of 'dp'"):
         budget_refit(constraint="dp", confidence=0.9)(results)
+
+
+def test_the_rule_says_whether_its_last_choice_met_the_budget():
+    rule = budget_refit(constraint="dp", max_value=0.05)
+    assert rule(RESULTS) == 1 and rule.budget_met_ is True
+    strict = budget_refit(constraint="dp", max_value=0.001)
+    with pytest.warns(BudgetNotMetWarning):
+        strict({**RESULTS, "mean_test_dp": np.array([-0.1, -0.04, -0.01])})
+    assert strict.budget_met_ is False
