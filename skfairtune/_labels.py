@@ -72,5 +72,11 @@ def _is_number(value: Any) -> bool:
 
 
 def plain(value: Any) -> Any:
-    """A numpy scalar as the Python value it holds (so it prints as ``0``)."""
+    """A numpy scalar as the Python value it holds, so that it prints as ``0``,
+    not ``np.int64(0)``; a tuple (an intersectional group) element-wise.
+
+    The one such helper: messages, tables and reports all print labels with it.
+    """
+    if isinstance(value, tuple):
+        return tuple(plain(v) for v in value)
     return value.item() if isinstance(value, np.generic) else value

@@ -13,6 +13,7 @@ from sklearn.exceptions import UndefinedMetricWarning
 from sklearn.utils._param_validation import InvalidParameterError
 
 __all__ = [
+    "AllDegenerateError",
     "BudgetNotMetWarning",
     "DegenerateModelWarning",
     "DivergenceError",
@@ -49,6 +50,14 @@ class UndefinedGroupWarning(UndefinedMetricWarning):
 
 class BudgetNotMetWarning(UserWarning):
     """No candidate meets the fairness budget; the fairest one is chosen."""
+
+
+class AllDegenerateError(ValueError):
+    """Every candidate of a search is degenerate: none can be handed over as fair.
+
+    Raised by :func:`~skfairtune.model_selection.budget_refit` rather than
+    choosing a model that treats everyone alike.
+    """
 
 
 class DegenerateModelWarning(UserWarning):

@@ -11,10 +11,14 @@ def test_every_class_is_exported_where_it_is_raised_too():
     from skfairtune.datasets._common import InvalidParameterError as datasets_error
     from skfairtune.estimators import DivergenceError, FairnessWarning
     from skfairtune.metrics import UndefinedGroupWarning
-    from skfairtune.model_selection import BudgetNotMetWarning, DegenerateModelWarning
+    from skfairtune.model_selection import (
+        AllDegenerateError,
+        BudgetNotMetWarning,
+        DegenerateModelWarning,
+    )
 
     same = [DivergenceError, FairnessWarning, UndefinedGroupWarning, BudgetNotMetWarning,
-            DegenerateModelWarning, datasets_error]
+            DegenerateModelWarning, AllDegenerateError, datasets_error]
     assert {c.__name__ for c in same} == set(exceptions.__all__)
     for cls in same:
         assert getattr(exceptions, cls.__name__) is cls
@@ -25,6 +29,7 @@ def test_errors_are_the_types_user_code_already_catches():
     from sklearn.utils._param_validation import InvalidParameterError
 
     assert issubclass(exceptions.DivergenceError, ValueError)
+    assert issubclass(exceptions.AllDegenerateError, ValueError)
     assert issubclass(exceptions.UndefinedGroupWarning, UndefinedMetricWarning)
     assert exceptions.InvalidParameterError is InvalidParameterError  # scikit-learn's own
     for name in exceptions.__all__:

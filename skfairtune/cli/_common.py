@@ -33,6 +33,8 @@ GAP_NAMES = {"demographic_parity_difference": "DP gap",
              "equalized_odds_difference": "EO gap",
              "equal_opportunity_difference": "EOpp gap",
              "worst_group_error_rate": "WG error"}
+# Why a strength's row is marked "!" when budget_refit left it out of the choice.
+PASSED_OVER = "was passed over: it was degenerate on some cross-validation fold"
 # The metrics a strength can be chosen on, and how the table names them.
 METRIC_NAMES = {"accuracy": "accuracy", "balanced_accuracy": "bal acc",
                 "roc_auc": "ROC AUC", "f1": "F1"}

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from skfairtune._labels import positive_label, sorted_labels
+from skfairtune._labels import plain, positive_label, sorted_labels
 
 from ._common import UsageError
 
@@ -131,8 +131,7 @@ def check_folds(frame: pd.DataFrame, target: str, sensitive: list, folds: int) -
         return
     *group, label = smallest
     # A numpy scalar's repr is np.int64(1); the user wrote 1.
-    label = label.item() if hasattr(label, "item") else label
-    cell = f"group {' / '.join(map(str, group))!r} with label {label!r}"
+    cell = f"group {' / '.join(map(str, group))!r} with label {plain(label)!r}"
     if n < 2:
         raise UsageError(f"--folds: the training split has {n} row of {cell}, and "
                          "cross-validation needs at least 2 of each group and label; "

@@ -8,7 +8,7 @@ import warnings
 
 import pandas as pd
 
-from ._common import GAP_NAMES, Job, short
+from ._common import GAP_NAMES, PASSED_OVER, Job, short
 
 
 class Progress:
@@ -87,9 +87,8 @@ def degenerate_notes(table: pd.DataFrame) -> list:
 
 def format_table(table: pd.DataFrame, parts: dict, width: int = 9) -> str:
     """The results as aligned text under a header per part; ``*`` marks the choice."""
-    flags = table[("degenerate", "")] if ("degenerate", "") in table else [""] * len(table)
     labels = [f"{s}{' *' if chosen else ''}{' !' if flag else ''}"
-              for s, chosen, flag in zip(table.index, table["chosen"], flags)]
+              for s, chosen, flag in zip(table.index, table["chosen"], table["degenerate"])]
     first = max(len(table.index.name or ""), *map(len, labels)) + 2
     # A space at least between columns, whatever their names.
     width = max(width, *(len(name) + 1 for part, name in table.columns if part in parts))
@@ -132,8 +131,7 @@ def choice(job: Job, table: pd.DataFrame) -> str:
         "cross-validated", job.bound_name)
     what = (f"a cross-validated {gap}" if job.confidence is None else
             f"a {job.confidence:.0%} upper bound on the cross-validated {gap}")
-    passed_over = ("degenerate", "") in table and table[("degenerate", "")].str.startswith(
-        "was passed over").any()
+    passed_over = (table[("degenerate", "")] == PASSED_OVER).any()
     if table.loc[chosen, judged] <= job.budget:
         head = f"* chosen: strength {chosen}, the {best_by} with {what} <= {job.budget:g}."
     elif passed_over:
@@ -149,7 +147,7 @@ def choice(job: Job, table: pd.DataFrame) -> str:
                         f"{number(best[('test', name)])}"
                         for name in [*map(short, job.scores), *map(short, job.gaps)])
     text = f"{head}\n  On the test split, base -> chosen: {changes}."
-    if ("degenerate", "") in table and table.loc[chosen, ("degenerate", "")]:
+    if table.loc[chosen, ("degenerate", "")]:
         text += (f"\n  Warning: the chosen model {table.loc[chosen, ('degenerate', '')]}: "
                  "do not read its small gaps as fairness.")
     return text

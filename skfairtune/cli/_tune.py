@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._common import Job, RunFailed, UsageError, short
+from ._common import PASSED_OVER, Job, RunFailed, UsageError, short
 from ._output import Progress, print_results, save, warn
 
 # The network the base model and the fine-tuned ones share.
@@ -74,11 +74,11 @@ def _diverged(job: Job, what: str, *, penalty: bool = True):
 @contextmanager
 def _all_degenerate(job: Job):
     """budget_refit's refusal to choose among degenerate models, in the options' words."""
+    from skfairtune.exceptions import AllDegenerateError
+
     try:
         yield
-    except ValueError as exc:
-        if not str(exc).startswith("Every candidate is degenerate"):
-            raise
+    except AllDegenerateError as exc:
         raise RunFailed(
             "every penalty strength gave a degenerate model on some fold: it predicts "
             "one class for everyone (or for a whole group), or does no better than the "
@@ -168,9 +168,7 @@ def non_finite(model, X) -> str | None:
 
 def _pretrained(path: Path, width: int):
     """Read ``--pretrained`` and check that its network fits the encoded data."""
-    import torch
-
-    from skfairtune.pretrained import read_weight_file
+    from skfairtune.pretrained import first_non_finite, read_weight_file
 
     try:
         state = read_weight_file(path)
@@ -189,9 +187,9 @@ def _pretrained(path: Path, width: int):
             f"but the encoded data has {width} columns and 2 classes. Start from weights "
             "trained on this encoding, such as the base.safetensors or model.safetensors "
             "that 'skfairtune tune' writes for this file.")
-    bad = [k for k, tensor in state.items() if not torch.isfinite(tensor).all()]
-    if bad:
-        raise UsageError(f"--pretrained {path} holds NaN or infinite values in {bad[0]!r}, "
+    bad = first_non_finite(state)
+    if bad is not None:
+        raise UsageError(f"--pretrained {path} holds NaN or infinite values in {bad!r}, "
                          "as a diverged run leaves them; start from other weights")
     return state, tuple(int(state[k].shape[0]) for k in layers)
 
@@ -330,8 +328,6 @@ def _results(job: Job, search, pipeline, train, progress, failures) -> pd.DataFr
     return table
 
 
-# Why a strength's row is marked: budget_refit left it out of the choice.
-PASSED_OVER = "was passed over: it was degenerate on some cross-validation fold"
 # The cross-validated column of the budget's upper confidence bound.
 BOUND = "bound"
 

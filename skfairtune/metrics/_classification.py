@@ -48,11 +48,6 @@ from ._base import (
 
 _METHODS = ("between_groups", "to_overall")
 
-
-def _shown(label: Any) -> Any:
-    """A group's label with numpy scalars as plain values (``0``, not ``np.int64(0)``)."""
-    return tuple(map(plain, label)) if isinstance(label, tuple) else plain(label)
-
 _AGGS = ("worst_case", "mean")
 # What each condition of a notion means, for the warnings.
 _CONDITION_TEXT = {
@@ -87,7 +82,7 @@ def _notion_gap(notion, kind, y_true, y_pred, sensitive_features, sample_weight,
     if enc.n_groups < 2:
         # fairlearn returns the same 0 (or 1 for a ratio); it says nothing.
         warnings.warn(
-            f"sensitive_features holds one group only ({_shown(enc.labels[0])!r}): "
+            f"sensitive_features holds one group only ({plain(enc.labels[0])!r}): "
             "there is no other group to compare it with, so the gap is 0 (the ratio 1) "
             "by definition, not a sign of fairness.", UndefinedGroupWarning, stacklevel=3)
     # One pass makes the cells; the notion then reads 4 rows per group. Parity

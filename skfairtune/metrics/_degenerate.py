@@ -17,6 +17,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
 from .._groups import encode_groups
+from .._labels import plain
 from ._base import as_1d
 from ._scorers import _columns, _FairnessScorer
 
@@ -29,14 +30,10 @@ _METRICS = {"accuracy": accuracy_score, "balanced_accuracy": balanced_accuracy_s
 NEAR_CONSTANT = 0.01
 
 
-def _plain(value: Any) -> Any:
-    return value.item() if isinstance(value, np.generic) else value
-
-
 def _group_name(label: Any) -> str:
     if isinstance(label, tuple):
-        return " / ".join(str(_plain(v)) for v in label)
-    return str(_plain(label))
+        return " / ".join(str(v) for v in plain(label))
+    return str(plain(label))
 
 
 def _constant_class(pred: np.ndarray) -> tuple[Any, float] | None:
@@ -99,7 +96,7 @@ def degenerate_reason(
     if constant is not None:
         value, share = constant
         where = "every row" if share == 1 else f"{share:.1%} of the rows"
-        return f"predicts {_plain(value)!r} for {where}"
+        return f"predicts {plain(value)!r} for {where}"
     if sensitive_features is not None:
         reason = _constant_in_a_group(true, pred, sensitive_features, min_group_size)
         if reason:
@@ -110,7 +107,7 @@ def degenerate_reason(
     baseline = _METRICS[metric](true, majority)
     if score <= baseline:
         return (f"is no better than always predicting the majority class "
-                f"{_plain(majority[0])!r} ({metric} {score:.3f} against {baseline:.3f})")
+                f"{plain(majority[0])!r} ({metric} {score:.3f} against {baseline:.3f})")
     return None
 
 
@@ -122,7 +119,7 @@ def _constant_in_a_group(true, pred, sensitive_features, min_group_size) -> str 
             continue
         values = np.unique(pred[rows])
         if values.size == 1:
-            return (f"predicts {_plain(values[0])!r} for every row of the group "
+            return (f"predicts {plain(values[0])!r} for every row of the group "
                     f"{_group_name(encoding.labels[group])!r}")
     return None
 

@@ -14,6 +14,8 @@ Stored values of both signs cannot be a gap and raise an error.
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 
@@ -59,12 +61,11 @@ def metric_and_gap(cv_results: dict, metric: str, constraint: str):
 
 def fold_values(cv_results: dict, name: str) -> np.ndarray:
     """The per-fold test scores of scorer ``name``, shape (n_candidates, n_folds)."""
-    keys = sorted((k for k in cv_results
-                   if k.startswith("split") and k.endswith(f"_test_{name}")
-                   and k[len("split"):-len(f"_test_{name}")].isdigit()),
-                  key=lambda k: int(k[len("split"):-len(f"_test_{name}")]))
-    return np.column_stack([np.asarray(cv_results[k], dtype=float) for k in keys]) \
-        if keys else np.empty((0, 0))
+    pattern = re.compile(rf"split(\d+)_test_{re.escape(name)}")
+    folds = sorted((int(m.group(1)), k) for k in cv_results if (m := pattern.fullmatch(k)))
+    if not folds:
+        return np.empty((0, 0))
+    return np.column_stack([np.asarray(cv_results[k], dtype=float) for _, k in folds])
 
 
 def gap_upper_bound(cv_results: dict, constraint: str, confidence: float) -> np.ndarray:

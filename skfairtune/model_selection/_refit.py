@@ -7,8 +7,8 @@ from numbers import Real
 
 import numpy as np
 
-from ..exceptions import BudgetNotMetWarning, DegenerateModelWarning
-from ._cv_results import gap_upper_bound, metric_and_gap
+from ..exceptions import AllDegenerateError, BudgetNotMetWarning, DegenerateModelWarning
+from ._cv_results import fold_values, gap_upper_bound, metric_and_gap
 
 # The key under which a search's scoring dict holds make_degeneracy_scorer().
 DEGENERATE_KEY = "degenerate"
@@ -108,7 +108,7 @@ class BudgetRefit:
                 stacklevel=3)
             return usable
         if not (usable & ~flagged).any():
-            raise ValueError(
+            raise AllDegenerateError(
                 "Every candidate is degenerate on some fold: it predicts one class "
                 "overall or within a group, or does no better than the majority class "
                 "(see mean_test_degenerate). Its gaps are small because it treats "
@@ -128,9 +128,8 @@ class BudgetRefit:
         # constant predictor leaves.
         if f"mean_test_{DEGENERATE_KEY}" in cv_results:
             return
-        folds = [np.asarray(v, dtype=float)[index] for k, v in cv_results.items()
-                 if k.startswith("split") and k.endswith(f"_test_{self.constraint}")]
-        if folds and all(v == 0 for v in folds):
+        folds = fold_values(cv_results, self.constraint)
+        if folds.size and (folds[index] == 0).all():
             warnings.warn(
                 f"The chosen candidate (index {index}) has {self.constraint} exactly 0 "
                 "on every fold, which a model predicting one class for everyone also "
@@ -174,7 +173,8 @@ def budget_refit(
         (:func:`~skfairtune.metrics.make_degeneracy_scorer`), candidates
         flagged on any fold (constant predictions overall or within a group,
         or no better than the majority class) are passed over with a
-        :class:`DegenerateModelWarning`, and an error is raised when every
+        :class:`DegenerateModelWarning`, and :class:`~skfairtune.exceptions.AllDegenerateError`
+        (a ``ValueError``) is raised when every
         candidate is flagged. True keeps them in the running (with the
         warning).
     confidence : float in (0, 1), default=None

@@ -17,6 +17,7 @@ from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.multiclass import type_of_target
 
 from .._groups import encode_groups
+from .._labels import plain
 
 
 class _SensitiveFeaturesConsumer:
@@ -135,7 +136,7 @@ class FairStratifiedKFold(_SensitiveFeaturesConsumer, StratifiedKFold):
     def _check_cells(self, cells, group_labels) -> None:
         sizes = np.bincount(cells.codes, minlength=cells.n_groups)
         small = [
-            (_plain(group_labels[cells.labels[k][0]]), _plain(cells.labels[k][1]),
+            (plain(group_labels[cells.labels[k][0]]), plain(cells.labels[k][1]),
              int(sizes[k]))
             for k in np.flatnonzero(sizes < self.n_splits)
         ]
@@ -169,11 +170,6 @@ def _pick_attribute(groups, sensitive_features):
     if groups is not None:
         return "groups", groups
     return "sensitive_features", sensitive_features
-
-
-def _plain(value):
-    """A numpy scalar as the Python value it holds, for readable messages."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def _n_rows(X) -> int:

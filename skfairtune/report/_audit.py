@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .._labels import plain
 from ._document import (
     MAX_TABLE_ROWS,
     Plot,
@@ -16,7 +17,6 @@ from ._document import (
     label_text,
     largest,
     left_out,
-    plain,
 )
 from ._plots import MAX_BARS, new_figure, plot_bars, plot_heatmap
 

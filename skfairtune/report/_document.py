@@ -17,6 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._labels import plain
+
 
 @dataclass
 class Table:
@@ -111,14 +113,6 @@ def left_out(counts: Any, shown: dict, *, holder: str, noun: str = "groups",
     if not parts:
         return []
     return [f"Of the {n:,} {noun}, " + " and ".join(parts) + f"; {holder} holds them all."]
-
-
-def plain(value: Any) -> Any:
-    """A numpy scalar as the Python value it holds, so that it prints as ``0``,
-    not ``np.int64(0)``; a tuple (an intersectional group) element-wise."""
-    if isinstance(value, tuple):
-        return tuple(plain(v) for v in value)
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def format_value(value: Any, digits: int = 3) -> str:

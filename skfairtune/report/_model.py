@@ -20,7 +20,8 @@ from skfairtune.metrics._base import group_index
 from skfairtune.metrics._scorers import read_columns
 from skfairtune.model_selection import BudgetRefit
 
-from ._document import Document, Table, label_text, plain
+from .._labels import plain
+from ._document import Document, Table, label_text
 from ._model_sections import model_sections
 
 # History keys that are bookkeeping, not curves.

@@ -28,8 +28,9 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _num_samples, validate_data
 
 from .._groups import encode_groups
+from .._labels import plain
 from ._columns import sensitive_from_X
-from ._targets import TARGETS, cell_counts, cell_targets, describe_cell, plain
+from ._targets import TARGETS, cell_counts, cell_targets, describe_cell
 
 
 @dataclass(frozen=True)

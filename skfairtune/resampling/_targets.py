@@ -12,6 +12,8 @@ from numbers import Integral
 
 import numpy as np
 
+from .._labels import plain
+
 TARGETS = ("equal_cells", "equal_groups", "equal_label_rates")
 STRATEGIES = ("oversample", "undersample", "mixed")
 
@@ -98,11 +100,6 @@ def _from_mapping(
             )
         targets[index[key]] = value
     return targets
-
-
-def plain(value):
-    """A numpy scalar as the Python value it holds, for readable messages."""
-    return value.item() if isinstance(value, np.generic) else value
 
 
 def describe_cell(g: int, c: int, group_labels: Sequence, classes: Sequence) -> str:

@@ -31,6 +31,7 @@ def table():
     frame = pd.DataFrame(values, index=["base", "0", "1"], columns=columns)
     frame.index.name = "strength"
     frame[("chosen", "")] = [False, True, False]
+    frame[("degenerate", "")] = ["", "", ""]  # as the run's table: none flagged
     return frame
 
 
