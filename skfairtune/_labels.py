@@ -1,4 +1,4 @@
-"""The one rule for which class is positive.
+"""Labels: the one rule for which class is positive, and how labels print.
 
 The audit, the command line, the model report and the metrics all ask the
 same question of a binary target; they all get their answer here, so that a
@@ -8,6 +8,10 @@ The rule is scikit-learn's: the classes are sorted as ``np.unique`` sorts
 them (``classes_``), and without an explicit ``pos_label`` the positive class
 is the last of them: 1 for {0, 1} and {-1, 1}, 2 for {1, 2}, "Yes" for
 {"No", "Yes"}, True for booleans.
+
+Labels and group values print through :func:`plain` and :func:`label_text`
+everywhere (messages, tables, plots), so that ``np.int64(0)`` shows as ``0``
+and an intersectional group as ``"f / a"``.
 """
 
 from __future__ import annotations
@@ -69,6 +73,19 @@ def positive_label(values: Any, pos_label: Any = None, *, name: str = "y") -> An
 
 def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float, np.number)) and not isinstance(value, bool)
+
+
+def label_text(value: Any) -> str:
+    """A group, index or column label as text: a tuple's levels joined by
+    ``" / "`` (the empty padding of an ``"all"`` row left out), numpy
+    scalars as the values they hold."""
+    if isinstance(value, tuple):
+        return " / ".join(str(plain(v)) for v in value if not _is_padding(v))
+    return str(plain(value))
+
+
+def _is_padding(value: Any) -> bool:
+    return isinstance(value, str) and value == ""
 
 
 def plain(value: Any) -> Any:

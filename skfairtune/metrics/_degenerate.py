@@ -17,7 +17,7 @@ import numpy as np
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
 from .._groups import encode_groups
-from .._labels import plain
+from .._labels import label_text, plain
 from ._base import as_1d
 from ._scorers import _columns, _FairnessScorer
 
@@ -28,12 +28,6 @@ _METRICS = {"accuracy": accuracy_score, "balanced_accuracy": balanced_accuracy_s
 # A model that predicts one class for all but this share of the rows is
 # treated as constant: one stray prediction does not make a model useful.
 NEAR_CONSTANT = 0.01
-
-
-def _group_name(label: Any) -> str:
-    if isinstance(label, tuple):
-        return " / ".join(str(v) for v in plain(label))
-    return str(plain(label))
 
 
 def _constant_class(pred: np.ndarray) -> tuple[Any, float] | None:
@@ -120,7 +114,7 @@ def _constant_in_a_group(true, pred, sensitive_features, min_group_size) -> str 
         values = np.unique(pred[rows])
         if values.size == 1:
             return (f"predicts {plain(values[0])!r} for every row of the group "
-                    f"{_group_name(encoding.labels[group])!r}")
+                    f"{label_text(encoding.labels[group])!r}")
     return None
 
 

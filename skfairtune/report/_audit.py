@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._labels import plain
+from .._labels import label_text, plain
 from ._document import (
     MAX_TABLE_ROWS,
     Plot,
     Section,
     Table,
-    label_text,
     largest,
     left_out,
 )

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._labels import plain
+from .._labels import label_text
 
 
 @dataclass
@@ -152,14 +152,3 @@ def _whole_numbers(column: pd.Series) -> bool:
     return bool(finite.size) and bool((finite == np.round(finite)).all()) and finite.max() > 1
 
 
-def label_text(value: Any) -> str:
-    """A group, index or column label as text: a tuple's levels joined by
-    ``" / "`` (the empty padding of an ``"all"`` row left out), numpy
-    scalars as the values they hold."""
-    if isinstance(value, tuple):
-        return " / ".join(str(plain(v)) for v in value if not _is_padding(v))
-    return str(plain(value))
-
-
-def _is_padding(value: Any) -> bool:
-    return isinstance(value, str) and value == ""

@@ -20,8 +20,8 @@ from skfairtune.metrics._base import group_index
 from skfairtune.metrics._scorers import read_columns
 from skfairtune.model_selection import BudgetRefit
 
-from .._labels import plain
-from ._document import Document, Table, label_text
+from .._labels import label_text, plain
+from ._document import Document, Table
 from ._model_sections import model_sections
 
 # History keys that are bookkeeping, not curves.

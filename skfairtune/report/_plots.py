@@ -16,7 +16,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.text import Text
 
-from ._document import label_text
+from .._labels import label_text
 
 # Beyond this many groups a per-group panel grid, or a legend of one entry
 # per group, becomes unreadable; callers pass the largest groups.
