@@ -8,7 +8,7 @@ scikit-learn reports a failed fit in three ways, all handled here: with
 ``error_score=np.nan`` the fit's scores are NaN and a ``FitFailedWarning``
 holds the traceback; when every fit of one call failed it raises a
 ``ValueError`` with the tracebacks instead. A network that predicts NaN
-without raising scores NaN through :func:`finite_accuracy`.
+without raising scores NaN through :class:`FiniteScore`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 
 import numpy as np
-from sklearn.metrics import accuracy_score
 from sklearn.model_selection import GridSearchCV, ParameterGrid
 
 from ._common import RunFailed
@@ -29,33 +28,14 @@ _ALL_FAILED = re.compile(r"All the \d+ fits failed")
 _DELIMITER = "-" * 80 + "\n"
 
 
-def finite_accuracy(estimator, X, y) -> float:
-    """Accuracy, or NaN when the model's probabilities are not finite.
-
-    A diverged network predicts one class everywhere, which scores as
-    perfectly fair; NaN makes :func:`~skfairtune.model_selection.budget_refit`
-    pass over it.
-
-    Parameters
-    ----------
-    estimator : fitted classifier
-    X : array-like
-    y : array-like
-
-    Returns
-    -------
-    float
-    """
-    if not np.isfinite(estimator.predict_proba(X)).all():
-        return np.nan
-    return float(accuracy_score(y, estimator.predict(X)))
-
-
 class FiniteScore:
     """A scikit-learn metric as a scorer, NaN when the probabilities are not finite.
 
-    The same guard as :func:`finite_accuracy`, for the metric a run chooses on
-    (``--metric``). A class, not a closure, so that it pickles to a cluster.
+    A diverged network predicts one class everywhere, which scores as
+    perfectly fair; NaN makes :func:`~skfairtune.model_selection.budget_refit`
+    pass over it. Used for accuracy (which also tells a failed strength) and
+    for the metric a run chooses on (``--metric``). A class, not a closure,
+    so that it pickles to a cluster.
 
     Parameters
     ----------

@@ -212,12 +212,10 @@ def _search(job: Job, pipeline, threads, progress, caught, failures):
     from skfairtune.metrics import make_degeneracy_scorer, make_fairness_scorer
     from skfairtune.model_selection import FairStratifiedKFold, budget_refit
 
-    from ._search import FiniteScore, StepwiseSearch, Watcher, finite_accuracy
+    from ._search import FiniteScore, StepwiseSearch, Watcher
 
     workers = threads or max(1, job.n_jobs)
-    scoring = {"accuracy": finite_accuracy}
-    if job.metric != "accuracy":
-        scoring[job.metric] = FiniteScore(job.metric)
+    scoring = {name: FiniteScore(name) for name in job.scores}
     scoring.update({gap: make_fairness_scorer(gap, sensitive_features=job.sensitive)
                     for gap in job.gaps})
     # budget_refit passes over the strengths flagged here on any fold.
