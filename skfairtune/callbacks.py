@@ -26,16 +26,17 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
-from skfairtune.metrics import UndefinedGroupWarning
-from skfairtune.metrics._scorers import FAIRNESS_METRICS
+from skfairtune.metrics import FAIRNESS_METRICS, UndefinedGroupWarning
+from skfairtune.notions import NOTIONS
 
 __all__ = ["EpochProgressBar", "FairEarlyStopping", "FairnessMonitor"]
 
 _SPLITS = ("train", "valid")
-# What a monitor records when no metric is named, by the net's task.
+# What a monitor records when no metric is named, by the net's task: the gap
+# of every notion that applies to it.
 _DEFAULT_METRICS = {
-    "classification": ("demographic_parity_difference", "equalized_odds_difference"),
-    "regression": ("mean_prediction_difference",),
+    task: tuple(n.metric_name("difference", task) for n in NOTIONS.values() if task in n.tasks)
+    for task in ("classification", "regression")
 }
 
 
@@ -91,8 +92,11 @@ class FairnessMonitor(Callback):
         (``"demographic_parity_difference"``, ``"worst_group_accuracy"``,
         ...), functions ``f(y_true, y_pred, *, sensitive_features)``, or a
         dict from the name to record to either. None records the
-        demographic-parity and equalized-odds differences of a classifier,
-        or the mean-prediction difference of a regressor.
+        difference of every notion of :mod:`skfairtune.notions` that applies
+        to the task (for a classifier ``demographic_parity_difference``,
+        ``equal_opportunity_difference``, ``equalized_odds_difference`` and
+        ``predictive_parity_difference``; for a regressor
+        ``mean_prediction_difference``).
     on : {"train", "valid"} or tuple of them, default=("train", "valid")
         The data sets to score; a data set the net does not have is skipped.
     batch_size : int, default=8192

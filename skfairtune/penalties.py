@@ -1,11 +1,18 @@
 """Differentiable fairness penalties, computed on every mini-batch.
 
-Each penalty is the torch face of a notion defined once in
-``skfairtune._notions``: :class:`DemographicParity` is the same gap as
+Each gap penalty is the torch face of a notion declared once in
+:mod:`skfairtune.notions`: :class:`DemographicParity` is the same gap as
 :func:`skfairtune.metrics.demographic_parity_difference`, computed on
 predicted probabilities instead of hard predictions so that it has a
-gradient. The estimators add ``penalty_strength * penalty(batch)`` to the
-batch's loss.
+gradient (torch's autograd differentiates the shared definition itself). The
+estimators add ``penalty_strength * penalty(batch)`` to the batch's loss.
+
+Every notion of the registry is a penalty by its name, ``penalty="<name>"``
+(:class:`NotionPenalty`); the classes below give the common ones a name of
+their own. The names mirror fairlearn's reductions (``DemographicParity``,
+``EqualizedOdds``, ``BoundedGroupLoss``) but these are *penalties* added to a
+network's loss, not fairlearn's ``Moment`` constraints: they take no
+``difference_bound``, and the gap they narrow is measured on the batch.
 
 A penalty is called with keyword arguments only::
 
@@ -21,16 +28,22 @@ batch never yields NaN.
 
 from __future__ import annotations
 
+from numbers import Real
+
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.utils._param_validation import Interval, StrOptions
 
-from skfairtune import _notions
+from skfairtune import notions
+from skfairtune._group_stats import group_means, worst_group
 
 __all__ = [
     "Penalty",
+    "NotionPenalty",
     "DemographicParity",
     "EqualizedOdds",
     "EqualOpportunity",
+    "PredictiveParity",
     "WorstGroupLoss",
     "BoundedGroupLoss",
     "PENALTIES",
@@ -48,44 +61,88 @@ class Penalty(BaseEstimator):
     ``penalty__<option>``.
     """
 
-    tasks: tuple = ("classification", "regression")
+    tasks: tuple = notions.TASKS
     name: str = ""
+    _parameter_constraints: dict = {}
 
     def check_task(self, task: str) -> None:
-        """Raise a ValueError if the penalty does not apply to ``task``."""
+        """Check the penalty's options, and that it applies to ``task``.
+
+        The estimators call this once when they fit, so a bad option is an
+        error before training rather than on every batch.
+        """
+        self._validate_params()
         if task not in self.tasks:
             raise ValueError(
                 f"The penalty {self.name!r} applies to {' and '.join(self.tasks)} "
                 f"only, not to {task}. For {task}, use one of "
-                f"{sorted(n for n, p in PENALTIES.items() if task in p.tasks)}."
+                f"{notions.penalty_names(task)}."
             )
 
     def __call__(self, *, scores, y, groups, weight, n_groups, losses, task):
         raise NotImplementedError
 
 
-class _NotionPenalty(Penalty):
-    """A penalty that is a notion's gap on predicted probabilities."""
+class NotionPenalty(Penalty):
+    """The gap of a fairness notion, on predicted probabilities.
 
-    notion: _notions.Notion
+    Any notion of :data:`skfairtune.notions.NOTIONS` by its name; the
+    classes below fix the notion for the common ones. For several classes
+    the gap is the worst class's, each class against the rest (what
+    ``multiclass="one_vs_rest"`` measures on hard predictions). For
+    regression the notion reads the predictions themselves.
+
+    Parameters
+    ----------
+    notion : str, default="demographic_parity"
+        The notion's name.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfairtune.penalties import NotionPenalty
+    >>> scores = torch.tensor([[0.2, 0.8], [0.4, 0.6], [0.9, 0.1], [0.7, 0.3]])
+    >>> gap = NotionPenalty("predictive_parity")(
+    ...     scores=scores, y=torch.tensor([1, 0, 1, 1]), groups=torch.tensor([0, 0, 1, 1]),
+    ...     weight=torch.ones(4), n_groups=2, losses=None, task="classification")
+    >>> round(float(gap), 3)
+    0.429
+    """
+
+    _parameter_constraints: dict = {"notion": [StrOptions(set(notions.NOTIONS))]}
+
+    def __init__(self, notion: str = "demographic_parity"):
+        self.notion = notion
+
+    @property
+    def name(self) -> str:
+        return self.notion
+
+    @property
+    def tasks(self) -> tuple:
+        return notions.get_notion(self.notion).tasks
 
     def __call__(self, *, scores, y, groups, weight, n_groups, losses, task):
+        notion = notions.get_notion(self.notion)
         if task == "regression":
-            return self.notion.difference(scores, y, groups, weight, n_groups)
+            return notion.difference(scores, y, groups, weight, n_groups)
         if scores.shape[1] == 2:
-            return self.notion.difference(scores[:, 1], y, groups, weight, n_groups)
-        return self._one_vs_rest(scores, y, groups, weight, n_groups)
-
-    def _one_vs_rest(self, scores, y, groups, weight, n_groups):
-        # Each class against the rest: the multiclass gap is the worst class's.
-        gaps = [
-            self.notion.difference(scores[:, k], (y == k).long(), groups, weight, n_groups)
-            for k in range(scores.shape[1])
-        ]
+            return notion.difference(scores[:, 1], y, groups, weight, n_groups)
+        gaps = [notion.difference(scores[:, k], (y == k).long(), groups, weight, n_groups)
+                for k in range(scores.shape[1])]
         return torch.stack(gaps).max()
 
 
-class DemographicParity(_NotionPenalty):
+class _NamedNotionPenalty(NotionPenalty):
+    """A notion penalty whose notion is fixed by its class (no parameters)."""
+
+    _parameter_constraints: dict = {}
+
+    def __init__(self):
+        pass
+
+
+class DemographicParity(_NamedNotionPenalty):
     """Gap in mean predicted positive probability between groups.
 
     The differentiable counterpart of the demographic-parity difference: the
@@ -105,32 +162,38 @@ class DemographicParity(_NotionPenalty):
     0.5
     """
 
-    notion = _notions.DEMOGRAPHIC_PARITY
-    name = "demographic_parity"
+    notion = notions.DEMOGRAPHIC_PARITY.name
 
 
-class EqualOpportunity(_NotionPenalty):
+class EqualOpportunity(_NamedNotionPenalty):
     """Gap in mean predicted positive probability among the positives.
 
     The differentiable counterpart of the equal-opportunity difference (the
     gap in true-positive rate). Classification only.
     """
 
-    notion = _notions.EQUAL_OPPORTUNITY
-    name = "equal_opportunity"
-    tasks = ("classification",)
+    notion = notions.EQUAL_OPPORTUNITY.name
 
 
-class EqualizedOdds(_NotionPenalty):
+class EqualizedOdds(_NamedNotionPenalty):
     """The larger of the true-positive-rate and false-positive-rate gaps.
 
     The differentiable counterpart of the equalized-odds difference, on
     predicted probabilities. Classification only.
     """
 
-    notion = _notions.EQUALIZED_ODDS
-    name = "equalized_odds"
-    tasks = ("classification",)
+    notion = notions.EQUALIZED_ODDS.name
+
+
+class PredictiveParity(_NamedNotionPenalty):
+    """Gap in precision between groups, on predicted probabilities.
+
+    The differentiable counterpart of the predictive-parity difference: each
+    group's soft precision is ``sum(p * y) / sum(p)``, the share of its
+    expected positive predictions that are right. Classification only.
+    """
+
+    notion = notions.PREDICTIVE_PARITY.name
 
 
 class WorstGroupLoss(Penalty):
@@ -141,10 +204,10 @@ class WorstGroupLoss(Penalty):
     group, rather than the average, is what is minimised.
     """
 
-    name = "worst_group_loss"
+    name = notions.GROUP_LOSSES["worst_group_loss"].name
 
     def __call__(self, *, scores, y, groups, weight, n_groups, losses, task):
-        return _notions.worst_group(losses, groups, weight, n_groups, largest=True)
+        return worst_group(losses, groups, weight, n_groups, largest=True)
 
 
 class BoundedGroupLoss(Penalty):
@@ -157,15 +220,14 @@ class BoundedGroupLoss(Penalty):
         batch's overall mean loss, so that no group does worse than average.
     """
 
-    name = "bounded_group_loss"
+    name = notions.GROUP_LOSSES["bounded_group_loss"].name
+    _parameter_constraints: dict = {"bound": [None, Interval(Real, 0, None, closed="left")]}
 
     def __init__(self, bound: float | None = None):
         self.bound = bound
 
     def __call__(self, *, scores, y, groups, weight, n_groups, losses, task):
-        if self.bound is not None and self.bound < 0:
-            raise ValueError(f"BoundedGroupLoss bound must be >= 0; got {self.bound}.")
-        means, present = _notions.group_means(losses, groups, weight, n_groups)
+        means, present = group_means(losses, groups, weight, n_groups)
         if self.bound is None:
             bound = (losses * weight).sum() / weight.sum().clamp_min(1e-12)
         else:
@@ -173,11 +235,19 @@ class BoundedGroupLoss(Penalty):
         return torch.relu(means[present] - bound).sum()
 
 
-PENALTIES = {
-    cls.name: cls
-    for cls in (DemographicParity, EqualizedOdds, EqualOpportunity, WorstGroupLoss,
-                BoundedGroupLoss)
-}
+_NAMED = {cls.name: cls for cls in (DemographicParity, EqualizedOdds, EqualOpportunity,
+                                     PredictiveParity, WorstGroupLoss, BoundedGroupLoss)}
+
+
+def _by_name(name: str) -> type:
+    if name in _NAMED:
+        return _NAMED[name]
+    # A notion without a class of its own is still a penalty by its name.
+    return lambda: NotionPenalty(name)
+
+
+# Every penalty name (from the registry) to what makes its penalty.
+PENALTIES = {name: _by_name(name) for name in notions.penalty_names()}
 
 
 def get_penalty(penalty: str | Penalty | None) -> Penalty | None:

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import warnings
 
-from ._common import CONSTRAINT_OF, Job, UsageError
+from skfairtune.notions import budget_metric
+
+from ._common import Job, UsageError
 from ._files import OutputFolder
 from ._inputs import binary_target, check_columns, check_folds, label_value, read_table
 from ._tune import tune
@@ -85,8 +87,7 @@ def make_job(args, train, test, out: OutputFolder, *, target, sensitive, title) 
     if args.folds < 2:
         raise UsageError(f"--folds must be at least 2; got {args.folds}")
     check_folds(train, target, sensitive, args.folds)
-    constraint = args.constraint or CONSTRAINT_OF.get(args.penalty,
-                                                       "equalized_odds_difference")
+    constraint = args.constraint or budget_metric(args.penalty)
     return Job(train=train, test=test, target=target, sensitive=sensitive,
                penalty=args.penalty, strengths=args.strengths, budget=args.budget,
                constraint=constraint, epochs=args.epochs, base_epochs=args.base_epochs,

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from skfairtune import notions
+
 if TYPE_CHECKING:  # pandas and the output folder are not needed to build the parser
     from pathlib import Path
 
@@ -14,25 +16,14 @@ if TYPE_CHECKING:  # pandas and the output folder are not needed to build the pa
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
-# The penalties the command line offers. The registry, skfairtune.penalties,
-# imports torch, which `skfairtune --help` must not wait for; a test checks
-# that the two agree.
-PENALTY_NAMES = ("bounded_group_loss", "demographic_parity", "equal_opportunity",
-                 "equalized_odds", "worst_group_loss")
-# What each penalty narrows: what its budget is on by default. The group-loss
-# penalties raise the worst-off group, so their own figure is its error rate.
-CONSTRAINT_OF = {
-    "demographic_parity": "demographic_parity_difference",
-    "equalized_odds": "equalized_odds_difference",
-    "equal_opportunity": "equal_opportunity_difference",
-    "worst_group_loss": "worst_group_error_rate",
-    "bounded_group_loss": "worst_group_error_rate",
-}
-# How the table names each gap.
-GAP_NAMES = {"demographic_parity_difference": "DP gap",
-             "equalized_odds_difference": "EO gap",
-             "equal_opportunity_difference": "EOpp gap",
-             "worst_group_error_rate": "WG error"}
+# The penalties and the gaps a budget can be on come from the registry of
+# notions, which (unlike skfairtune.penalties) does not import torch: `--help`
+# does not wait for it. The command line tunes classifiers.
+PENALTY_NAMES = tuple(notions.penalty_names("classification"))
+# Each gap a budget can be on, with how the table names it.
+GAP_NAMES = {name: notions.metric_label(name) for name in (
+    *[n for n in notions.gap_metric_names("classification") if n.endswith("_difference")],
+    *{g.budget_metrics["classification"] for g in notions.GROUP_LOSSES.values()})}
 # Why a strength's row is marked "!" when budget_refit left it out of the choice.
 PASSED_OVER = "was passed over: it was degenerate on some cross-validation fold"
 # The metrics a strength can be chosen on, and how the table names them.
@@ -95,4 +86,4 @@ class Job:
 
 def short(name: str) -> str:
     """A metric's name as the table shows it."""
-    return GAP_NAMES.get(name) or METRIC_NAMES.get(name, name)
+    return METRIC_NAMES.get(name) or notions.metric_label(name)

@@ -101,7 +101,7 @@ def _add_tuning_options(parser, *, out: str) -> None:
         help="the largest cross-validated gap accepted (default: 0.05)")
     add("--constraint", choices=sorted(GAP_NAMES), default=None, metavar="GAP_NAME",
         help=f"the gap the budget is on: {', '.join(sorted(GAP_NAMES))} (default: the "
-        "penalty's own: worst_group_error_rate for the group-loss penalties)")
+        "penalty's own difference; worst_group_error_rate for the group-loss penalties)")
     add("--metric", choices=sorted(METRIC_NAMES), default="accuracy", metavar="NAME",
         help=f"what the most accurate strength is chosen on: {', '.join(sorted(METRIC_NAMES))} "
         "(default: accuracy; on an imbalanced target, balanced_accuracy keeps the "

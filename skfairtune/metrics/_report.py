@@ -20,10 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
-from .._notions import (
-    DEMOGRAPHIC_PARITY,
-    EQUAL_OPPORTUNITY,
-    EQUALIZED_ODDS,
+from .._group_stats import (
     cells_as_rows,
     confusion_counts,
     ratio,
@@ -31,6 +28,7 @@ from .._notions import (
     spread,
     worst_group,
 )
+from ..notions import NOTIONS
 from ._auc import ScoreOrder, auc_by_group
 from ._base import (
     as_1d,
@@ -38,14 +36,12 @@ from ._base import (
     group_index,
     warn_undefined,
 )
-from ._classification import _prepare, rate_table
+from ._classification import RATES, _prepare, rate_table
 
 # Bound on the draws held at once when rows are resampled (numbers, not bytes).
 _CHUNK = 4_000_000
 _WHY_UNDEFINED = {
-    "precision": "no positive predictions",
-    "tpr": "no positive labels",
-    "fpr": "no negative labels",
+    **{key: rate.undefined for key, rate in RATES.items() if rate.among != "all"},
     "auc": "only one class",
 }
 
@@ -97,9 +93,10 @@ def _named_gaps(counts: np.ndarray) -> dict:
     rows = cells_as_rows(counts)
     g = counts.shape[0]
     out = {}
-    for notion in (DEMOGRAPHIC_PARITY, EQUAL_OPPORTUNITY, EQUALIZED_ODDS):
-        out[f"{notion.name}_difference"] = float(notion.difference(*rows, g))
-        out[f"{notion.name}_ratio"] = float(notion.ratio(*rows, g))
+    for notion in NOTIONS.values():
+        if "classification" in notion.tasks:
+            out[notion.metric_name("difference")] = float(notion.difference(*rows, g))
+            out[notion.metric_name("ratio")] = float(notion.ratio(*rows, g))
     values, y, ids, weight = rows
     right = (values == y).astype(float)
     worst = worst_group(right, ids, weight, g, largest=False)

@@ -31,43 +31,24 @@ from sklearn.metrics import (
 from sklearn.metrics._scorer import _BaseScorer
 
 from .._labels import positive_label
-from ._classification import (
-    demographic_parity_difference,
-    demographic_parity_ratio,
-    equal_opportunity_difference,
-    equal_opportunity_ratio,
-    equalized_odds_difference,
-    equalized_odds_ratio,
-    worst_group_accuracy,
-    worst_group_error_rate,
-)
-from ._regression import (
-    mean_prediction_difference,
-    mean_prediction_ratio,
-    worst_group_mean_absolute_error,
-    worst_group_mean_squared_error,
-)
+from ._classification import worst_group_accuracy, worst_group_error_rate
+from ._gaps import GAP_METRICS
+from ._regression import worst_group_mean_absolute_error, worst_group_mean_squared_error
 
-# Each group metric with whether greater is better.
+# Each group metric with whether greater is better: every notion's gaps (a
+# difference is better lower, a ratio higher) from the registry, and the
+# worst-group metrics.
 FAIRNESS_METRICS: dict[str, tuple[Callable, bool]] = {
-    f.__name__: (f, better)
-    for f, better in [
-        (demographic_parity_difference, False),
-        (demographic_parity_ratio, True),
-        (equal_opportunity_difference, False),
-        (equal_opportunity_ratio, True),
-        (equalized_odds_difference, False),
-        (equalized_odds_ratio, True),
+    **{name: (f, name.endswith("_ratio")) for name, f in GAP_METRICS.items()},
+    **{f.__name__: (f, better) for f, better in [
         (worst_group_accuracy, True),
         (worst_group_error_rate, False),
-        (mean_prediction_difference, False),
-        (mean_prediction_ratio, True),
         (worst_group_mean_squared_error, False),
         (worst_group_mean_absolute_error, False),
-    ]
+    ]},
 }
 # Performance metrics a trade-off may start from (no sensitive attribute).
-_PERFORMANCE = {
+PERFORMANCE_METRICS = {
     "accuracy": accuracy_score,
     "balanced_accuracy": balanced_accuracy_score,
     "f1": f1_score,
@@ -302,14 +283,14 @@ def tradeoff_score(
         performance = call(functools.partial(FAIRNESS_METRICS[metric][0],
                                              sensitive_features=sensitive_features))
     else:
-        performance = call(_PERFORMANCE[metric])
+        performance = call(PERFORMANCE_METRICS[metric])
     gap = call(functools.partial(FAIRNESS_METRICS[constraint][0],
                                  sensitive_features=sensitive_features))
     return float(performance - weight * gap)
 
 
 def _check_tradeoff(metric: str, constraint: str, weight: Any) -> None:
-    performance = sorted(_PERFORMANCE) + sorted(
+    performance = sorted(PERFORMANCE_METRICS) + sorted(
         name for name, (_, better) in FAIRNESS_METRICS.items() if better
         and not name.endswith("_ratio")
     )

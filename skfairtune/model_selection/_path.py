@@ -13,7 +13,7 @@ import pandas as pd
 import sklearn
 from sklearn.base import clone
 
-from skfairtune.metrics._scorers import _PERFORMANCE, FAIRNESS_METRICS
+from skfairtune.metrics import FAIRNESS_METRICS, PERFORMANCE_METRICS
 
 from ._pareto import pareto_front, plot_pareto_front
 from ._refit import budget_refit
@@ -359,14 +359,14 @@ def _resolve_metrics(metrics) -> dict[str, Callable]:
         metrics = [metrics]
     resolved = {}
     for name in metrics:
-        if name in _PERFORMANCE:
-            resolved[name] = _without_groups(_PERFORMANCE[name])
+        if name in PERFORMANCE_METRICS:
+            resolved[name] = _without_groups(PERFORMANCE_METRICS[name])
         elif name in FAIRNESS_METRICS:
             resolved[name] = _with_groups(FAIRNESS_METRICS[name][0])
         else:
             raise ValueError(
                 f"Unknown metric {name!r}; use one of "
-                f"{sorted(_PERFORMANCE) + sorted(FAIRNESS_METRICS)}, or a dict of "
+                f"{sorted(PERFORMANCE_METRICS) + sorted(FAIRNESS_METRICS)}, or a dict of "
                 "names to callables."
             )
     return resolved

@@ -58,7 +58,7 @@ def test_the_penalty_names_offered_are_the_registry():
     from skfairtune.cli._common import PENALTY_NAMES
     from skfairtune.penalties import PENALTIES
 
-    assert list(PENALTY_NAMES) == sorted(PENALTIES)
+    assert list(PENALTY_NAMES) == sorted(PENALTIES)  # every penalty is a classifier's
 
 
 @pytest.mark.parametrize("command, options", [

@@ -11,12 +11,14 @@ matplotlib.use("Agg")
 MODULES = [
     "skfairtune.metrics._auc",
     "skfairtune.metrics._classification",
+    "skfairtune.metrics._gaps",
     "skfairtune.metrics._regression",
     "skfairtune.metrics._report",
     "skfairtune.metrics._scorers",
     "skfairtune.model_selection._split",
     "skfairtune.model_selection._refit",
     "skfairtune.model_selection._pareto",
+    "skfairtune.notions",
 ]
 
 

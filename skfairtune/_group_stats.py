@@ -1,0 +1,210 @@
+"""Per-group weighted means and how far apart they are, for numpy and torch.
+
+The fairness notions (:mod:`skfairtune.notions`) are statements about
+per-group rates; these few operations compute them. Each is written once and
+runs on numpy arrays (the metrics, on hard predictions) and on torch tensors
+(the penalties, on probabilities, where autograd differentiates them) alike,
+so there is no second copy of a definition to drift apart.
+
+A group that has no rows under a condition (a batch without women, a group
+without positives) is *absent*: it is left out of the gap instead of being
+read as a rate of zero, and never divides by zero.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _is_torch(values) -> bool:
+    return not isinstance(values, np.ndarray) and type(values).__module__.startswith(
+        "torch"
+    )
+
+
+def segment_sum(values, ids, n_groups: int):
+    """Sum ``values`` (1-D or 2-D, rows first) per group id, in one pass."""
+    if _is_torch(values):
+        import torch
+
+        if values.ndim == 1 and not (values.requires_grad and torch.is_grad_enabled()):
+            # One kernel where no gradient is needed (bincount has none).
+            return torch.bincount(ids, weights=values, minlength=n_groups)
+        out = torch.zeros(
+            (n_groups,) + tuple(values.shape[1:]), dtype=values.dtype, device=values.device
+        )
+        return out.index_add_(0, ids, values)
+    if values.ndim == 1:
+        return np.bincount(ids, weights=values, minlength=n_groups)
+    return np.stack(
+        [np.bincount(ids, weights=col, minlength=n_groups) for col in values.T], axis=1
+    )
+
+
+def _broadcast_rows(weight, values):
+    """Shape per-row weights so that they multiply 1-D or 2-D ``values``."""
+    return weight if values.ndim == 1 else weight[:, None]
+
+
+def group_means(values, ids, weight, n_groups: int):
+    """Weighted mean of ``values`` in each group.
+
+    Returns
+    -------
+    means : array of shape (n_groups,) or (n_groups, n_outputs)
+        Zero where a group has no weight (see ``present``).
+    present : bool array of shape (n_groups,)
+        Whether the group has positive total weight.
+    """
+    sums, totals = _group_sums(values, ids, weight, n_groups)
+    present = totals > 0
+    # An absent group has a zero sum: dividing by a stand-in of 1 leaves its
+    # mean at 0 without a 0/0.
+    safe = _namespace(totals).where(present, totals, 1.0)
+    return sums / _broadcast_rows(safe, sums), present
+
+
+def _group_sums(values, ids, weight, n_groups: int):
+    """Per-group weighted sums of ``values`` and per-group total weights."""
+    totals = segment_sum(weight, ids, n_groups)
+    return segment_sum(values * _broadcast_rows(weight, values), ids, n_groups), totals
+
+
+def _namespace(values):
+    """``numpy`` or ``torch``, whichever ``values`` belongs to."""
+    if _is_torch(values):
+        import torch
+
+        return torch
+    return np
+
+
+def spread(means, present):
+    """Largest minus smallest mean among present groups (the worst column).
+
+    Zero when fewer than two groups are present: there is nothing to compare.
+    Absent groups are moved out of reach (to -inf for the largest, +inf for
+    the smallest) by adding a constant rather than by boolean indexing or a
+    branch: on a training batch every step stays on the device (a GPU never
+    waits for the host), and autograd differentiates it.
+    """
+    xp = _namespace(means)
+    off = xp.where(present, 0.0, np.inf)
+    if means.ndim == 2:
+        off = off[:, None]
+    gap = xp.amax(means - off, 0) - xp.amin(means + off, 0)
+    # With one group present the gap is 0; with none, -inf, clipped to 0.
+    gap = gap.clip(0.0) if xp is np else gap.clamp_min(0.0)
+    return gap if gap.ndim == 0 else xp.amax(gap)
+
+
+def ratio(means, present):
+    """Smallest over largest mean among present groups (the worst column).
+
+    For the metrics (numpy arrays): one when fewer than two groups are
+    present, NaN when the largest mean is zero (as fairlearn gives).
+    """
+    if int(present.sum()) < 2:
+        return means.sum() * 0.0 + 1.0
+    kept = means[present]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.min(kept.min(0) / kept.max(0))
+
+
+def worst_group(values, ids, weight, n_groups: int, *, largest: bool = True):
+    """The mean of ``values`` in the worst present group.
+
+    With ``largest=True`` (a loss, an error) the worst group is the one with
+    the largest mean; with ``largest=False`` (an accuracy) the smallest.
+    """
+    means, present = group_means(values, ids, weight, n_groups)
+    if not bool(present.any()):  # every row weighs 0: no group to speak of
+        return means.sum() * 0.0
+    kept = means[present]
+    return kept.max() if largest else kept.min()
+
+
+def confusion_counts(y_true, y_pred, ids, weight, n_groups: int):
+    """Weighted confusion counts of binary labels and predictions per group.
+
+    Every row of one (group, label, prediction) cell is alike for the binary
+    notions, so these ``4 * n_groups`` numbers are all that the rates, the
+    gaps and the per-group table need, and one ``bincount`` makes them.
+
+    Parameters
+    ----------
+    y_true, y_pred : array of shape (n_samples,)
+        Labels and predictions coded 0/1 (or False/True). A scalar label puts
+        every row under that label (for notions that ignore labels).
+    ids : int array of shape (n_samples,)
+        Group ids in ``[0, n_groups)``.
+    weight : array of shape (n_samples,) or (n_samples, k), or None
+        Row weights; None counts rows. Several columns (bootstrap replicates)
+        give several tables at once.
+    n_groups : int
+        The number of groups.
+
+    Returns
+    -------
+    counts : array of shape (n_groups, 2, 2) or (n_groups, 2, 2, k)
+        ``counts[g, label, prediction]``.
+    """
+    cell = ids * 4 + y_true * 2 + y_pred
+    if weight is None:
+        if _is_torch(cell):
+            import torch
+
+            weight = torch.ones(cell.shape[0], dtype=torch.float64, device=cell.device)
+        else:
+            totals = np.bincount(cell, minlength=4 * n_groups).astype(np.float64)
+            return totals.reshape(n_groups, 2, 2)
+    totals = segment_sum(weight, cell, 4 * n_groups)
+    return totals.reshape((n_groups, 2, 2) + tuple(totals.shape[1:]))
+
+
+def cells_as_rows(counts):
+    """The confusion cells of ``confusion_counts`` as weighted rows.
+
+    The notions read the very same numbers from these ``4 * n_groups`` rows as
+    from the rows they summarise, so a table of counts (for instance a
+    bootstrap replicate) needs no second definition of any gap.
+
+    Parameters
+    ----------
+    counts : array of shape (n_groups, 2, 2)
+        Weighted confusion counts per group.
+
+    Returns
+    -------
+    values, y, ids, weight : arrays of shape (4 * n_groups,)
+        The prediction, the label, the group id and the weight of each cell,
+        ready for ``Notion.difference(values, y, ids, weight, n_groups)``.
+    """
+    n_groups = counts.shape[0]
+    ids = np.repeat(np.arange(n_groups), 4)
+    y = np.tile(np.array([0, 0, 1, 1]), n_groups)
+    values = np.tile(np.array([0.0, 1.0, 0.0, 1.0]), n_groups)
+    return values, y, ids, np.asarray(counts, dtype=np.float64).reshape(-1)
+
+
+def spread_to(means, present, reference):
+    """Largest distance of a present group's mean from ``reference``.
+
+    fairlearn's ``method="to_overall"``: each group is compared with the whole
+    population instead of with the other groups. Zero when no group is present.
+    """
+    if int(present.sum()) < 1:
+        return means.sum() * 0.0
+    return abs(means[present] - reference).max()
+
+
+def ratio_to(means, present, reference):
+    """Smallest of ``mean / reference`` and its inverse among present groups.
+
+    fairlearn's ``method="to_overall"`` ratio; NaN when the reference is zero.
+    """
+    if int(present.sum()) < 1:
+        return means.sum() * 0.0 + 1.0
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratios = means[present] / reference
+        return np.min(np.where(ratios > 1, 1 / ratios, ratios))
