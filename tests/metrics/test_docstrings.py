@@ -29,7 +29,8 @@ def test_docstring_examples_run(name):
     assert result.attempted > 0 and result.failed == 0
 
 
-GUIDES = ["docs/guide/metrics.rst", "docs/guide/model_selection.rst"]
+GUIDES = ["docs/guide/metrics.rst", "docs/guide/model_selection.rst",
+          "docs/guide/notions.rst"]
 
 
 @pytest.mark.parametrize("path", GUIDES)
