@@ -85,7 +85,7 @@ def cases(y, p, sf):
          lambda: sfm.equalized_odds_difference(y, p, **kw),
          lambda: flm.equalized_odds_difference(y, p, **kw), _scalar_diff),
         ("per-group table (6 metrics)",
-         lambda: sfm.group_report(y, p, sf),
+         lambda: sfm.group_report(y, p, sensitive_features=sf),
          lambda: fairlearn_table(y, p, sf), _table_diff),
     ]
 

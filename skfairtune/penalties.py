@@ -145,6 +145,9 @@ class _NamedNotionPenalty(NotionPenalty):
 class DemographicParity(_NamedNotionPenalty):
     """Gap in mean predicted positive probability between groups.
 
+    Not fairlearn's ``DemographicParity`` moment: that is a constraint for its
+    reductions; this is a penalty on a network's loss, measured per batch.
+
     The differentiable counterpart of the demographic-parity difference: the
     largest minus the smallest group mean of ``P(y=1 | x)`` in the batch (for
     several classes, the worst class; for regression, the mean prediction).
@@ -177,6 +180,9 @@ class EqualOpportunity(_NamedNotionPenalty):
 
 class EqualizedOdds(_NamedNotionPenalty):
     """The larger of the true-positive-rate and false-positive-rate gaps.
+
+    Not fairlearn's ``EqualizedOdds`` moment: that is a constraint for its
+    reductions; this is a penalty on a network's loss, measured per batch.
 
     The differentiable counterpart of the equalized-odds difference, on
     predicted probabilities. Classification only.
@@ -212,6 +218,9 @@ class WorstGroupLoss(Penalty):
 
 class BoundedGroupLoss(Penalty):
     """How far each group's mean loss exceeds a bound, summed over groups.
+
+    Not fairlearn's ``BoundedGroupLoss`` moment: that is a constraint for its
+    reductions; this is a penalty on a network's loss, measured per batch.
 
     Parameters
     ----------

@@ -57,7 +57,7 @@ def test_the_command_line_and_the_monitor_read_the_registry():
 def test_the_report_has_a_row_for_every_notion():
     rng = np.random.default_rng(0)
     y, p, g = rng.integers(0, 2, 200), rng.integers(0, 2, 200), rng.integers(0, 3, 200)
-    fairness = metrics.group_report(y, p, g).attrs["fairness"]
+    fairness = metrics.group_report(y, p, sensitive_features=g).attrs["fairness"]
     for notion in notions.NOTIONS.values():
         for kind in notions.KINDS:
             name = notion.metric_name(kind)

@@ -224,7 +224,7 @@ def make_gap_metric(notion: Notion, kind: str, task: str = "classification"):
                       if p.name != "agg"]
             metric.__signature__ = inspect.signature(metric).replace(parameters=params)
     metric.__name__ = metric.__qualname__ = name
-    metric.__module__ = "skfairtune.metrics"
+    metric.__module__ = __name__
     metric.__doc__ = _docstring(notion, kind, task, name)
     metric.notion = notion
     return metric

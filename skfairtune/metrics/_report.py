@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from sklearn.utils import check_random_state
 
+from .._deprecation import keyword_only
 from .._group_stats import (
     cells_as_rows,
     confusion_counts,
@@ -181,12 +182,13 @@ def _with_intervals(frame: pd.DataFrame, low, high) -> pd.DataFrame:
     return joined[[(c, s) for c in frame.columns for s in parts]]
 
 
+@keyword_only("sensitive_features", "y_score")
 def group_report(
     y_true: Any,
     y_pred: Any,
+    *,
     sensitive_features: Any,
     y_score: Any = None,
-    *,
     sample_weight: Any = None,
     pos_label: Any = None,
     n_boot: int | None = None,
@@ -239,7 +241,7 @@ def group_report(
     >>> import pandas as pd
     >>> from skfairtune.metrics import group_report
     >>> sex = pd.Series(["f", "f", "m", "m"], name="sex")
-    >>> report = group_report([1, 0, 1, 0], [1, 1, 1, 0], sex)
+    >>> report = group_report([1, 0, 1, 0], [1, 1, 1, 0], sensitive_features=sex)
     >>> report[["count", "selection_rate", "accuracy"]]
          count  selection_rate  accuracy
     sex

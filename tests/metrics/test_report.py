@@ -25,7 +25,7 @@ def _data(n=400, n_groups=3, seed=0):
 
 def test_table_equals_the_metric_functions():
     y, p, sf, score, w = _data()
-    report = group_report(y, p, sf, score, sample_weight=w)
+    report = group_report(y, p, sensitive_features=sf, y_score=score, sample_weight=w)
     kw = {"sensitive_features": sf, "sample_weight": w}
     pd.testing.assert_series_equal(report["accuracy"],
                                    sfm.accuracy_by_group(y, p, **kw))
@@ -41,7 +41,7 @@ def test_table_equals_the_metric_functions():
 
 def test_gaps_rows_are_differences_and_ratios_of_the_columns():
     y, p, sf, *_ = _data()
-    report = group_report(y, p, sf)
+    report = group_report(y, p, sensitive_features=sf)
     gaps = report.attrs["gaps"]
     assert list(gaps.index) == ["difference", "ratio"]
     col = report["selection_rate"]
@@ -78,7 +78,8 @@ def test_undefined_rates_are_nan_and_named():
     y = [1, 0, 0, 0]
     p = [1, 0, 1, 0]
     with pytest.warns(UndefinedGroupWarning) as record:
-        report = group_report(y, p, ["a", "a", "b", "b"], [0.9, 0.1, 0.8, 0.2])
+        report = group_report(y, p, sensitive_features=["a", "a", "b", "b"],
+                              y_score=[0.9, 0.1, 0.8, 0.2])
     messages = [str(r.message) for r in record]
     assert any(m.startswith("tpr") and "['b'] (no positive labels)" in m
                for m in messages)
@@ -90,14 +91,14 @@ def test_undefined_rates_are_nan_and_named():
 def test_intersectional_groups_make_a_multiindex():
     y, p, _, _, _ = _data(60)
     sf = pd.DataFrame({"race": ["x", "y"] * 30, "sex": ["f"] * 30 + ["m"] * 30})
-    report = group_report(y, p, sf)
+    report = group_report(y, p, sensitive_features=sf)
     assert report.index.names == ["race", "sex"] and len(report) == 4
 
 
 def test_bootstrap_intervals_are_reproducible_and_bracket():
     y, p, sf, *_ = _data(2000)
-    a = group_report(y, p, sf, n_boot=200, random_state=0)
-    b = group_report(y, p, sf, n_boot=200, random_state=0)
+    a = group_report(y, p, sensitive_features=sf, n_boot=200, random_state=0)
+    b = group_report(y, p, sensitive_features=sf, n_boot=200, random_state=0)
     pd.testing.assert_frame_equal(a, b)
     assert a.columns.nlevels == 2
     assert set(a.columns.get_level_values(1)) == {"value", "low", "high"}
@@ -112,8 +113,9 @@ def test_cell_and_row_bootstraps_agree():
     # Without weights the replicates are drawn over cells; unit weights force
     # the row-by-row path. Both are the same bootstrap.
     y, p, sf, *_ = _data(3000)
-    cells = group_report(y, p, sf, n_boot=400, random_state=1)
-    rows = group_report(y, p, sf, sample_weight=np.ones(len(y)), n_boot=400,
+    cells = group_report(y, p, sensitive_features=sf, n_boot=400, random_state=1)
+    rows = group_report(y, p, sensitive_features=sf, sample_weight=np.ones(len(y)),
+                        n_boot=400,
                         random_state=2)
     for column in ("selection_rate", "tpr"):
         for bound in ("low", "high"):
@@ -124,7 +126,7 @@ def test_cell_and_row_bootstraps_agree():
 def test_a_thousand_replicates_are_fast():
     y, p, sf, *_ = _data(100_000, n_groups=10)
     start = time.perf_counter()
-    group_report(y, p, sf, n_boot=1000, random_state=0)
+    group_report(y, p, sensitive_features=sf, n_boot=1000, random_state=0)
     assert time.perf_counter() - start < 5.0
 
 
@@ -135,4 +137,15 @@ def test_a_thousand_replicates_are_fast():
 ])
 def test_report_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):
-        group_report([0, 1, 0, 1], [0, 1, 1, 1], ["a", "a", "b", "b"], **kwargs)
+        group_report([0, 1, 0, 1], [0, 1, 1, 1], sensitive_features=["a", "a", "b", "b"],
+                     **kwargs)
+
+
+def test_sensitive_features_by_position_still_works_with_a_warning():
+    y, p, sf = [0, 1, 0, 1], [0, 1, 1, 1], ["a", "a", "b", "b"]
+    with pytest.warns(FutureWarning, match="sensitive_features=... by keyword"):
+        old = group_report(y, p, sf)
+    pd.testing.assert_frame_equal(old, group_report(y, p, sensitive_features=sf))
+    with pytest.warns(FutureWarning, match="sensitive_features, y_score"):
+        scored = group_report(y, p, sf, [0.2, 0.9, 0.6, 0.7])
+    assert "auc" in scored.columns
