@@ -15,6 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._validation import check_n_rows
+
 
 @dataclass(frozen=True)
 class GroupEncoding:
@@ -39,6 +41,17 @@ class GroupEncoding:
     @property
     def n_groups(self) -> int:
         return len(self.labels)
+
+
+def group_index(encoding: GroupEncoding) -> pd.Index:
+    """A pandas index of the groups, one level per sensitive column.
+
+    Tables by group (the metrics' reports, the audit) are indexed by it, so
+    that a group reads the same in all of them.
+    """
+    if len(encoding.names) > 1:
+        return pd.MultiIndex.from_tuples(encoding.labels, names=encoding.names)
+    return pd.Index(encoding.labels, name=encoding.names[0])
 
 
 def as_frame(sensitive_features: Any, *, name: str = "sensitive_features") -> pd.DataFrame:
@@ -111,6 +124,7 @@ def encode_groups(
     *,
     n_samples: int | None = None,
     name: str = "sensitive_features",
+    reference: str = "X",
 ) -> GroupEncoding:
     """Encode a sensitive attribute as integer group ids.
 
@@ -124,6 +138,9 @@ def encode_groups(
         The number of rows it must have, to check it against ``X``.
     name : str, default="sensitive_features"
         How the argument is called in error messages.
+    reference : str, default="X"
+        What ``n_samples`` counts the rows of, in error messages
+        (``"y_true"`` for a metric, which has no ``X``).
 
     Returns
     -------
@@ -131,10 +148,10 @@ def encode_groups(
         Groups numbered in the sorted order of their values.
     """
     if isinstance(sensitive_features, GroupEncoding):
-        _check_rows(len(sensitive_features.codes), n_samples, name)
+        _check_rows(len(sensitive_features.codes), n_samples, name, reference)
         return sensitive_features
     source = _frame_or_array(sensitive_features, name)
-    _check_rows(_num_rows(source), n_samples, name)
+    _check_rows(source.shape[0], n_samples, name, reference)
     # Each row becomes a Python object only once per distinct combination:
     # the rows are hashed column by column, the few distinct ones are sorted
     # and labelled, and their codes are broadcast back to every row.
@@ -148,12 +165,9 @@ def encode_groups(
                          names=distinct.names)
 
 
-def _check_rows(n_rows: int, n_samples: int | None, name: str) -> None:
-    if n_samples is not None and n_rows != n_samples:
-        raise ValueError(
-            f"{name} has {n_rows} rows but X has {n_samples}; "
-            "give one sensitive value per sample."
-        )
+def _check_rows(n_rows: int, n_samples: int | None, name: str, reference: str) -> None:
+    if n_samples is not None:
+        check_n_rows(n_rows, n_samples, name=name, reference=reference)
     if n_rows == 0:
         raise ValueError(f"{name} is empty: it has 0 rows.")
 
@@ -180,10 +194,6 @@ def _frame_or_array(sensitive_features: Any, name: str):
     if isinstance(sensitive_features, (pd.Series, pd.DataFrame)):
         return sensitive_features
     return as_frame(sensitive_features, name=name)
-
-
-def _num_rows(source) -> int:
-    return source.shape[0]
 
 
 def _columns(source) -> list:
