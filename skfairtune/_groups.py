@@ -8,7 +8,6 @@ that the same rows always land in the same group whichever part reads them.
 
 from __future__ import annotations
 
-import ctypes
 from dataclasses import dataclass
 from typing import Any
 
@@ -215,7 +214,7 @@ def _combined_codes(source) -> np.ndarray | None:
     if not columns:
         raise ValueError("sensitive_features has no columns.")
     for column in columns:
-        codes, uniques = _factorize(column)
+        codes, uniques = pd.factorize(column)
         if (codes < 0).any():
             return None
         if key is None:
@@ -223,23 +222,6 @@ def _combined_codes(source) -> np.ndarray | None:
         else:  # re-factorize so that the mixed-radix key never overflows
             key, _ = pd.factorize(key * len(uniques) + codes)
     return key
-
-
-def _factorize(column) -> tuple[np.ndarray, Any]:
-    """``pd.factorize`` (codes in order of first appearance), faster for objects."""
-    if isinstance(column, pd.Series) and column.dtype == object:
-        column = column.to_numpy()
-    if not (isinstance(column, np.ndarray) and column.dtype == object):
-        return pd.factorize(column)
-    # Rows that hold the same Python object hold the same value, and a column
-    # of labels mostly repeats a few objects. So rows are factorized first by
-    # the objects' addresses (integers: five times faster than hashing
-    # strings), and only the first row of each object is compared by value.
-    column = np.ascontiguousarray(column)
-    cells = (ctypes.c_ssize_t * column.size).from_address(column.ctypes.data)
-    by_object, _ = pd.factorize(np.frombuffer(cells, dtype=np.intp))
-    by_value, uniques = pd.factorize(column[_first_rows(by_object)])
-    return by_value[by_object], uniques
 
 
 def _first_rows(codes: np.ndarray) -> np.ndarray:
