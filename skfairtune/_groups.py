@@ -8,12 +8,13 @@ that the same rows always land in the same group whichever part reads them.
 
 from __future__ import annotations
 
-import ctypes
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+from ._validation import check_n_rows
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,17 @@ class GroupEncoding:
     @property
     def n_groups(self) -> int:
         return len(self.labels)
+
+
+def group_index(encoding: GroupEncoding) -> pd.Index:
+    """A pandas index of the groups, one level per sensitive column.
+
+    Tables by group (the metrics' reports, the audit) are indexed by it, so
+    that a group reads the same in all of them.
+    """
+    if len(encoding.names) > 1:
+        return pd.MultiIndex.from_tuples(encoding.labels, names=encoding.names)
+    return pd.Index(encoding.labels, name=encoding.names[0])
 
 
 def as_frame(sensitive_features: Any, *, name: str = "sensitive_features") -> pd.DataFrame:
@@ -111,6 +123,7 @@ def encode_groups(
     *,
     n_samples: int | None = None,
     name: str = "sensitive_features",
+    reference: str = "X",
 ) -> GroupEncoding:
     """Encode a sensitive attribute as integer group ids.
 
@@ -124,6 +137,9 @@ def encode_groups(
         The number of rows it must have, to check it against ``X``.
     name : str, default="sensitive_features"
         How the argument is called in error messages.
+    reference : str, default="X"
+        What ``n_samples`` counts the rows of, in error messages
+        (``"y_true"`` for a metric, which has no ``X``).
 
     Returns
     -------
@@ -131,10 +147,10 @@ def encode_groups(
         Groups numbered in the sorted order of their values.
     """
     if isinstance(sensitive_features, GroupEncoding):
-        _check_rows(len(sensitive_features.codes), n_samples, name)
+        _check_rows(len(sensitive_features.codes), n_samples, name, reference)
         return sensitive_features
     source = _frame_or_array(sensitive_features, name)
-    _check_rows(_num_rows(source), n_samples, name)
+    _check_rows(source.shape[0], n_samples, name, reference)
     # Each row becomes a Python object only once per distinct combination:
     # the rows are hashed column by column, the few distinct ones are sorted
     # and labelled, and their codes are broadcast back to every row.
@@ -148,12 +164,9 @@ def encode_groups(
                          names=distinct.names)
 
 
-def _check_rows(n_rows: int, n_samples: int | None, name: str) -> None:
-    if n_samples is not None and n_rows != n_samples:
-        raise ValueError(
-            f"{name} has {n_rows} rows but X has {n_samples}; "
-            "give one sensitive value per sample."
-        )
+def _check_rows(n_rows: int, n_samples: int | None, name: str, reference: str) -> None:
+    if n_samples is not None:
+        check_n_rows(n_rows, n_samples, name=name, reference=reference)
     if n_rows == 0:
         raise ValueError(f"{name} is empty: it has 0 rows.")
 
@@ -182,10 +195,6 @@ def _frame_or_array(sensitive_features: Any, name: str):
     return as_frame(sensitive_features, name=name)
 
 
-def _num_rows(source) -> int:
-    return source.shape[0]
-
-
 def _columns(source) -> list:
     # pandas columns stay pandas: a categorical factorizes by its codes.
     if isinstance(source, pd.DataFrame):
@@ -205,7 +214,7 @@ def _combined_codes(source) -> np.ndarray | None:
     if not columns:
         raise ValueError("sensitive_features has no columns.")
     for column in columns:
-        codes, uniques = _factorize(column)
+        codes, uniques = pd.factorize(column)
         if (codes < 0).any():
             return None
         if key is None:
@@ -213,23 +222,6 @@ def _combined_codes(source) -> np.ndarray | None:
         else:  # re-factorize so that the mixed-radix key never overflows
             key, _ = pd.factorize(key * len(uniques) + codes)
     return key
-
-
-def _factorize(column) -> tuple[np.ndarray, Any]:
-    """``pd.factorize`` (codes in order of first appearance), faster for objects."""
-    if isinstance(column, pd.Series) and column.dtype == object:
-        column = column.to_numpy()
-    if not (isinstance(column, np.ndarray) and column.dtype == object):
-        return pd.factorize(column)
-    # Rows that hold the same Python object hold the same value, and a column
-    # of labels mostly repeats a few objects. So rows are factorized first by
-    # the objects' addresses (integers: five times faster than hashing
-    # strings), and only the first row of each object is compared by value.
-    column = np.ascontiguousarray(column)
-    cells = (ctypes.c_ssize_t * column.size).from_address(column.ctypes.data)
-    by_object, _ = pd.factorize(np.frombuffer(cells, dtype=np.intp))
-    by_value, uniques = pd.factorize(column[_first_rows(by_object)])
-    return by_value[by_object], uniques
 
 
 def _first_rows(codes: np.ndarray) -> np.ndarray:

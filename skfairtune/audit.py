@@ -10,8 +10,6 @@ self-contained HTML page.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -19,128 +17,18 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.multiclass import type_of_target
 
-from skfairtune._groups import GroupEncoding, encode_groups
+from skfairtune._groups import GroupEncoding, encode_groups, group_index
 from skfairtune._labels import positive_label
+from skfairtune._validation import check_n_rows, column_names, is_column_names, read_columns
 from skfairtune.metrics import (
     demographic_parity_difference,
     demographic_parity_ratio,
     mean_prediction_difference,
     selection_rate_by_group,
 )
-from skfairtune.metrics._base import group_index
-from skfairtune.metrics._scorers import read_columns
-from skfairtune.report._document import Document
+from skfairtune.report import DatasetAudit
 
 __all__ = ["DatasetAudit", "audit_dataset"]
-
-
-@dataclass
-class DatasetAudit:
-    """The findings of :func:`audit_dataset`.
-
-    It prints as tables, renders as HTML with plots, and draws its plots.
-    With many groups the rendered tables show the 50 largest and the plots
-    the 20 largest, each saying how many it left out; the attributes keep
-    every group.
-
-    Attributes
-    ----------
-    groups : pandas.DataFrame
-        One row per group: ``count``, ``share`` of the rows, ``base_rate``
-        (share of the positive label; ``mean_target`` for a continuous
-        target) and ``rows_with_missing`` (share of rows with a missing value).
-    labels : pandas.DataFrame
-        Share of each class within each group, and over all rows (``"all"``).
-    imbalance : pandas.Series
-        ``minority_class_share``, ``imbalance_ratio`` (largest over smallest
-        class), ``representation_ratio`` (smallest over largest group), and
-        the gap between the groups' base rates (``base_rate_difference`` and
-        ``base_rate_ratio``, the demographic parity of the labels themselves).
-    missing : pandas.DataFrame
-        Share of missing values of each feature that has any, by group and
-        over all rows.
-    proxies : pandas.DataFrame
-        One row per feature, strongest proxy first: ``auc`` (cross-validated
-        ROC AUC of predicting the group from that feature alone; 0.5 is no
-        information, 1 a perfect proxy), ``kind`` and ``n_values``.
-    sensitive_names : list of str
-        The sensitive column(s).
-    target_name : str
-        The target's name.
-    positive_label : object
-        The label whose share is the base rate (None for a continuous target).
-    """
-
-    groups: pd.DataFrame
-    labels: pd.DataFrame
-    imbalance: pd.Series
-    missing: pd.DataFrame
-    proxies: pd.DataFrame
-    sensitive_names: list
-    target_name: str = "target"
-    positive_label: Any = None
-
-    def document(self) -> Document:
-        """The audit as a report document (tables and plots)."""
-        return _document(self)
-
-    def __str__(self) -> str:
-        from skfairtune.report._markdown import document_text
-
-        return document_text(self.document())
-
-    def to_text(self) -> str:
-        """The audit's tables as plain text, as the command line prints them.
-
-        Returns
-        -------
-        str
-        """
-        return str(self)
-
-    def to_html(self, *, full_page: bool = True) -> str:
-        """The audit as HTML with its plots embedded.
-
-        Parameters
-        ----------
-        full_page : bool, default=True
-            A complete, self-contained page; False gives the body only.
-
-        Returns
-        -------
-        str
-        """
-        from skfairtune.report._html import body_html, page_html
-
-        return page_html(self.document()) if full_page else body_html(self.document())
-
-    def _repr_html_(self) -> str:
-        return self.to_html(full_page=False)
-
-    def write_html(self, path: str | Path) -> Path:
-        """Write the audit as a self-contained HTML page.
-
-        Parameters
-        ----------
-        path : str or Path
-            The file to write.
-
-        Returns
-        -------
-        Path
-        """
-        path = Path(path)
-        path.write_text(self.to_html(), encoding="utf-8")
-        return path
-
-    def plot(self) -> list:
-        """The audit's figures: groups, proxies and, where any, missing values.
-
-        Returns
-        -------
-        list of matplotlib.figure.Figure
-        """
-        return [p.figure for s in self.document().sections for p in s.plots]
 
 
 def audit_dataset(
@@ -224,26 +112,15 @@ def _split_columns(X, sensitive_features):
         frame = pd.DataFrame(array, columns=[f"x{j}" for j in range(array.shape[1])])
     if frame.shape[0] == 0:
         raise ValueError("X is empty: it has 0 rows.")
-    names = _column_names(sensitive_features)
-    if names is None:
+    if not is_column_names(sensitive_features):
         return frame, sensitive_features, frame
-    sensitive = read_columns(frame, names)
-    return frame, sensitive, frame.drop(columns=names)
-
-
-def _column_names(sensitive_features) -> list | None:
-    if isinstance(sensitive_features, str):
-        return [sensitive_features]
-    if isinstance(sensitive_features, (list, tuple)) and sensitive_features and all(
-            isinstance(c, str) for c in sensitive_features):
-        return list(sensitive_features)
-    return None
+    sensitive = read_columns(frame, sensitive_features)
+    return frame, sensitive, frame.drop(columns=column_names(sensitive_features))
 
 
 def _target(y, n_samples: int) -> pd.Series:
     y = y if isinstance(y, pd.Series) else pd.Series(np.asarray(y).reshape(-1))
-    if len(y) != n_samples:
-        raise ValueError(f"y has {len(y)} rows but X has {n_samples}.")
+    check_n_rows(len(y), n_samples, name="y")
     if y.isna().any():
         raise ValueError(f"y has {int(y.isna().sum())} missing value(s); drop those rows.")
     return y.reset_index(drop=True)
@@ -452,16 +329,4 @@ def _proxies(features, groups, n_splits, n_bins, random_state) -> pd.DataFrame:
     table = pd.DataFrame.from_dict(rows, orient="index", columns=columns)
     table.index.name = "feature"
     return table.sort_values("auc", ascending=False, kind="stable")
-
-
-def _document(audit: DatasetAudit) -> Document:
-    from skfairtune.report._audit import audit_sections
-
-    who = " × ".join(audit.sensitive_names)
-    n_rows = int(audit.groups["count"].sum())
-    return Document(
-        title=f"Data set audit: {who}",
-        subtitle=f"{n_rows:,} rows, {len(audit.groups)} groups, target {audit.target_name!r}",
-        sections=audit_sections(audit),
-    )
 

@@ -113,7 +113,9 @@ def test_continuous_target_and_numpy_input():
 
 
 @pytest.mark.parametrize("args, message", [
-    (("nope",), r"Sensitive column\(s\) \['nope'\] not found in X; the columns of X are"),
+    (("nope",), r"sensitive_features names column\(s\) \['nope'\] that X does not have; "
+                r"the columns of X are \['sex', 'title'"),
+    ((["sex", "sex"],), r"non-empty list of column names without repeats; got \['sex', 'sex'\]"),
     ((np.array(["a"] * 399 + [None]),), "contains missing values"),
 ])
 def test_bad_sensitive_features(data, args, message):

@@ -8,7 +8,7 @@ import skfairtune.exceptions as exceptions
 
 
 def test_every_class_is_exported_where_it_is_raised_too():
-    from skfairtune.datasets._common import InvalidParameterError as datasets_error
+    from skfairtune.datasets import load_adult
     from skfairtune.estimators import DivergenceError, FairnessWarning
     from skfairtune.metrics import UndefinedGroupWarning
     from skfairtune.model_selection import (
@@ -17,6 +17,10 @@ def test_every_class_is_exported_where_it_is_raised_too():
         DegenerateModelWarning,
     )
 
+    try:  # the loaders validate with scikit-learn's validate_params
+        load_adult(split="dev")
+    except ValueError as error:
+        datasets_error = type(error)
     same = [DivergenceError, FairnessWarning, UndefinedGroupWarning, BudgetNotMetWarning,
             DegenerateModelWarning, AllDegenerateError, datasets_error]
     assert {c.__name__ for c in same} == set(exceptions.__all__)

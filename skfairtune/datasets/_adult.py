@@ -7,15 +7,9 @@ from typing import Any
 
 import pandas as pd
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import StrOptions, validate_params
 
-from ._common import (
-    DATA_DIR,
-    check_bool,
-    check_choice,
-    check_sensitive,
-    make_bunch,
-    to_categories,
-)
+from ._common import DATA_DIR, loader_constraints, make_bunch, sensitive_names, to_categories
 
 _NUMERIC = [
     "age",
@@ -114,6 +108,10 @@ def _read_adult() -> tuple[pd.DataFrame, int]:
     return to_categories(table, _CATEGORICAL), len(train)
 
 
+@validate_params(
+    loader_constraints(_SENSITIVE, split=[StrOptions(set(_SPLITS))]),
+    prefer_skip_nested_validation=True,
+)
 def load_adult(
     *,
     split: str = "train",
@@ -212,12 +210,7 @@ def load_adult(
     >>> X.shape, y.shape
     ((16281, 13), (16281,))
     """
-    func = "load_adult"
-    split = check_choice(func, "split", split, _SPLITS)
-    names = check_sensitive(func, sensitive, _SENSITIVE)
-    check_bool(
-        func, as_frame=as_frame, return_X_y=return_X_y, drop_sensitive=drop_sensitive
-    )
+    names = sensitive_names(sensitive)
     table, n_train = _read_adult()
     rows = {"train": slice(0, n_train), "test": slice(n_train, None)}
     table = table.iloc[rows.get(split, slice(None))]

@@ -2,6 +2,9 @@
 
 Every loader follows one set of rules, so they are written once here:
 
+- its parameters are checked by scikit-learn's ``validate_params``, so a bad
+  one raises scikit-learn's ``InvalidParameterError`` (a ``ValueError`` and
+  a ``TypeError``) with scikit-learn's message;
 - missing categorical values become the explicit category ``"Unknown"``, so
   ``as_frame=True`` data goes straight into ``OneHotEncoder`` with no NaN;
 - ``data`` holds every feature, the sensitive column(s) included, unless
@@ -18,51 +21,52 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
-
-from ..exceptions import InvalidParameterError
+from sklearn.utils._param_validation import StrOptions
 
 DATA_DIR = Path(__file__).parent / "data"
 MISSING = "Unknown"
 
 
-def _choices(valid: Sequence[str]) -> str:
-    return "{" + ", ".join(repr(v) for v in valid) + "}"
+class SensitiveNames(StrOptions):
+    """scikit-learn constraint: one of ``valid``, or a list of them without repeats.
+
+    ``StrOptions`` takes one string; a loader's ``sensitive`` may also be
+    several, for intersectional groups. A constraint (a ``StrOptions``, the
+    kind ``validate_params`` accepts), so that a bad value gets the message
+    scikit-learn gives for any parameter, naming the loader, the parameter
+    and the choices, in the loader's own order.
+    """
+
+    def __init__(self, valid: Sequence[str]):
+        super().__init__(set(valid))
+        self.valid = tuple(valid)
+
+    def is_satisfied_by(self, val: object) -> bool:
+        names = [val] if isinstance(val, str) else val
+        return (isinstance(names, (list, tuple)) and len(names) > 0
+                and all(isinstance(n, str) and n in self.valid for n in names)
+                and len(set(names)) == len(names))
+
+    def __str__(self) -> str:
+        choices = ", ".join(repr(v) for v in self.valid)
+        return f"a str among {{{choices}}} or a non-empty list of them without repeats"
 
 
-def check_choice(func: str, name: str, value: object, valid: Sequence[str]) -> str:
-    """Return ``value`` if it is one of ``valid``; raise naming all choices."""
-    if not isinstance(value, str) or value not in valid:
-        raise InvalidParameterError(
-            f"The {name!r} parameter of {func} must be a str among "
-            f"{_choices(valid)}. Got {value!r} instead."
-        )
-    return value
+def loader_constraints(sensitive: Sequence[str], **more: list) -> dict:
+    """The ``validate_params`` constraints of a loader's parameters.
+
+    Every loader takes ``sensitive`` (among its own attributes) and the three
+    flags ``as_frame``, ``return_X_y`` and ``drop_sensitive``; ``more`` adds
+    its own parameters.
+    """
+    flags = ("as_frame", "return_X_y", "drop_sensitive")
+    return {"sensitive": [SensitiveNames(sensitive)],
+            **{flag: ["boolean"] for flag in flags}, **more}
 
 
-def check_bool(func: str, **flags: object) -> None:
-    """Raise unless every keyword's value is a bool (numpy's included)."""
-    for name, value in flags.items():
-        if not isinstance(value, (bool, np.bool_)):
-            raise InvalidParameterError(
-                f"The {name!r} parameter of {func} must be a bool. "
-                f"Got {value!r} instead."
-            )
-
-
-def check_sensitive(func: str, value: object, valid: Sequence[str]) -> list[str]:
-    """Return the sensitive attribute names as a list, one or several."""
-    expected = (
-        f"The 'sensitive' parameter of {func} must be a str among "
-        f"{_choices(valid)} or a non-empty list of them without repeats."
-    )
-    names = [value] if isinstance(value, str) else value
-    # A str is a Sequence too, hence the explicit check above before this one.
-    if not isinstance(names, (list, tuple)) or not names:
-        raise InvalidParameterError(f"{expected} Got {value!r} instead.")
-    unknown = [n for n in names if not isinstance(n, str) or n not in valid]
-    if unknown or len(set(names)) != len(names):
-        raise InvalidParameterError(f"{expected} Got {value!r} instead.")
-    return list(names)
+def sensitive_names(value: str | Sequence[str]) -> list[str]:
+    """The sensitive attribute names as a list (``value`` already validated)."""
+    return [value] if isinstance(value, str) else list(value)
 
 
 def to_categories(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:

@@ -7,8 +7,9 @@ from typing import Any
 
 import pandas as pd
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import validate_params
 
-from ._common import DATA_DIR, check_bool, check_sensitive, make_bunch, to_categories
+from ._common import DATA_DIR, loader_constraints, make_bunch, sensitive_names, to_categories
 
 _NUMERIC = [
     "age",
@@ -95,6 +96,10 @@ def _read_compas() -> pd.DataFrame:
     return to_categories(table, _CATEGORICAL)
 
 
+@validate_params(
+    loader_constraints(_SENSITIVE, race_binary=["boolean"]),
+    prefer_skip_nested_validation=True,
+)
 def load_compas(
     *,
     sensitive: str | list[str] = "race",
@@ -198,15 +203,7 @@ def load_compas(
     >>> X.shape
     (5278, 8)
     """
-    func = "load_compas"
-    names = check_sensitive(func, sensitive, _SENSITIVE)
-    check_bool(
-        func,
-        as_frame=as_frame,
-        return_X_y=return_X_y,
-        drop_sensitive=drop_sensitive,
-        race_binary=race_binary,
-    )
+    names = sensitive_names(sensitive)
     table = _read_compas()
     if race_binary:
         table = table[table["race"].isin(_BINARY_RACES)].copy()

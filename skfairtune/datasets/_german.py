@@ -10,8 +10,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
+from sklearn.utils._param_validation import validate_params
 
-from ._common import DATA_DIR, MISSING, check_bool, check_sensitive, make_bunch
+from ._common import DATA_DIR, MISSING, loader_constraints, make_bunch, sensitive_names
 
 # Column name -> the key of its codebook in values_maps.json.gz, or None for
 # a numeric column; in the order of the raw file (UCI's attributes 1-20).
@@ -137,6 +138,7 @@ def _read_german() -> pd.DataFrame:
     return table
 
 
+@validate_params(loader_constraints(_SENSITIVE), prefer_skip_nested_validation=True)
 def load_german(
     *,
     sensitive: str | list[str] = "age",
@@ -233,11 +235,7 @@ def load_german(
     >>> X.shape
     (1000, 19)
     """
-    func = "load_german"
-    names = check_sensitive(func, sensitive, _SENSITIVE)
-    check_bool(
-        func, as_frame=as_frame, return_X_y=return_X_y, drop_sensitive=drop_sensitive
-    )
+    names = sensitive_names(sensitive)
     table = _read_german()
     return make_bunch(
         table[_FEATURES],

@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._cv_results import metric_and_gap
+from .._cv_results import metric_and_gap
 from ._refit import DEGENERATE_KEY
 
 

@@ -15,6 +15,7 @@ from sklearn.base import clone
 
 from skfairtune.metrics import FAIRNESS_METRICS, PERFORMANCE_METRICS
 
+from .._pipeline import final_step
 from ._pareto import pareto_front, plot_pareto_front
 from ._refit import budget_refit
 
@@ -243,14 +244,14 @@ def penalty_path(
     scorers = _resolve_metrics(metrics)
     evaluation = _evaluation_data(X, y, sensitive_features, X_val, y_val,
                                   sensitive_features_val)
-    prefix, _ = _final_step(estimator)
+    prefix, _ = final_step(estimator)
     _check_params(estimator, prefix, param, epochs_first, epochs_step)
     fit_params = _fit_params(estimator, prefix, sensitive_features, sample_weight)
     origin = estimator.get_params(deep=True)[prefix + "pretrained"]
     estimators, rows = [], []
     for step, value in enumerate(values):
         later = warm_start and step > 0
-        start = _final_step(estimators[-1])[1] if later else origin
+        start = final_step(estimators[-1])[1] if later else origin
         params = {param: value, "max_epochs": _or(epochs_step, epochs_first) if later
                   else epochs_first}
         fitted, row = _fit_step(_clone(estimator, prefix, start), prefix, params, X, y,
@@ -266,8 +267,8 @@ def penalty_path(
 def _clone(estimator, prefix, pretrained):
     """A fresh copy that starts from ``pretrained``.
 
-    Set after ``clone``, which would turn a fitted estimator given as
-    ``pretrained`` into an unfitted copy, losing the very weights to start from.
+    ``clone`` keeps the path's own starting point; a warm-started step starts
+    from the previous step's model instead, hence the parameter set here.
     """
     return clone(estimator).set_params(**{prefix + "pretrained": pretrained})
 
@@ -282,21 +283,13 @@ def _fit_step(model, prefix, params, X, y, fit_params):
     start = time.perf_counter()
     model.fit(X, y, **fit_params)
     elapsed = time.perf_counter() - start
-    _, final = _final_step(model)
+    _, final = final_step(model)
     return model, {"epochs": getattr(final, "n_iter_", np.nan), "fit_time": elapsed}
 
 
 def _score(model, scorers, X, y, groups) -> dict:
     pred = model.predict(X)
     return {name: float(func(y, pred, groups)) for name, func in scorers.items()}
-
-
-def _final_step(estimator):
-    """The parameter prefix of the fine-tuning step and the step itself."""
-    if hasattr(estimator, "steps"):
-        name, last = estimator.steps[-1]
-        return f"{name}__", last
-    return "", estimator
 
 
 def _fit_params(estimator, prefix, sensitive_features, sample_weight) -> dict:

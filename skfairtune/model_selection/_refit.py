@@ -7,8 +7,8 @@ from numbers import Real
 
 import numpy as np
 
+from .._cv_results import fold_values, gap_upper_bound, metric_and_gap
 from ..exceptions import AllDegenerateError, BudgetNotMetWarning, DegenerateModelWarning
-from ._cv_results import fold_values, gap_upper_bound, metric_and_gap
 
 # The key under which a search's scoring dict holds make_degeneracy_scorer().
 DEGENERATE_KEY = "degenerate"

@@ -18,6 +18,7 @@ from sklearn.utils.multiclass import type_of_target
 
 from .._groups import encode_groups
 from .._labels import plain
+from .._validation import check_n_rows, num_rows
 
 
 class _SensitiveFeaturesConsumer:
@@ -118,10 +119,9 @@ class FairStratifiedKFold(_SensitiveFeaturesConsumer, StratifiedKFold):
     def _cells(self, X, y, groups, sensitive_features) -> np.ndarray:
         """One integer per (group, label) cell, after checking the counts."""
         name, attribute = _pick_attribute(groups, sensitive_features)
-        n_samples = _n_rows(X)
+        n_samples = num_rows(X)
         y = np.asarray(y)
-        if y.shape[0] != n_samples:
-            raise ValueError(f"y has {y.shape[0]} rows but X has {n_samples}.")
+        check_n_rows(y.shape[0], n_samples, name="y")
         kind = type_of_target(y)
         if kind not in ("binary", "multiclass"):
             raise ValueError(
@@ -170,7 +170,3 @@ def _pick_attribute(groups, sensitive_features):
     if groups is not None:
         return "groups", groups
     return "sensitive_features", sensitive_features
-
-
-def _n_rows(X) -> int:
-    return X.shape[0] if hasattr(X, "shape") else len(X)

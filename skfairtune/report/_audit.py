@@ -1,16 +1,24 @@
-"""The sections of a data-set audit's report (see :mod:`skfairtune.audit`).
+"""A data set's audit as a report (computed by :mod:`skfairtune.audit`).
 
-With many groups the tables keep the largest ones and the plots fewer still,
-each section saying what it left out; the audit object keeps every row.
+:class:`DatasetAudit` holds the audit's tables and renders them, with plots,
+the way the model report renders. With many groups the tables keep the
+largest ones and the plots fewer still, each section saying what it left
+out; the audit object keeps every row.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
 import numpy as np
+import pandas as pd
 
 from .._labels import label_text, plain
 from ._document import (
     MAX_TABLE_ROWS,
+    Document,
     Plot,
     Section,
     Table,
@@ -21,6 +29,122 @@ from ._plots import MAX_BARS, new_figure, plot_bars, plot_heatmap
 
 # Rows of the proxy table shown; the full ranking stays on the audit object.
 TOP_PROXIES = 20
+
+
+@dataclass
+class DatasetAudit:
+    """The findings of :func:`~skfairtune.audit.audit_dataset`.
+
+    It prints as tables, renders as HTML with plots, and draws its plots.
+    With many groups the rendered tables show the 50 largest and the plots
+    the 20 largest, each saying how many it left out; the attributes keep
+    every group.
+
+    Attributes
+    ----------
+    groups : pandas.DataFrame
+        One row per group: ``count``, ``share`` of the rows, ``base_rate``
+        (share of the positive label; ``mean_target`` for a continuous
+        target) and ``rows_with_missing`` (share of rows with a missing value).
+    labels : pandas.DataFrame
+        Share of each class within each group, and over all rows (``"all"``).
+    imbalance : pandas.Series
+        ``minority_class_share``, ``imbalance_ratio`` (largest over smallest
+        class), ``representation_ratio`` (smallest over largest group), and
+        the gap between the groups' base rates (``base_rate_difference`` and
+        ``base_rate_ratio``, the demographic parity of the labels themselves).
+    missing : pandas.DataFrame
+        Share of missing values of each feature that has any, by group and
+        over all rows.
+    proxies : pandas.DataFrame
+        One row per feature, strongest proxy first: ``auc`` (cross-validated
+        ROC AUC of predicting the group from that feature alone; 0.5 is no
+        information, 1 a perfect proxy), ``kind`` and ``n_values``.
+    sensitive_names : list of str
+        The sensitive column(s).
+    target_name : str
+        The target's name.
+    positive_label : object
+        The label whose share is the base rate (None for a continuous target).
+    """
+
+    groups: pd.DataFrame
+    labels: pd.DataFrame
+    imbalance: pd.Series
+    missing: pd.DataFrame
+    proxies: pd.DataFrame
+    sensitive_names: list
+    target_name: str = "target"
+    positive_label: Any = None
+
+    def document(self) -> Document:
+        """The audit as a report document (tables and plots)."""
+        who = " × ".join(self.sensitive_names)
+        n_rows = int(self.groups["count"].sum())
+        return Document(
+            title=f"Data set audit: {who}",
+            subtitle=f"{n_rows:,} rows, {len(self.groups)} groups, "
+                     f"target {self.target_name!r}",
+            sections=audit_sections(self),
+        )
+
+    def __str__(self) -> str:
+        from ._markdown import document_text
+
+        return document_text(self.document())
+
+    def to_text(self) -> str:
+        """The audit's tables as plain text, as the command line prints them.
+
+        Returns
+        -------
+        str
+        """
+        return str(self)
+
+    def to_html(self, *, full_page: bool = True) -> str:
+        """The audit as HTML with its plots embedded.
+
+        Parameters
+        ----------
+        full_page : bool, default=True
+            A complete, self-contained page; False gives the body only.
+
+        Returns
+        -------
+        str
+        """
+        from ._html import body_html, page_html
+
+        return page_html(self.document()) if full_page else body_html(self.document())
+
+    def _repr_html_(self) -> str:
+        return self.to_html(full_page=False)
+
+    def write_html(self, path: str | Path) -> Path:
+        """Write the audit as a self-contained HTML page.
+
+        Parameters
+        ----------
+        path : str or Path
+            The file to write.
+
+        Returns
+        -------
+        Path
+        """
+        path = Path(path)
+        path.write_text(self.to_html(), encoding="utf-8")
+        return path
+
+    def plot(self) -> list:
+        """The audit's figures: groups, proxies and, where any, missing values.
+
+        Returns
+        -------
+        list of matplotlib.figure.Figure
+        """
+        return [p.figure for s in self.document().sections for p in s.plots]
 
 
 def audit_sections(audit) -> list[Section]:

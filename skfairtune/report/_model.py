@@ -11,16 +11,14 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.model_selection._search import BaseSearchCV
-from sklearn.pipeline import Pipeline
 
-from skfairtune._groups import encode_groups
-from skfairtune._labels import positive_label
 from skfairtune.metrics import UndefinedGroupWarning, group_report
-from skfairtune.metrics._base import group_index
-from skfairtune.metrics._scorers import read_columns
 from skfairtune.model_selection import BudgetRefit
 
-from .._labels import label_text, plain
+from .._groups import encode_groups, group_index
+from .._labels import label_text, plain, positive_label
+from .._pipeline import final_step
+from .._validation import is_column_names, read_columns
 from ._document import Document, Table
 from ._model_sections import model_sections
 
@@ -328,12 +326,8 @@ def _chosen_rows(frame: pd.DataFrame) -> list:
 
 
 def _sensitive_values(X, sensitive_features):
-    if isinstance(sensitive_features, str) or (
-        isinstance(sensitive_features, list) and sensitive_features
-        and all(isinstance(c, str) for c in sensitive_features)
-    ):
-        return read_columns(X, [sensitive_features] if isinstance(
-            sensitive_features, str) else sensitive_features)
+    if is_column_names(sensitive_features):
+        return read_columns(X, sensitive_features)
     return sensitive_features
 
 
@@ -365,15 +359,9 @@ def _class_index(values: np.ndarray, classes: list) -> np.ndarray:
     return index
 
 
-def _final_step(estimator):
-    while isinstance(estimator, Pipeline):
-        estimator = estimator[-1]
-    return estimator
-
-
 def _history(estimator) -> pd.DataFrame | None:
     """The last fit's history as a frame by epoch: numbers only, no bookkeeping."""
-    history = getattr(getattr(_final_step(estimator), "net_", None), "history", None)
+    history = getattr(getattr(final_step(estimator)[1], "net_", None), "history", None)
     if not history:
         return None
     rows = [{k: v for k, v in row.items() if k not in _SKIPPED and not k.endswith("_best")

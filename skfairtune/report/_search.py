@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from skfairtune.model_selection._cv_results import as_gap
+from .._cv_results import as_gap
 
 
 def _short(name: str) -> str:

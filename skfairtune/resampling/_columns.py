@@ -15,13 +15,14 @@ import numpy as np
 import pandas as pd
 from scipy import sparse
 
+from .._validation import column_names, read_columns
 
-def _is_names(spec: Any) -> bool:
-    return isinstance(spec, str) or (
-        isinstance(spec, list)
-        and len(spec) > 0
-        and all(isinstance(s, str) for s in spec)
-    )
+# What else the constructor's sensitive_features may be, besides column names.
+_OTHER_FORMS = (", a column position or a non-empty list of positions (not mixed "
+                "with names), or a function of X")
+# What to do when names are given but X has none.
+_NAMES_NEED_A_FRAME = ("Give column positions (int) instead, or pass the values to "
+                       "fit_resample(X, y, sensitive_features=...).")
 
 
 def _is_positions(spec: Any) -> bool:
@@ -31,24 +32,6 @@ def _is_positions(spec: Any) -> bool:
     return is_int(spec) or (
         isinstance(spec, list) and len(spec) > 0 and all(is_int(s) for s in spec)
     )
-
-
-def _by_name(X: Any, spec: str | list[str]) -> pd.Series | pd.DataFrame:
-    if not isinstance(X, pd.DataFrame):
-        raise ValueError(
-            f"sensitive_features={spec!r} names column(s) of X, so X must be a "
-            f"pandas DataFrame; got {type(X).__name__}. Give column positions "
-            "(int) instead, or pass the values to "
-            "fit_resample(X, y, sensitive_features=...)."
-        )
-    names = [spec] if isinstance(spec, str) else spec
-    missing = [name for name in names if name not in X.columns]
-    if missing:
-        raise ValueError(
-            f"sensitive_features names column(s) {missing} that X does not have; "
-            f"the columns of X are {list(map(str, X.columns))}."
-        )
-    return X[spec]
 
 
 def _by_position(X: Any, spec: int | list[int]) -> Any:
@@ -88,11 +71,7 @@ def sensitive_from_X(X: Any, spec: Any) -> Any:
     """
     if callable(spec):
         return spec(X)
-    if _is_names(spec):
-        return _by_name(X, spec)
     if _is_positions(spec):
         return _by_position(X, spec)
-    raise ValueError(
-        "sensitive_features must be a column name, a column position, a list of "
-        f"either (not mixed, not empty), or a function of X; got {spec!r}."
-    )
+    column_names(spec, otherwise=_OTHER_FORMS)  # anything else must be names
+    return read_columns(X, spec, fix=_NAMES_NEED_A_FRAME)

@@ -14,16 +14,14 @@ import numpy as np
 from sklearn.utils.validation import _num_samples
 
 from .._groups import encode_groups
+from .._validation import check_n_rows
 from ._base import BaseGroupSampler, take_rows
 from ._reweighing import reweighing_weights
 
 
 def _check_length(values: Any, n_samples: int, name: str) -> None:
-    if values is not None and _num_samples(values) != n_samples:
-        raise ValueError(
-            f"{name} has {_num_samples(values)} rows but X has {n_samples}; "
-            "give one value per sample."
-        )
+    if values is not None:
+        check_n_rows(_num_samples(values), n_samples, name=name)
 
 
 def _mean_weight_of_cell(sample_weight, sampler: BaseGroupSampler) -> np.ndarray:

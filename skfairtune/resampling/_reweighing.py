@@ -62,7 +62,7 @@ def reweighing_weights(
     """
     y = column_or_1d(y, warn=True)
     check_classification_targets(y)
-    groups = encode_groups(sensitive_features, n_samples=y.shape[0]).codes
+    groups = encode_groups(sensitive_features, n_samples=y.shape[0], reference="y").codes
     weight = _check_sample_weight(sample_weight, y, ensure_non_negative=True)
     classes, labels = np.unique(y, return_inverse=True)
     cells = groups * classes.size + labels.reshape(-1)

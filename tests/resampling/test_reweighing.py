@@ -85,7 +85,7 @@ def test_intersectional_groups_and_errors():
     y = [0, 1, 0, 1, 0, 1, 1, 1]
     two_columns = np.array([["a", 0], ["a", 0], ["a", 1], ["a", 1]] * 2, dtype=object)
     assert reweighing_weights(y, two_columns).shape == (8,)
-    with pytest.raises(ValueError, match="sensitive_features has 3 rows but X has 8"):
+    with pytest.raises(ValueError, match="sensitive_features has 3 rows but y has 8"):
         reweighing_weights(y, ["a", "b", "a"])
     with pytest.raises(ValueError, match="Unknown label type"):
         reweighing_weights([0.5, 1.5, 2.5, 3.1], ["a", "b", "a", "b"])

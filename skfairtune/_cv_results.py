@@ -1,8 +1,9 @@
 """Reading a metric and a fairness gap out of ``cv_results_``.
 
-Both the refit rule and the Pareto front need the same two numbers per
-candidate; this is where a scorer's name becomes a column and a stored score
-becomes a gap on its own scale.
+The refit rule and the Pareto front (in :mod:`skfairtune.model_selection`)
+need the same two numbers per candidate, and the report's search table shows
+the gaps; this is where a scorer's name becomes a column and a stored score
+becomes a gap on its own scale, for all of them.
 
 The sign rule: scikit-learn stores "greater is better", so our gap scorers
 store ``-gap``. A refit callable sees only ``cv_results_``, not the scorer,

@@ -1,0 +1,175 @@
+"""Input checks that several subpackages make: row counts and column names.
+
+The audit, the reports, the resamplers, the splitter and the group encoding
+all check that an array beside ``X`` has one row per sample, and several of
+them read the sensitive attribute out of ``X`` by column name. Each check is
+written once here, so that a mistake gets the same message whichever part of
+skfairtune finds it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+def num_rows(values: Any) -> int:
+    """The number of rows (samples) of an array-like, a frame or a sparse matrix."""
+    shape = getattr(values, "shape", None)
+    if shape is not None and len(shape) > 0:
+        return int(shape[0])
+    return len(values)
+
+
+def check_n_rows(n_rows: int, n_samples: int, *, name: str, reference: str = "X") -> None:
+    """Refuse an argument whose row count differs from the data's.
+
+    Parameters
+    ----------
+    n_rows : int
+        The rows of the argument.
+    n_samples : int
+        The rows it must have: those of ``reference``.
+    name : str
+        What the argument is called in the message.
+    reference : str, default="X"
+        What the rows are counted against (``"y_true"`` for a metric).
+
+    Raises
+    ------
+    ValueError
+        If the counts differ, naming both.
+
+    Examples
+    --------
+    >>> from skfairtune._validation import check_n_rows
+    >>> check_n_rows(2, 3, name="sensitive_features")
+    Traceback (most recent call last):
+    ...
+    ValueError: sensitive_features has 2 rows but X has 3; give sensitive_features \
+one row per sample.
+    """
+    if n_rows != n_samples:
+        raise ValueError(
+            f"{name} has {n_rows} rows but {reference} has {n_samples}; "
+            f"give {name} one row per sample."
+        )
+
+
+def is_column_names(spec: Any, *, kinds: tuple[type, ...] = (str,)) -> bool:
+    """Whether ``spec`` names columns: one name, or a non-empty list or tuple of them.
+
+    ``kinds`` are the types a name may have. Strings only by default, since
+    a list of numbers is more often the values themselves than column labels.
+    """
+    if isinstance(spec, kinds) and not isinstance(spec, bool):
+        return True
+    return (isinstance(spec, (list, tuple)) and len(spec) > 0
+            and all(isinstance(s, kinds) and not isinstance(s, bool) for s in spec))
+
+
+def column_names(spec: Any, *, name: str = "sensitive_features",
+                 kinds: tuple[type, ...] = (str,), otherwise: str = "") -> list:
+    """``spec`` as a list of column names, or an error that says what it may be.
+
+    Parameters
+    ----------
+    spec : str, or list or tuple of str
+        One column name or several.
+    name : str, default="sensitive_features"
+        What the argument is called in the message.
+    kinds : tuple of type, default=(str,)
+        The types a name may have (``(str, int)`` where X may have integer
+        column labels).
+    otherwise : str, default=""
+        The other forms the caller accepts, appended to the message (", or a
+        function of X"), so the message lists everything that would do.
+
+    Returns
+    -------
+    list
+        The names, in the order given.
+
+    Raises
+    ------
+    ValueError
+        If ``spec`` is neither a name nor a non-empty list of names without
+        repeats.
+
+    Examples
+    --------
+    >>> from skfairtune._validation import column_names
+    >>> column_names("sex"), column_names(("sex", "race"))
+    (['sex'], ['sex', 'race'])
+    >>> column_names(["sex", "sex"])
+    Traceback (most recent call last):
+    ...
+    ValueError: sensitive_features must be a column name of X or a non-empty list of \
+column names without repeats; got ['sex', 'sex'].
+    """
+    names = [spec] if isinstance(spec, kinds) else spec
+    if not is_column_names(spec, kinds=kinds) or len(set(names)) != len(names):
+        raise ValueError(
+            f"{name} must be a column name of X or a non-empty list of column names "
+            f"without repeats{otherwise}; got {spec!r}."
+        )
+    return list(names)
+
+
+def read_columns(X: Any, spec: Any, *, name: str = "sensitive_features",
+                 kinds: tuple[type, ...] = (str,), fix: str | None = None) -> Any:
+    """The column(s) of ``X`` that ``spec`` names, with errors that name them.
+
+    Parameters
+    ----------
+    X : pandas.DataFrame
+        The data as the user gave it, before validation drops its column names.
+    spec : str, or list or tuple of str
+        One column name (read as a Series) or several (read as a DataFrame).
+    name : str, default="sensitive_features"
+        What ``spec`` is called in the messages.
+    kinds : tuple of type, default=(str,)
+        The types a name may have, as in :func:`column_names`.
+    fix : str, default=None
+        What to do instead when ``X`` has no column names; by default, pass
+        ``X`` as a DataFrame or the values themselves.
+
+    Returns
+    -------
+    pandas.Series or pandas.DataFrame
+
+    Raises
+    ------
+    ValueError
+        If ``spec`` names no columns, ``X`` has no column names, or a named
+        column is not in ``X``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfairtune._validation import read_columns
+    >>> X = pd.DataFrame({"sex": ["f", "m"], "age": [30, 40]})
+    >>> read_columns(X, "sex").tolist()
+    ['f', 'm']
+    >>> read_columns(X, ["Sex"])
+    Traceback (most recent call last):
+    ...
+    ValueError: sensitive_features names column(s) ['Sex'] that X does not have; \
+the columns of X are ['sex', 'age'].
+    """
+    names = column_names(spec, name=name, kinds=kinds)
+    if not hasattr(X, "columns"):
+        fix = fix or (f"Pass X as a pandas DataFrame, or pass the values of {name} "
+                      "themselves.")
+        raise ValueError(
+            f"{name}={spec!r} names column(s) of X, so X must be a pandas DataFrame; "
+            f"got a {type(X).__name__} without column names. {fix}"
+        )
+    columns = list(X.columns)
+    missing = [c for c in names if c not in columns]
+    if missing:
+        raise ValueError(
+            f"{name} names column(s) {missing} that X does not have; the columns of X "
+            f"are {[str(c) for c in columns]}."
+        )
+    return X[spec] if isinstance(spec, kinds) else X[names]
+
