@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._groups import group_index
 from ._base import (
     as_1d,
     binarize,
@@ -20,7 +21,6 @@ from ._base import (
     check_lengths,
     check_weight,
     encode,
-    group_index,
     warn_undefined,
 )
 

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from .._groups import GroupEncoding, encode_groups
+from .._validation import check_n_rows, num_rows
 from ..exceptions import UndefinedGroupWarning
 
 
@@ -58,22 +59,12 @@ def as_labels(values: Any, name: str) -> np.ndarray:
 
 
 def check_lengths(**arrays: Any) -> int:
-    """Check that every array has as many samples as the first one."""
-    lengths = {name: _num_rows(a) for name, a in arrays.items() if a is not None}
+    """Check that every array has as many rows as the first one; return that number."""
+    lengths = {name: num_rows(a) for name, a in arrays.items() if a is not None}
     first_name, first = next(iter(lengths.items()))
     for name, length in lengths.items():
-        if length != first:
-            raise ValueError(
-                f"{name} has {length} samples but {first_name} has {first}; "
-                "give one value per sample in each."
-            )
+        check_n_rows(length, first, name=name, reference=first_name)
     return first
-
-
-def _num_rows(values: Any) -> int:
-    if hasattr(values, "shape") and len(values.shape) > 0:
-        return int(values.shape[0])
-    return len(values)
 
 
 def _distinct(array: np.ndarray) -> np.ndarray:
@@ -117,10 +108,7 @@ def check_weight(sample_weight: Any, n_samples: int) -> np.ndarray:
     if sample_weight is None:
         return np.ones(n_samples)
     weight = check_finite(as_1d(sample_weight, "sample_weight"), "sample_weight")
-    if weight.shape[0] != n_samples:
-        raise ValueError(
-            f"sample_weight has {weight.shape[0]} samples but y_true has {n_samples}."
-        )
+    check_n_rows(weight.shape[0], n_samples, name="sample_weight", reference="y_true")
     if (weight < 0).any():
         raise ValueError("sample_weight must be non-negative.")
     if not weight.sum() > 0:
@@ -130,18 +118,7 @@ def check_weight(sample_weight: Any, n_samples: int) -> np.ndarray:
 
 def encode(sensitive_features: Any, n_samples: int) -> GroupEncoding:
     """The group codes of ``sensitive_features``, checked against ``y_true``'s length."""
-    try:
-        return encode_groups(sensitive_features, n_samples=n_samples)
-    except ValueError as exc:
-        # The metrics have no X: the rows to match are y_true's.
-        raise ValueError(str(exc).replace("but X has", "but y_true has")) from None
-
-
-def group_index(encoding: GroupEncoding) -> pd.Index:
-    """A pandas index of the groups, one level per sensitive column."""
-    if len(encoding.names) > 1:
-        return pd.MultiIndex.from_tuples(encoding.labels, names=encoding.names)
-    return pd.Index(encoding.labels, name=encoding.names[0])
+    return encode_groups(sensitive_features, n_samples=n_samples, reference="y_true")
 
 
 def warn_undefined(present: np.ndarray, encoding: GroupEncoding, what: str, why: str):

@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._group_stats import cells_as_rows, confusion_counts, group_means, worst_group
+from .._groups import group_index
 from ..notions import NOTIONS
 from ._base import (
     as_labels,
@@ -21,7 +22,6 @@ from ._base import (
     check_lengths,
     check_weight,
     encode,
-    group_index,
     warn_undefined,
 )
 

@@ -18,6 +18,7 @@ from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
 from .._groups import encode_groups
 from .._labels import label_text, plain
+from .._validation import check_n_rows
 from ._base import as_1d
 from ._scorers import _columns, _FairnessScorer
 
@@ -85,7 +86,7 @@ def degenerate_reason(
         raise ValueError(f"metric must be one of {sorted(_METRICS)}; got {metric!r}.")
     true, pred = as_1d(y_true, "y_true"), as_1d(y_pred, "y_pred")
     if true.shape != pred.shape:
-        raise ValueError(f"y_true has {true.size} rows but y_pred has {pred.size}.")
+        check_n_rows(pred.size, true.size, name="y_pred", reference="y_true")
     constant = _constant_class(pred)
     if constant is not None:
         value, share = constant

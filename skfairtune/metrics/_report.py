@@ -29,12 +29,13 @@ from .._group_stats import (
     spread,
     worst_group,
 )
+from .._groups import group_index
+from .._validation import check_n_rows
 from ..notions import NOTIONS
 from ._auc import ScoreOrder, auc_by_group
 from ._base import (
     as_1d,
     check_finite,
-    group_index,
     warn_undefined,
 )
 from ._classification import RATES, _prepare, rate_table
@@ -256,10 +257,7 @@ def group_report(
     score = None
     if y_score is not None:
         score = check_finite(as_1d(y_score, "y_score"), "y_score").astype(float)
-        if score.shape[0] != y.shape[0]:
-            raise ValueError(
-                f"y_score has {score.shape[0]} samples but y_true has {y.shape[0]}."
-            )
+        check_n_rows(score.shape[0], y.shape[0], name="y_score", reference="y_true")
     atoms = _atoms(y.astype(np.int64), p.astype(np.int64), enc, weight, score,
                    sample_weight is not None)
     table, named = _statistics(atoms, atoms.size[:, None] * 1.0)

@@ -31,6 +31,7 @@ from sklearn.metrics import (
 from sklearn.metrics._scorer import _BaseScorer
 
 from .._labels import positive_label
+from .._validation import column_names, read_columns
 from ._classification import worst_group_accuracy, worst_group_error_rate
 from ._gaps import GAP_METRICS
 from ._regression import worst_group_mean_absolute_error, worst_group_mean_squared_error
@@ -58,39 +59,18 @@ PERFORMANCE_METRICS = {
 }
 
 
+# Routing is the other way to give a scorer the attribute; the messages say so.
+_ROUTED = (", or None (the values routed: scorer.set_score_request("
+           "sensitive_features=True) with sklearn.set_config(enable_metadata_routing=True))")
+_ROUTE_FIX = ("Pass X as a pandas DataFrame, or route the values (set_score_request("
+              "sensitive_features=True) with sklearn.set_config(enable_metadata_routing=True)).")
+
+
 def _columns(sensitive_features: Any) -> list | None:
     """The column names to read from X, as a list, or None."""
     if sensitive_features is None:
         return None
-    if isinstance(sensitive_features, (str, int)):
-        return [sensitive_features]
-    if isinstance(sensitive_features, (list, tuple)) and sensitive_features and all(
-        isinstance(c, (str, int)) for c in sensitive_features
-    ):
-        return list(sensitive_features)
-    raise ValueError(
-        "sensitive_features must be None, a column name of X or a list of column "
-        f"names; got {sensitive_features!r}. To pass the values themselves, use "
-        "metadata routing: scorer.set_score_request(sensitive_features=True)."
-    )
-
-
-def read_columns(X: Any, columns: list) -> Any:
-    """The named column(s) of the raw X, with errors that name them."""
-    if not hasattr(X, "columns"):
-        raise ValueError(
-            f"This scorer reads the sensitive column(s) {columns} from X, but X is "
-            f"a {type(X).__name__} without column names; pass X as a pandas "
-            "DataFrame, or route the values (set_score_request(sensitive_features="
-            "True) with sklearn.set_config(enable_metadata_routing=True))."
-        )
-    missing = [c for c in columns if c not in X.columns]
-    if missing:
-        raise ValueError(
-            f"Sensitive column(s) {missing} not found in X; the columns of X are "
-            f"{list(X.columns)}."
-        )
-    return X[columns[0]] if len(columns) == 1 else X[columns]
+    return column_names(sensitive_features, kinds=(str, int), otherwise=_ROUTED)
 
 
 class _FairnessScorer(_BaseScorer):
@@ -135,7 +115,7 @@ class _FairnessScorer(_BaseScorer):
                 "or enable metadata routing, call scorer.set_score_request("
                 "sensitive_features=True) and pass sensitive_features= to fit."
             )
-        return read_columns(X, self._columns)
+        return read_columns(X, self._columns, kinds=(str, int), fix=_ROUTE_FIX)
 
 
 def _estimator_pos_label(estimator: Any) -> Any:

@@ -244,7 +244,8 @@ def model_report(
     with warnings.catch_warnings():
         # An undefined rate shows as a dash in the table: the warning adds nothing.
         warnings.simplefilter("ignore", UndefinedGroupWarning)
-        groups = group_report(y, y_pred, sensitive, score, pos_label=positive)
+        groups = group_report(y, y_pred, sensitive_features=sensitive, y_score=score,
+                              pos_label=positive)
     encoding = encode_groups(sensitive, n_samples=len(y))
     return ModelReport(
         title=title, groups=groups, fairness=groups.attrs["fairness"],

@@ -66,7 +66,7 @@ def test_worst_group_error_equals_scikit_learn_on_the_worst_subset():
 @pytest.mark.parametrize(
     "y_pred, message",
     [([1.0, np.nan, 2.0, 3.0], "y_pred contains NaN or infinity"),
-     ([1.0, 2.0, 3.0], "y_pred has 3 samples but y_true has 4"),
+     ([1.0, 2.0, 3.0], "y_pred has 3 rows but y_true has 4"),
      (["a", "b", "c", "d"], "y_pred must be numeric")],
 )
 def test_regression_bad_input(y_pred, message):

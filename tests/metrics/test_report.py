@@ -133,7 +133,7 @@ def test_a_thousand_replicates_are_fast():
 @pytest.mark.parametrize("kwargs, message", [
     ({"n_boot": 0}, "n_boot must be None or a positive integer"),
     ({"confidence": 1.5}, "confidence must be in"),
-    ({"y_score": [0.1, 0.2]}, "y_score has 2 samples"),
+    ({"y_score": [0.1, 0.2]}, "y_score has 2 rows"),
 ])
 def test_report_bad_input(kwargs, message):
     with pytest.raises(ValueError, match=message):

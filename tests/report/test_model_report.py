@@ -57,7 +57,8 @@ def report(search):
 def test_group_table_is_the_group_report_of_the_chosen_model(search, report):
     X, y = make_data(200, 1)
     model = search.best_estimator_
-    expected = group_report(y, model.predict(X), X["group"], model.predict_proba(X)[:, 1])
+    expected = group_report(y, model.predict(X), sensitive_features=X["group"],
+                            y_score=model.predict_proba(X)[:, 1])
     pd.testing.assert_frame_equal(report.groups, expected)
     assert report.fairness.loc[DP, "value"] == expected.attrs["fairness"].loc[DP, "value"]
 
