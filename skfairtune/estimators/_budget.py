@@ -1,0 +1,157 @@
+"""Constraint mode: a budget on the gap users measure, kept on rows not trained on.
+
+With ``max_gap=B`` the estimators train on ``loss + multiplier * penalty``,
+where the penalty is the notion's *soft* gap on the batch (it has a
+gradient), but the multiplier moves by the *hard-prediction* gap, the number
+:mod:`skfairtune.metrics` and fairlearn report, measured at the end of every
+epoch on the validation slice. This is FairGBM's lesson: the gradient follows
+the smooth proxy while the constraint is judged on the true, thresholded
+quantity; a budget on the soft gap of training batches lands elsewhere (its
+absolute value is biased upwards by sampling noise, and probabilities are not
+decisions).
+
+Of all epochs, the one kept is the most accurate on the validation slice
+among those whose gap there is within the budget (the best *feasible*
+epoch). When none is, the epoch with the smallest gap is kept and a
+:class:`~skfairtune.exceptions.BudgetNotMetWarning` says so.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import warnings
+
+import numpy as np
+import torch
+from skorch.callbacks import Callback
+
+from skfairtune._group_stats import worst_group
+from skfairtune.exceptions import BudgetNotMetWarning
+from skfairtune.notions import GROUP_LOSSES, get_notion
+
+# The multiplier's step is taken relative to the budget, so that one setting
+# of multiplier_lr serves a budget of 0.01 and one of 0.1 alike; a budget of 0
+# is measured against this floor instead.
+_SMALLEST_BUDGET = 1e-3
+
+
+def hard_gap(penalty_name: str, task: str, outputs: torch.Tensor, y, groups, weight,
+             n_groups: int) -> float:
+    """The budgeted quantity on hard predictions, as the metrics compute it.
+
+    A notion's difference (one-vs-rest, worst class, for several classes; the
+    mean prediction for regression); for a group-loss penalty, the worst-off
+    group's error rate (classification) or mean squared error (regression).
+    """
+    out = outputs.detach().double().cpu().numpy()
+    y = y.cpu().numpy()
+    g = groups.cpu().numpy()
+    w = np.ones(len(g)) if weight is None else weight.double().cpu().numpy()
+    if task == "regression":
+        pred = out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
+        if penalty_name in GROUP_LOSSES:
+            error = (np.reshape(y, pred.shape) - pred) ** 2
+            error = error if error.ndim == 1 else error.mean(axis=1)
+            return float(worst_group(error, g, w, n_groups))
+        return float(get_notion(penalty_name).difference(pred, None, g, w, n_groups))
+    pred = out.argmax(axis=1)
+    if penalty_name in GROUP_LOSSES:
+        return float(worst_group((pred != y).astype(float), g, w, n_groups))
+    notion = get_notion(penalty_name)
+    classes = range(out.shape[1]) if out.shape[1] > 2 else [1]
+    return max(float(notion.difference((pred == k).astype(float), (y == k).astype(int),
+                                       g, w, n_groups)) for k in classes)
+
+
+def validation_score(task: str, outputs: torch.Tensor, y, weight) -> float:
+    """What the best feasible epoch maximises: accuracy, or minus the squared error."""
+    out = outputs.detach().double().cpu().numpy()
+    y = y.cpu().numpy()
+    w = np.ones(len(y)) if weight is None else weight.double().cpu().numpy()
+    if task == "regression":
+        pred = out.reshape(np.shape(y))
+        error = (y - pred) ** 2
+        error = error if error.ndim == 1 else error.mean(axis=1)
+        return -float(np.average(error, weights=w))
+    return float(np.average(out.argmax(axis=1) == y, weights=w))
+
+
+class BudgetKeeper(Callback):
+    """Moves the multiplier by the hard gap on held-out rows; keeps the best feasible epoch.
+
+    Parameters
+    ----------
+    max_gap : float
+        The budget.
+    multiplier_lr : float
+        The multiplier's step per epoch, per unit of gap relative to the budget.
+    patience : int or None
+        Stop this many epochs after the last improvement of the best feasible
+        epoch (None trains every epoch).
+
+    Attributes
+    ----------
+    best_epoch_ : int
+        The epoch kept (1-based).
+    budget_met_ : bool
+        Whether the kept epoch's held-out gap is within the budget.
+    gap_ : float
+        The kept epoch's held-out gap.
+    """
+
+    def __init__(self, max_gap: float, multiplier_lr: float, patience: int | None = None):
+        self.max_gap = max_gap
+        self.multiplier_lr = multiplier_lr
+        self.patience = patience
+
+    def __getstate__(self):
+        state = self.__dict__.copy()
+        state.pop("_weights", None)  # a copy of the module's: the net has its own
+        return state
+
+    def on_train_begin(self, net, **kwargs):
+        self._weights = None
+        self.best_epoch_, self.gap_, self.budget_met_ = 0, math.inf, False
+        self._best_score = -math.inf
+        self._since_best = 0
+
+    def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
+        data = dataset_valid if dataset_valid is not None and len(dataset_valid) else (
+            dataset_train)
+        data = net.as_group_dataset(data)
+        outputs = net.forward(data, training=False)
+        gap = hard_gap(net.penalty.name, net.task, outputs, data.y, data.groups,
+                       data.weight, net.n_groups)
+        score = validation_score(net.task, outputs, data.y, data.weight)
+        epoch = len(net.history)
+        net.history.record("valid_gap", gap)
+        net.history.record("multiplier", net.multiplier)
+        if gap <= self.max_gap and (not self.budget_met_ or score > self._best_score):
+            self._keep(net, epoch, gap, met=True)
+            self._best_score = score
+        elif not self.budget_met_ and gap < self.gap_:
+            self._keep(net, epoch, gap, met=False)
+        else:
+            self._since_best += 1
+        step = self.multiplier_lr * (gap - self.max_gap) / max(self.max_gap, _SMALLEST_BUDGET)
+        net.multiplier = max(0.0, net.multiplier + step)
+        if self.patience is not None and self.budget_met_ and self._since_best >= self.patience:
+            raise KeyboardInterrupt  # how skorch's own EarlyStopping ends the loop
+
+    def _keep(self, net, epoch, gap, *, met):
+        self._weights = copy.deepcopy(net.module_.state_dict())
+        self.best_epoch_, self.gap_, self.budget_met_ = epoch, gap, met
+        self._since_best = 0
+
+    def on_train_end(self, net, **kwargs):
+        if self._weights is None:
+            return
+        net.module_.load_state_dict(self._weights)
+        if not self.budget_met_:
+            warnings.warn(
+                f"No epoch met max_gap={self.max_gap:g} on the held-out rows: the "
+                f"closest, epoch {self.best_epoch_} with a gap of {self.gap_:.4f}, is "
+                "kept. Train longer (max_epochs), raise multiplier_lr or "
+                "penalty_strength, or allow a larger max_gap.",
+                BudgetNotMetWarning, stacklevel=2)
