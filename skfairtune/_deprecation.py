@@ -36,8 +36,42 @@ def keyword_only(*names: str) -> Callable:
                 if len(extra) > len(names):
                     raise TypeError(f"{func.__name__} takes {n_positional + len(names)} "
                                     f"positional arguments at most; got {len(args)}.")
+                both = sorted(set(moved) & set(kwargs))
+                if both:
+                    raise TypeError(f"{func.__name__}() got multiple values for "
+                                    f"argument {both[0]!r}")
                 kwargs.update(moved)
             return func(*args[:n_positional], **kwargs)
+
+        return wrapper
+
+    return decorate
+
+
+def deprecated(old: str, new: str) -> Callable:
+    """Keep a renamed function or method working, with a warning that names ``new``.
+
+    Parameters
+    ----------
+    old : str
+        The deprecated name, as users write it (``"write_report"``).
+    new : str
+        What to write instead (``"report.write(out, name=...)"``).
+
+    Returns
+    -------
+    callable
+        A decorator: the function it wraps behaves as before and warns, on
+        every call, ``"<old> is deprecated and will be removed in a future
+        release; use <new>."``
+    """
+    message = f"{old} is deprecated and will be removed in a future release; use {new}."
+
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(*args, **kwargs):
+            warnings.warn(message, FutureWarning, stacklevel=2)
+            return func(*args, **kwargs)
 
         return wrapper
 

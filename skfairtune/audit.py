@@ -5,7 +5,7 @@
 group, and the features that act as proxies for the sensitive attribute,
 ranked by how well each one alone predicts it. The result prints as tables,
 shows itself as HTML in a notebook, draws its plots, and writes a
-self-contained HTML page.
+self-contained HTML page and a markdown summary, as every report does.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.multiclass import type_of_target
 
+from skfairtune._deprecation import keyword_only
 from skfairtune._groups import GroupEncoding, encode_groups, group_index
 from skfairtune._labels import positive_label
 from skfairtune._validation import check_n_rows, column_names, is_column_names, read_columns
@@ -31,11 +32,12 @@ from skfairtune.report import DatasetAudit
 __all__ = ["DatasetAudit", "audit_dataset"]
 
 
+@keyword_only("sensitive_features")
 def audit_dataset(
     X: Any,
     y: Any,
-    sensitive_features: Any,
     *,
+    sensitive_features: Any,
     pos_label: Any = None,
     n_splits: int = 3,
     n_bins: int = 10,
@@ -79,7 +81,7 @@ def audit_dataset(
     >>> X = pd.DataFrame({"sex": sex, "height": rng.normal(size=300) + (sex == "m"),
     ...                   "noise": rng.normal(size=300)})
     >>> y = (X["height"] + rng.normal(size=300) > 0.5).astype(int)
-    >>> audit = audit_dataset(X, y, "sex")
+    >>> audit = audit_dataset(X, y, sensitive_features="sex")
     >>> audit.proxies.index[0]
     'height'
     >>> audit.groups["count"].to_dict()

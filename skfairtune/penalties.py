@@ -244,8 +244,11 @@ class BoundedGroupLoss(Penalty):
         return torch.relu(means[present] - bound).sum()
 
 
-_NAMED = {cls.name: cls for cls in (DemographicParity, EqualizedOdds, EqualOpportunity,
-                                     PredictiveParity, WorstGroupLoss, BoundedGroupLoss)}
+_NAMED = {
+    **{cls.notion: cls for cls in (DemographicParity, EqualizedOdds, EqualOpportunity,
+                                   PredictiveParity)},
+    **{cls.name: cls for cls in (WorstGroupLoss, BoundedGroupLoss)},
+}
 
 
 def _by_name(name: str) -> type:

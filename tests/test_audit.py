@@ -34,7 +34,7 @@ def data():
 
 def test_groups_count_share_and_base_rate(data):
     X, y = data
-    audit = audit_dataset(X, y, "sex")
+    audit = audit_dataset(X, y, sensitive_features="sex")
     expected = pd.DataFrame({"y": y, "sex": X["sex"]}).groupby("sex")["y"].agg(
         ["size", "mean"])
     assert audit.groups["count"].tolist() == expected["size"].tolist()
@@ -46,7 +46,7 @@ def test_groups_count_share_and_base_rate(data):
 
 def test_imbalance_reads_the_base_rate_gap_from_the_parity_metric(data):
     X, y = data
-    audit = audit_dataset(X, y, "sex")
+    audit = audit_dataset(X, y, sensitive_features="sex")
     assert audit.imbalance["base_rate_difference"] == pytest.approx(
         demographic_parity_difference(y, y, sensitive_features=X["sex"]))
     shares = y.value_counts(normalize=True)
@@ -59,7 +59,7 @@ def test_imbalance_reads_the_base_rate_gap_from_the_parity_metric(data):
 
 def test_missing_values_by_group(data):
     X, y = data
-    audit = audit_dataset(X, y, "sex")
+    audit = audit_dataset(X, y, sensitive_features="sex")
     assert audit.missing.index.tolist() == ["height"]
     n_women = (X["sex"] == "f").sum()
     assert audit.missing.loc["height", "f"] == pytest.approx(30 / n_women)
@@ -70,7 +70,7 @@ def test_missing_values_by_group(data):
 
 def test_proxies_are_ranked_and_leave_out_the_sensitive_column(data):
     X, y = data
-    proxies = audit_dataset(X, y, "sex").proxies
+    proxies = audit_dataset(X, y, sensitive_features="sex").proxies
     assert "sex" not in proxies.index
     assert proxies.index[0] == "title" and proxies.loc["title", "auc"] > 0.99
     assert proxies.loc["height", "auc"] > 0.65
@@ -82,8 +82,8 @@ def test_proxies_are_ranked_and_leave_out_the_sensitive_column(data):
 
 def test_sensitive_values_given_directly(data):
     X, y = data
-    by_name = audit_dataset(X, y, "sex")
-    by_value = audit_dataset(X.drop(columns="sex"), y, X["sex"].to_numpy())
+    by_name = audit_dataset(X, y, sensitive_features="sex")
+    by_value = audit_dataset(X.drop(columns="sex"), y, sensitive_features=X["sex"].to_numpy())
     np.testing.assert_allclose(by_value.groups["base_rate"], by_name.groups["base_rate"])
     pd.testing.assert_frame_equal(by_value.proxies, by_name.proxies)
 
@@ -91,13 +91,13 @@ def test_sensitive_values_given_directly(data):
 def test_intersectional_groups_and_string_labels(data):
     X, y = data
     labels = np.where(y == 1, "yes", "no")
-    audit = audit_dataset(X, labels, ["sex", "city"])
+    audit = audit_dataset(X, labels, sensitive_features=["sex", "city"])
     assert len(audit.groups) == 6 and audit.groups.index.names == ["sex", "city"]
     assert audit.positive_label == "yes"
     assert "city" not in audit.proxies.index and 0.5 < audit.proxies["auc"].max() <= 1
-    no = audit_dataset(X, labels, "sex", pos_label="no")
-    np.testing.assert_allclose(no.groups["base_rate"],
-                               1 - audit_dataset(X, labels, "sex").groups["base_rate"])
+    no = audit_dataset(X, labels, sensitive_features="sex", pos_label="no")
+    yes = audit_dataset(X, labels, sensitive_features="sex")
+    np.testing.assert_allclose(no.groups["base_rate"], 1 - yes.groups["base_rate"])
 
 
 def test_continuous_target_and_numpy_input():
@@ -106,37 +106,37 @@ def test_continuous_target_and_numpy_input():
     group = rng.integers(0, 3, 200)
     X[:, 2] += group
     y = X[:, 0] + group
-    audit = audit_dataset(X, y, group)
+    audit = audit_dataset(X, y, sensitive_features=group)
     assert "mean_target" in audit.groups and audit.labels.empty
     assert audit.imbalance["mean_target_difference"] > 1
     assert audit.proxies.index[0] == "x2"
 
 
-@pytest.mark.parametrize("args, message", [
-    (("nope",), r"sensitive_features names column\(s\) \['nope'\] that X does not have; "
-                r"the columns of X are \['sex', 'title'"),
-    ((["sex", "sex"],), r"non-empty list of column names without repeats; got \['sex', 'sex'\]"),
-    ((np.array(["a"] * 399 + [None]),), "contains missing values"),
+@pytest.mark.parametrize("sensitive, message", [
+    ("nope", r"sensitive_features names column\(s\) \['nope'\] that X does not have; "
+             r"the columns of X are \['sex', 'title'"),
+    (["sex", "sex"], r"non-empty list of column names without repeats; got \['sex', 'sex'\]"),
+    (np.array(["a"] * 399 + [None]), "contains missing values"),
 ])
-def test_bad_sensitive_features(data, args, message):
+def test_bad_sensitive_features(data, sensitive, message):
     X, y = data
     with pytest.raises(ValueError, match=message):
-        audit_dataset(X, y, *args)
+        audit_dataset(X, y, sensitive_features=sensitive)
 
 
 def test_bad_target(data):
     X, y = data
     with pytest.raises(ValueError, match="y has 3 rows but X has 400"):
-        audit_dataset(X, y[:3], "sex")
+        audit_dataset(X, y[:3], sensitive_features="sex")
     with pytest.raises(ValueError, match="1 missing value"):
-        audit_dataset(X, y.astype(float).where(y.index > 0), "sex")
+        audit_dataset(X, y.astype(float).where(y.index > 0), sensitive_features="sex")
     with pytest.raises(ValueError, match="pos_label=7 is not a label of y"):
-        audit_dataset(X, y, "sex", pos_label=7)
+        audit_dataset(X, y, sensitive_features="sex", pos_label=7)
 
 
 def test_shows_itself_as_text_html_and_plots(data):
     X, y = data
-    audit = audit_dataset(X, y, "sex")
+    audit = audit_dataset(X, y, sensitive_features="sex")
     text = str(audit)
     for heading in ("Groups", "Labels", "Missing values", "Proxies of the sensitive attribute"):
         assert heading in text
@@ -150,16 +150,33 @@ def test_shows_itself_as_text_html_and_plots(data):
     assert len(audit.plot()) == 3
 
 
-def test_write_html(data, tmp_path):
+def test_write(data, tmp_path):
     X, y = data
-    path = audit_dataset(X.drop(columns="height"), y, "sex").write_html(tmp_path / "a.html")
-    page = path.read_text()
+    audit = audit_dataset(X.drop(columns="height"), y, sensitive_features="sex")
+    paths = audit.write(tmp_path)
+    page = paths["html"].read_text()
     assert "No feature has missing values." in page
     assert page.count("<img") == 2
+    assert paths["markdown"].read_text().startswith("# Data set audit: sex")
+
+
+def test_sensitive_features_by_position_still_works_with_a_warning(data):
+    X, y = data
+    with pytest.warns(FutureWarning, match=r"Passing sensitive_features to audit_dataset by "
+                      r"position is deprecated.*pass sensitive_features=\.\.\. by keyword"):
+        old = audit_dataset(X, y, "sex", pos_label=0)
+    new = audit_dataset(X, y, sensitive_features="sex", pos_label=0)
+    for table in ("groups", "labels", "missing", "proxies"):
+        pd.testing.assert_frame_equal(getattr(old, table), getattr(new, table))
+    pd.testing.assert_series_equal(old.imbalance, new.imbalance)
+    assert old.to_text() == new.to_text()
+    with pytest.warns(FutureWarning), pytest.raises(
+            TypeError, match="multiple values for argument 'sensitive_features'"):
+        audit_dataset(X, y, "sex", sensitive_features="sex")
 
 
 def test_audit_is_a_dataclass_of_frames(data):
-    audit = audit_dataset(*data, "sex")
+    audit = audit_dataset(*data, sensitive_features="sex")
     assert isinstance(audit, DatasetAudit)
     assert all(isinstance(getattr(audit, k), pd.DataFrame)
                for k in ("groups", "labels", "missing", "proxies"))

@@ -38,7 +38,7 @@ def coded_1_2():
 
 def test_audit_command_line_and_report_take_the_same_positive_class(coded_1_2):
     X, y = coded_1_2
-    audit = audit_dataset(X, y, "group")
+    audit = audit_dataset(X, y, sensitive_features="group")
     assert audit.positive_label == 2
     np.testing.assert_array_equal(binary_target(y, None, "y"), (y == 2).astype(int))
     clf = LogisticRegression().fit(X[["x"]], y)

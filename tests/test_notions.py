@@ -28,6 +28,9 @@ def test_the_penalties_are_the_registry():
         penalty = get_penalty(name)
         assert isinstance(penalty, NotionPenalty) and penalty.name == name
         assert penalty.tasks == notions.NOTIONS[name].tasks
+    # The common notions have classes of their own, and the names give them.
+    assert type(get_penalty("equalized_odds")).__name__ == "EqualizedOdds"
+    assert isinstance(get_penalty("predictive_parity"), PredictiveParity)
 
 
 def test_the_gap_metrics_are_the_registry():

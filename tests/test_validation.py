@@ -90,7 +90,7 @@ def test_every_reader_of_columns_gives_the_same_message(data):
     X, y = data
     clf = LogisticRegression().fit(X[["age"]], y)
     readers = [
-        lambda: audit_dataset(X, y, "race"),
+        lambda: audit_dataset(X, y, sensitive_features="race"),
         lambda: model_report(clf, X, y, sensitive_features="race"),
         lambda: GroupResampler(sensitive_features="race").fit_resample(X, y),
     ]
@@ -127,7 +127,7 @@ def test_every_row_check_gives_the_same_message(data):
 
     X, y = data
     checks = [
-        (lambda: audit_dataset(X, y[:-1], "sex"), "y has 39 rows but X has 40"),
+        (lambda: audit_dataset(X, y[:-1], sensitive_features="sex"), "y has 39 rows but X has 40"),
         (lambda: next(FairStratifiedKFold(2).split(X, y[:-1], sensitive_features=X["sex"])),
          "y has 39 rows but X has 40"),
         (lambda: resample(GroupResampler(), X, y, sensitive_features=X["sex"][:-1]),

@@ -13,6 +13,8 @@ from ._tune import tune
 
 # What demo and tune write into --out; base.safetensors only when they train a base.
 TUNE_FILES = ["model.safetensors", "model.pkl", "results.csv", "report.html", "report.md"]
+# What audit writes into --out: the report's two files, as DatasetAudit.write names them.
+AUDIT_FILES = ["audit.html", "audit.md"]
 
 
 def run_demo(args) -> None:
@@ -52,12 +54,12 @@ def run_tune(args) -> None:
 
 
 def run_audit(args) -> None:
-    """Audit the user's file: print the tables, write ``audit.html``."""
+    """Audit the user's file: print the tables, write ``audit.html`` and ``audit.md``."""
     from skfairtune.audit import audit_dataset
 
     frame = read_table(args.data)
     target, sensitive = check_columns(frame, args.target, args.sensitive, args.data)
-    out = OutputFolder(args.out, ["audit.html"], overwrite=args.overwrite)
+    out = OutputFolder(args.out, AUDIT_FILES, overwrite=args.overwrite)
     y = frame[target]
     if y.isna().any():
         raise UsageError(f"the target {target!r} has {int(y.isna().sum())} missing "
@@ -65,15 +67,15 @@ def run_audit(args) -> None:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
-            audit = audit_dataset(frame.drop(columns=[target]), y, sensitive,
+            audit = audit_dataset(frame.drop(columns=[target]), y, sensitive_features=sensitive,
                                   pos_label=label_value(y, args.pos_label, target))
         except ValueError as exc:
             raise UsageError(str(exc)) from None
     print(audit.to_text())
     with out:
-        audit.write_html(out.file("audit.html"))
-        out.commit()
-    print(f"Wrote {out.path / 'audit.html'}")
+        audit.write(out.staging, name="audit")
+        written = out.commit()
+    print(f"Wrote to {out}/: {', '.join(written)}")
 
 
 def tune_output(args, *, pretrained) -> OutputFolder:

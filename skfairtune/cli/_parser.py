@@ -66,11 +66,11 @@ def _add_audit(commands) -> None:
         "audit", help="audit a CSV or Parquet file for bias",
         description="Report how each group is represented, its base rate, the label "
         "imbalance, missing values by group and the features that act as proxies for "
-        "the sensitive attribute; print it and write audit.html.")
+        "the sensitive attribute; print it and write audit.html and audit.md.")
     audit.add_argument("data", type=Path, help="a .csv, .tsv or .parquet file")
     _add_columns(audit)
     audit.add_argument("--out", type=Path, default=Path("skfairtune-audit"), metavar="DIR",
-                       help="folder for audit.html (default: ./skfairtune-audit)")
+                       help="folder for audit.html and audit.md (default: ./skfairtune-audit)")
     _add_overwrite(audit)
 
 

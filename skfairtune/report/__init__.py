@@ -3,10 +3,13 @@
 :func:`model_report` reads a fitted classifier on held-out data: the group
 report, a confusion matrix per group, ROC and calibration curves by group,
 the training curves, and for a grid search the Pareto front with the chosen
-model marked. :func:`write_report` writes it as one self-contained HTML file
-(plots embedded) and a markdown summary. The audit of a data set
-(:func:`skfairtune.audit.audit_dataset`) is a :class:`DatasetAudit`, which
-renders with the same machinery.
+model marked. The audit of a data set
+(:func:`skfairtune.audit.audit_dataset`) is a :class:`DatasetAudit`.
+
+Every report has the same four methods: ``to_text()``, ``to_markdown()``,
+``to_html(full_page=True)`` (plots embedded) and ``write(out, name=...)``,
+which writes the self-contained HTML page and the markdown summary into the
+folder ``out``. :func:`write_report` is deprecated: use ``report.write``.
 """
 
 from ._audit import DatasetAudit

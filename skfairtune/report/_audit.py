@@ -15,6 +15,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._deprecation import deprecated
 from .._labels import label_text, plain
 from ._document import (
     MAX_TABLE_ROWS,
@@ -26,19 +27,23 @@ from ._document import (
     left_out,
 )
 from ._plots import MAX_BARS, new_figure, plot_bars, plot_heatmap
+from ._rendered import Rendered
 
 # Rows of the proxy table shown; the full ranking stays on the audit object.
 TOP_PROXIES = 20
 
 
 @dataclass
-class DatasetAudit:
+class DatasetAudit(Rendered):
     """The findings of :func:`~skfairtune.audit.audit_dataset`.
 
-    It prints as tables, renders as HTML with plots, and draws its plots.
-    With many groups the rendered tables show the 50 largest and the plots
-    the 20 largest, each saying how many it left out; the attributes keep
-    every group.
+    Like every report it renders as text (:meth:`to_text`, also ``str``),
+    markdown (:meth:`to_markdown`) and HTML with its plots (:meth:`to_html`,
+    or inline in a notebook), and :meth:`write` writes ``audit.html`` and
+    ``audit.md`` into a folder; :meth:`plot` returns its figures. With many
+    groups the rendered tables show the 50 largest and the plots the 20
+    largest, each saying how many it left out; the attributes keep every
+    group.
 
     Attributes
     ----------
@@ -77,6 +82,8 @@ class DatasetAudit:
     target_name: str = "target"
     positive_label: Any = None
 
+    _default_name = "audit"
+
     def document(self) -> Document:
         """The audit as a report document (tables and plots)."""
         who = " × ".join(self.sensitive_names)
@@ -88,41 +95,15 @@ class DatasetAudit:
             sections=audit_sections(self),
         )
 
-    def __str__(self) -> str:
-        from ._markdown import document_text
-
-        return document_text(self.document())
-
-    def to_text(self) -> str:
-        """The audit's tables as plain text, as the command line prints them.
-
-        Returns
-        -------
-        str
-        """
-        return str(self)
-
-    def to_html(self, *, full_page: bool = True) -> str:
-        """The audit as HTML with its plots embedded.
-
-        Parameters
-        ----------
-        full_page : bool, default=True
-            A complete, self-contained page; False gives the body only.
-
-        Returns
-        -------
-        str
-        """
-        from ._html import body_html, page_html
-
-        return page_html(self.document()) if full_page else body_html(self.document())
-
-    def _repr_html_(self) -> str:
-        return self.to_html(full_page=False)
-
+    @deprecated("DatasetAudit.write_html",
+                "DatasetAudit.write(out, name=...), which writes <name>.html and <name>.md "
+                "into the folder out")
     def write_html(self, path: str | Path) -> Path:
         """Write the audit as a self-contained HTML page.
+
+        .. deprecated:: 0.1.0
+            Use :meth:`write`, the method every report has: it writes the
+            same page, and the markdown beside it, into a folder.
 
         Parameters
         ----------

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,12 +14,14 @@ from sklearn.model_selection._search import BaseSearchCV
 from skfairtune.metrics import UndefinedGroupWarning, group_report
 from skfairtune.model_selection import BudgetRefit
 
+from .._deprecation import deprecated
 from .._groups import encode_groups, group_index
 from .._labels import label_text, plain, positive_label
 from .._pipeline import final_step
 from .._validation import is_column_names, read_columns
 from ._document import Document, Table
 from ._model_sections import model_sections
+from ._rendered import Rendered
 
 # History keys that are bookkeeping, not curves.
 _SKIPPED = ("batches", "epoch", "dur", "train_batch_count", "valid_batch_count")
@@ -41,14 +42,15 @@ class SearchResults:
 
 
 @dataclass
-class ModelReport:
+class ModelReport(Rendered):
     """A fitted classifier's behaviour by group on held-out data.
 
-    Made by :func:`model_report`; renders as HTML (:meth:`to_html`,
-    :meth:`write`, or inline in a notebook), markdown (:meth:`to_markdown`)
-    and text (``str``). With many groups the rendered tables show the 50
-    largest and the plots the 12 largest, each saying how many it left out;
-    the attributes keep every group.
+    Made by :func:`model_report`. Like every report it renders as text
+    (:meth:`to_text`, also ``str``), markdown (:meth:`to_markdown`) and HTML
+    (:meth:`to_html`, or inline in a notebook), and :meth:`write` writes
+    ``report.html`` and ``report.md`` into a folder. With many groups the
+    rendered tables show the 50 largest and the plots the 12 largest, each
+    saying how many it left out; the attributes keep every group.
 
     Attributes
     ----------
@@ -92,74 +94,6 @@ class ModelReport:
         n_rows = int(self.groups["count"].to_numpy().sum())
         return Document(self.title, f"{n_rows:,} held-out rows, {len(self.groups)} groups",
                         model_sections(self))
-
-    def to_html(self, *, full_page: bool = True) -> str:
-        """The report as HTML with its plots embedded as PNG data URIs.
-
-        Parameters
-        ----------
-        full_page : bool, default=True
-            A complete, self-contained page; False gives the body only.
-
-        Returns
-        -------
-        str
-        """
-        from ._html import body_html, page_html
-
-        return page_html(self.document()) if full_page else body_html(self.document())
-
-    def _repr_html_(self) -> str:
-        return self.to_html(full_page=False)
-
-    def to_markdown(self) -> str:
-        """A markdown summary: the text and the tables, without the plots.
-
-        Returns
-        -------
-        str
-        """
-        from ._markdown import document_markdown
-
-        return document_markdown(self.document())
-
-    def __str__(self) -> str:
-        from ._markdown import document_text
-
-        return document_text(self.document())
-
-    def write(self, out: str | Path, *, name: str = "report") -> dict[str, Path]:
-        """Write ``<name>.html`` and ``<name>.md`` into the folder ``out``.
-
-        Parameters
-        ----------
-        out : str or Path
-            The folder; it is created when missing.
-        name : str, default="report"
-            The files' name without suffix: not empty, not starting with a
-            dot, without a path separator (the folder goes in ``out``).
-
-        Returns
-        -------
-        dict
-            The paths written, under ``"html"`` and ``"markdown"``.
-
-        Raises
-        ------
-        ValueError
-            If ``name`` is empty, starts with a dot or holds a path separator.
-        """
-        from ._html import page_html
-        from ._markdown import document_markdown
-
-        _check_name(name)
-        folder = Path(out)
-        folder.mkdir(parents=True, exist_ok=True)
-        document = self.document()
-        paths = {"html": folder / f"{name}.html", "markdown": folder / f"{name}.md"}
-        paths["html"].write_text(page_html(document), encoding="utf-8")
-        paths["markdown"].write_text(document_markdown(document), encoding="utf-8")
-        return paths
 
 
 def model_report(
@@ -260,8 +194,13 @@ def model_report(
     )
 
 
+@deprecated("write_report", "report.write(out, name=...)")
 def write_report(report: ModelReport, out: str | Path, *, name: str = "report") -> dict:
     """Write a report as a self-contained HTML file and a markdown summary.
+
+    .. deprecated:: 0.1.0
+        Use ``report.write(out, name=...)``, the method every report has;
+        this function calls it, and warns.
 
     Parameters
     ----------
@@ -270,54 +209,14 @@ def write_report(report: ModelReport, out: str | Path, *, name: str = "report") 
     out : str or Path
         The folder to write into; created when missing.
     name : str, default="report"
-        The files' name without suffix: not empty, not starting with a dot,
-        without a path separator (the folder goes in ``out``).
+        The files' name without suffix.
 
     Returns
     -------
     dict
         The paths written, under ``"html"`` and ``"markdown"``.
-
-    Raises
-    ------
-    ValueError
-        If ``name`` is empty, starts with a dot or holds a path separator.
-
-    Examples
-    --------
-    >>> import tempfile
-    >>> import numpy as np
-    >>> from sklearn.dummy import DummyClassifier
-    >>> from skfairtune.report import model_report, write_report
-    >>> X, y = np.zeros((8, 1)), np.array([0, 1] * 4)
-    >>> clf = DummyClassifier(strategy="stratified", random_state=0).fit(X, y)
-    >>> report = model_report(clf, X, y, sensitive_features=[0, 0, 0, 0, 1, 1, 1, 1])
-    >>> with tempfile.TemporaryDirectory() as folder:
-    ...     sorted(p.name for p in write_report(report, folder).values())
-    ['report.html', 'report.md']
     """
     return report.write(out, name=name)
-
-
-def _check_name(name) -> None:
-    """Refuse a file name that would write hidden files or outside ``out``."""
-    if not isinstance(name, str):
-        raise TypeError(f"name must be a str, the files' name without suffix; got "
-                        f"{type(name).__name__} {name!r}.")
-    files = f"'{name}.html' and '{name}.md'"
-    if not name.strip():
-        raise ValueError(f"name={name!r} is blank: it would write {files}. Give the files' "
-                         "name without suffix, for example name='report'.")
-    if name.startswith("."):
-        raise ValueError(f"name={name!r} starts with a dot: it would write the hidden files "
-                         f"{files}. Give a name that starts with a letter or digit.")
-    separators = {"/", "\\", os.sep, os.altsep} - {None}
-    found = sorted(c for c in separators if c in name)
-    if found or "\0" in name:
-        what = f"the path separator {found[0]!r}" if found else "a NUL character"
-        raise ValueError(f"name={name!r} holds {what}: it is the files' name, not a path. "
-                         "Put the folder in out= and give a bare name, for example "
-                         "name='report'.")
 
 
 def _chosen_rows(frame: pd.DataFrame) -> list:

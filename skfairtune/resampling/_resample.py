@@ -183,7 +183,8 @@ def resample(
     if isinstance(sampler, str) and sampler == "reweighing":
         if sensitive_features is None:
             raise ValueError("sampler='reweighing' needs the sensitive_features.")
-        weights = reweighing_weights(y, sensitive_features, sample_weight=sample_weight)
+        weights = reweighing_weights(y, sensitive_features=sensitive_features,
+                                     sample_weight=sample_weight)
         return X, y, sensitive_features, weights
     if isinstance(sampler, str) or not hasattr(sampler, "fit_resample"):
         raise ValueError(

@@ -8,11 +8,13 @@ import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, column_or_1d
 
+from .._deprecation import keyword_only
 from .._groups import encode_groups
 
 
+@keyword_only("sensitive_features")
 def reweighing_weights(
-    y: Any, sensitive_features: Any, *, sample_weight: Any = None
+    y: Any, *, sensitive_features: Any, sample_weight: Any = None
 ) -> np.ndarray:
     """Sample weights that make the label independent of the group.
 
@@ -57,7 +59,7 @@ def reweighing_weights(
     >>> from skfairtune.resampling import reweighing_weights
     >>> y = [1, 1, 1, 0, 1, 0, 0, 0]
     >>> sex = ["f", "f", "f", "f", "m", "m", "m", "m"]
-    >>> reweighing_weights(y, sex).round(3).tolist()
+    >>> reweighing_weights(y, sensitive_features=sex).round(3).tolist()
     [0.667, 0.667, 0.667, 2.0, 2.0, 0.667, 0.667, 0.667]
     """
     y = column_or_1d(y, warn=True)

@@ -206,7 +206,7 @@ def test_tune_on_a_cluster_survives_a_worker_that_dies(tuned, csv_file, tmp_path
                                   pd.read_csv(tmp_path / "out" / "results.csv", index_col=0))
 
 
-def test_audit_prints_and_writes_html(csv_file, tmp_path, run):
+def test_audit_prints_and_writes_html_and_markdown(csv_file, tmp_path, run):
     result = run("audit", csv_file, "--target", "hired", "--sensitive", "sex",
                  "--pos-label", "yes", "--out", tmp_path)
     assert result.code == 0, result.err
@@ -216,6 +216,8 @@ def test_audit_prints_and_writes_html(csv_file, tmp_path, run):
     assert "hours" in result.out.split("Missing values")[1]
     page = (tmp_path / "audit.html").read_text()
     assert page.count("<img") == 3
+    assert (tmp_path / "audit.md").read_text().startswith("# Data set audit: sex")
+    assert result.out.rstrip().endswith(f"Wrote to {tmp_path}/: audit.html, audit.md")
 
 
 def test_demo_on_a_sample(tmp_path, run):

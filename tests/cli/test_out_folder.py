@@ -42,13 +42,15 @@ def test_files_of_an_earlier_run_stop_the_command_before_training(
     assert (tmp_path / "report.md").read_text() == "my notes"
 
 
-def test_audit_does_not_replace_audit_html(run, csv_file, tmp_path):
-    (tmp_path / "audit.html").write_text("mine")
+@pytest.mark.parametrize("name", ["audit.html", "audit.md"])
+def test_audit_does_not_replace_its_files(run, csv_file, tmp_path, name):
+    (tmp_path / name).write_text("mine")
     result = run("audit", csv_file, *TUNE[:4], "--out", tmp_path)
-    assert_refused(result, "already holds audit.html; pass --overwrite to replace it")
-    assert (tmp_path / "audit.html").read_text() == "mine"
+    assert_refused(result, f"already holds {name}; pass --overwrite to replace it")
+    assert (tmp_path / name).read_text() == "mine"
     assert run("audit", csv_file, *TUNE[:4], "--out", tmp_path, "--overwrite").code == 0
     assert "<img" in (tmp_path / "audit.html").read_text()
+    assert (tmp_path / "audit.md").read_text().startswith("# Data set audit")
 
 
 def test_a_link_is_refused_and_with_overwrite_replaced_not_followed(run, csv_file, tmp_path):

@@ -98,4 +98,5 @@ def test_reweighing_multiplies_the_weights(data, monkeypatch):
 
     monkeypatch.setattr(base, "to_tensor_data", spy)
     FairTuneClassifier(sampler="reweighing", max_epochs=1).fit(X, y, sensitive_features=group)
-    np.testing.assert_allclose(seen["weight"], reweighing_weights(y, group), rtol=1e-6)
+    np.testing.assert_allclose(seen["weight"], reweighing_weights(y, sensitive_features=group),
+                               rtol=1e-6)

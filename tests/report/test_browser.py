@@ -52,9 +52,9 @@ def pages(tmp_path_factory):
                              callbacks=[FairnessMonitor(on="train")])
     clf.fit(X[:200], y[:200], sensitive_features=group[:200])
     report = model_report(clf, X[200:], y[200:], sensitive_features=group[200:])
-    audit = audit_dataset(X, y, group)
+    audit = audit_dataset(X, y, sensitive_features=group)
     return {"report": (report.write(folder)["html"], 4),
-            "audit": (audit.write_html(folder / "audit.html"), 2)}
+            "audit": (audit.write(folder)["html"], 2)}
 
 
 def chromium(tmp_path, *args) -> subprocess.CompletedProcess:

@@ -41,7 +41,7 @@ def tick_labels(ax, axis="y"):
 
 def test_audit_shows_the_largest_groups_and_says_how_many_are_left_out(data):
     X, y, groups = data
-    audit = audit_dataset(X, y, groups)
+    audit = audit_dataset(X, y, sensitive_features=groups)
     assert len(audit.groups) == N_GROUPS  # the object keeps every group
     assert audit.missing.shape == (1, N_GROUPS + 1) and len(audit.labels) == N_GROUPS + 1
     sections = {s.heading: s for s in audit.document().sections}

@@ -10,7 +10,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 
 from skfairtune.audit import audit_dataset
-from skfairtune.report import model_report, write_report
+from skfairtune.report import model_report
 from skfairtune.report._document import Document, Plot, Section, Table
 from skfairtune.report._markdown import document_markdown, escape_markdown
 
@@ -101,7 +101,7 @@ def test_model_report_markdown_with_hostile_groups_columns_and_scorer(tmp_path):
     extra = pd.DataFrame({HOSTILE[0]: [1.0], HOSTILE[2]: [2.0]}, index=[HOSTILE[1]])
     report = model_report(search, X, y, sensitive_features=groups, title=HOSTILE[0],
                           tables={HOSTILE[3]: extra}, notes=[HOSTILE[6]])
-    markdown = write_report(report, tmp_path)["markdown"].read_text()
+    markdown = report.write(tmp_path)["markdown"].read_text()
     assert_inert(markdown)
     cells = {shown(c).strip("*") for row in table_rows(markdown) for c in row}
     assert {literal(g) for g in HOSTILE[:5]} <= cells  # each group's row, as written
@@ -113,7 +113,7 @@ def test_audit_markdown_with_hostile_groups_and_columns():
     X = pd.DataFrame({HOSTILE[0]: rng.normal(size=200), HOSTILE[2]: rng.normal(size=200),
                       "group": np.array(HOSTILE[:4])[rng.integers(0, 4, 200)]})
     X.loc[:20, HOSTILE[2]] = np.nan
-    audit = audit_dataset(X, (X[HOSTILE[0]] > 0).astype(int), "group")
+    audit = audit_dataset(X, (X[HOSTILE[0]] > 0).astype(int), sensitive_features="group")
     markdown = document_markdown(audit.document())
     assert_inert(markdown)
     cells = {shown(c) for row in table_rows(markdown) for c in row}

@@ -17,7 +17,7 @@ from skfairtune import FairTuneClassifier
 from skfairtune.callbacks import FairnessMonitor
 from skfairtune.metrics import group_report, make_fairness_scorer
 from skfairtune.model_selection import FairStratifiedKFold, budget_refit
-from skfairtune.report import ModelReport, model_report, search_table, write_report
+from skfairtune.report import ModelReport, model_report, search_table
 
 torch.set_num_threads(1)
 DP = "demographic_parity_difference"
@@ -86,7 +86,7 @@ def test_sections(report):
 
 
 def test_html_is_self_contained_with_png_images(report, tmp_path):
-    paths = write_report(report, tmp_path / "new", name="r")
+    paths = report.write(tmp_path / "new", name="r")
     assert sorted(p.name for p in paths.values()) == ["r.html", "r.md"]
     page = paths["html"].read_text()
     images = re.findall(r'<img src="data:image/png;base64,([^"]+)"', page)

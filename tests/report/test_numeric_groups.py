@@ -35,7 +35,7 @@ def assert_numbers_plain(texts):
 
 def test_audit_prints_numeric_groups_and_labels_plainly(data):
     X, y, groups = data
-    audit = audit_dataset(X, y.astype(np.int64), groups)
+    audit = audit_dataset(X, y.astype(np.int64), sensitive_features=groups)
     texts = outputs(audit)
     assert_numbers_plain(texts)
     assert "The smallest group, 0, holds 30.0% of the rows; the largest, 2," in texts[0]

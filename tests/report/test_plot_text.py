@@ -48,7 +48,7 @@ def test_model_report_draws_group_names_as_text(data):
 
 def test_audit_draws_group_and_column_names_as_text(data):
     X, y, groups = data
-    audit = audit_dataset(X, y, groups)
+    audit = audit_dataset(X, y, sensitive_features=groups)
     assert audit.to_html().count("<img") == 3
     groups_plot, missing, proxies = audit.plot()
     assert_drawn_as_written([groups_plot], NAMES)

@@ -17,7 +17,7 @@ def test_an_audit_of_hostile_group_names_prints_them_escaped_and_aligned():
     n = 200
     group = rng.choice(["a\nb", "\x1b[2J\x1b[31mwipe"], n)
     X = pd.DataFrame({"x": rng.normal(size=n), "group": group})
-    text = audit_dataset(X, rng.integers(0, 2, n), "group").to_text()
+    text = audit_dataset(X, rng.integers(0, 2, n), sensitive_features="group").to_text()
     assert "\x1b" not in text and "\\x1b[2J" in text
     table = text.split("Representation and base rate by group\n")[1].split("\n\n")[0]
     rows = table.splitlines()[1:]

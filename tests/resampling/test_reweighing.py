@@ -22,7 +22,7 @@ def test_hand_computed_table():
     # w(b,1) = .6*.4/.1 = 12/5    w(b,0) = .6*.6/.5 = 18/25
     raw = np.array([8 / 15] * 3 + [12 / 5] + [12 / 5] + [18 / 25] * 5)
     assert raw.mean() == pytest.approx(1.0)  # already mean 1: no empty cell
-    np.testing.assert_allclose(reweighing_weights(y, group), raw)
+    np.testing.assert_allclose(reweighing_weights(y, sensitive_features=group), raw)
 
 
 def test_hand_computed_with_sample_weight():
@@ -35,7 +35,7 @@ def test_hand_computed_with_sample_weight():
     raw = sample_weight * np.array([8 / 9, 4 / 3, 4 / 3, 2 / 3])
     expected = raw / raw.mean()
     np.testing.assert_allclose(
-        reweighing_weights(y, group, sample_weight=sample_weight), expected
+        reweighing_weights(y, sensitive_features=group, sample_weight=sample_weight), expected
     )
 
 
@@ -57,7 +57,7 @@ def no_empty_cell(data):
 def test_weighted_label_rate_is_the_same_in_every_group(data):
     # Independence needs every cell: an empty one has no row to weigh up.
     y, group = map(np.asarray, data)
-    w = reweighing_weights(y, group)
+    w = reweighing_weights(y, sensitive_features=group)
     assert w.mean() == pytest.approx(1.0)
     overall = np.bincount(y, weights=w, minlength=3) / w.sum()
     for g in np.unique(group):
@@ -73,8 +73,9 @@ def test_weighted_label_rate_is_the_same_in_every_group(data):
 def test_integer_weights_equal_repeated_rows(data, seed):
     y, group = map(np.asarray, data)
     repeats = np.random.RandomState(seed).randint(1, 4, size=len(y))
-    weighted = reweighing_weights(y, group, sample_weight=repeats)
-    repeated = reweighing_weights(np.repeat(y, repeats), np.repeat(group, repeats))
+    weighted = reweighing_weights(y, sensitive_features=group, sample_weight=repeats)
+    repeated = reweighing_weights(np.repeat(y, repeats),
+                                  sensitive_features=np.repeat(group, repeats))
     first_copy = np.cumsum(repeats) - repeats
     # Same factor per cell; the scale differs only by the mean's normalisation.
     ratio = weighted / (repeats * repeated[first_copy])
@@ -84,10 +85,19 @@ def test_integer_weights_equal_repeated_rows(data, seed):
 def test_intersectional_groups_and_errors():
     y = [0, 1, 0, 1, 0, 1, 1, 1]
     two_columns = np.array([["a", 0], ["a", 0], ["a", 1], ["a", 1]] * 2, dtype=object)
-    assert reweighing_weights(y, two_columns).shape == (8,)
+    assert reweighing_weights(y, sensitive_features=two_columns).shape == (8,)
     with pytest.raises(ValueError, match="sensitive_features has 3 rows but y has 8"):
-        reweighing_weights(y, ["a", "b", "a"])
+        reweighing_weights(y, sensitive_features=["a", "b", "a"])
     with pytest.raises(ValueError, match="Unknown label type"):
-        reweighing_weights([0.5, 1.5, 2.5, 3.1], ["a", "b", "a", "b"])
+        reweighing_weights([0.5, 1.5, 2.5, 3.1], sensitive_features=["a", "b", "a", "b"])
     with pytest.raises(ValueError, match="non-zero"):
-        reweighing_weights([0, 1], ["a", "b"], sample_weight=[0.0, 0.0])
+        reweighing_weights([0, 1], sensitive_features=["a", "b"], sample_weight=[0.0, 0.0])
+
+
+def test_sensitive_features_by_position_still_works_with_a_warning():
+    y, group, weight = [1, 1, 0, 1, 0, 0], ["a", "a", "a", "b", "b", "b"], [1, 2, 1, 1, 1, 3]
+    with pytest.warns(FutureWarning, match=r"Passing sensitive_features to reweighing_weights "
+                      r"by position is deprecated.*pass sensitive_features=\.\.\. by keyword"):
+        old = reweighing_weights(y, group, sample_weight=weight)
+    np.testing.assert_array_equal(
+        old, reweighing_weights(y, sensitive_features=group, sample_weight=weight))
