@@ -28,7 +28,7 @@ from skorch.callbacks import Callback, EarlyStopping
 
 from skfairtune import pretrained as _pretrained
 from skfairtune._groups import encode_groups
-from skfairtune.estimators._mlp import ACTIVATIONS, MLP
+from skfairtune._mlp import ACTIVATIONS, MLP
 from skfairtune.estimators._net import FLOAT32_MAX, FairNet, to_tensor_data
 from skfairtune.exceptions import DivergenceError, FairnessWarning
 from skfairtune.penalties import PENALTIES, Penalty, get_penalty
