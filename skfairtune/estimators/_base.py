@@ -2,7 +2,9 @@
 
 The estimators own the scikit-learn contract (validation, ``classes_``,
 ``n_features_in_``, errors in scikit-learn's words) and drive a
-:class:`~skfairtune.estimators._net.FairNet` for the training itself.
+:class:`~skfairtune.estimators._net.FairNet` for the training itself: each
+estimator names the net of its task (``_net_class``), which holds what differs
+between the tasks below the scikit-learn surface.
 """
 
 from __future__ import annotations
@@ -29,7 +31,8 @@ from skorch.callbacks import Callback, EarlyStopping
 from skfairtune import pretrained as _pretrained
 from skfairtune._groups import encode_groups
 from skfairtune._mlp import ACTIVATIONS, MLP
-from skfairtune.estimators._net import FLOAT32_MAX, FairNet, to_tensor_data
+from skfairtune._torch_data import FLOAT32_MAX, to_tensor_data
+from skfairtune.estimators._net import FairNet
 from skfairtune.exceptions import DivergenceError, FairnessWarning
 from skfairtune.penalties import PENALTIES, Penalty, get_penalty
 
@@ -40,7 +43,10 @@ OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch
 
 
 class _BaseFairTune(BaseEstimator):
-    _task: str = ""
+    # The skorch net of the estimator's task, set by each estimator.
+    _net_class: type[FairNet]
+    # What validate_data checks of y beyond its length, by task.
+    _y_checks: dict = {}
 
     _parameter_constraints: dict = {
         "module": [None, type, torch.nn.Module],
@@ -232,7 +238,7 @@ class _BaseFairTune(BaseEstimator):
             self._check_trainable(net, epochs)
             self.net_ = net
             net.n_groups = n_groups
-            data = to_tensor_data(X, y_enc, groups, sample_weight, task=self._task)
+            data = to_tensor_data(X, y_enc, groups, sample_weight, y_dtype=net.target_dtype)
             self._train(net, data, y_enc, epochs)
         self.multiplier_ = net.multiplier
         self.n_iter_ = len(net.history)
@@ -269,7 +275,7 @@ class _BaseFairTune(BaseEstimator):
     def _validate_xy(self, X, y, *, reset):
         X, y = validate_data(
             self, X, y, reset=reset, dtype=[np.float32, np.float64], accept_sparse="csr",
-            multi_output=self._task == "regression", y_numeric=self._task == "regression",
+            **self._y_checks,
         )
         return _check_float32_range(_dense(X)), y
 
@@ -323,8 +329,8 @@ class _BaseFairTune(BaseEstimator):
         self.frozen_parameters_ = _pretrained.freeze_parameters(module, self.freeze)
         penalty = get_penalty(self.penalty)
         if penalty is not None:
-            penalty.check_task(self._task)
-        net = FairNet(
+            penalty.check_task(self._net_class.task)
+        net = self._net_class(
             module=module.to(device),
             criterion=self._criterion(),
             optimizer=OPTIMIZERS.get(self.optimizer, self.optimizer)
@@ -333,7 +339,7 @@ class _BaseFairTune(BaseEstimator):
             train_split=self.train_split, callbacks=self._callbacks(),
             device=device, verbose=self.verbose if self.verbose < 2 else 0,
             penalty=penalty, penalty_strength=self.penalty_strength,
-            max_gap=self.max_gap, multiplier_lr=self.multiplier_lr, task=self._task,
+            max_gap=self.max_gap, multiplier_lr=self.multiplier_lr,
             stratify=self.batch_sampling == "stratified", seed=seed,
             **self._forwarded("optimizer__"), **self._forwarded("callbacks__"),
         )
@@ -405,7 +411,8 @@ class _BaseFairTune(BaseEstimator):
         check_is_fitted(self, "net_")
         X = _dense(validate_data(self, X, reset=False, dtype=[np.float32, np.float64],
                                  accept_sparse="csr"))
-        data = to_tensor_data(_check_float32_range(X), None, None, None, task=self._task)
+        data = to_tensor_data(_check_float32_range(X), None, None, None,
+                              y_dtype=self.net_.target_dtype)
         out = self.net_.forward_float64(data).double()
         finite = torch.isfinite(out.reshape(len(out), -1)).all(dim=1)
         if not finite.all():

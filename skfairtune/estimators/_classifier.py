@@ -11,6 +11,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from skfairtune.estimators._base import _BaseFairTune, _input_tags
 from skfairtune.estimators._docs import NOTES_DOC, PARAMETERS_DOC
+from skfairtune.estimators._net import FairClassifierNet
 from skfairtune.estimators._tags import with_expected_failures
 
 
@@ -74,7 +75,7 @@ Examples
 """
     )
 
-    _task = "classification"
+    _net_class = FairClassifierNet
 
     def fit(self, X, y, sensitive_features=None, sample_weight=None):
         """Fine-tune the network on ``X``, ``y``.

@@ -8,6 +8,7 @@ from sklearn.base import RegressorMixin
 
 from skfairtune.estimators._base import _BaseFairTune, _input_tags
 from skfairtune.estimators._docs import NOTES_DOC, PARAMETERS_DOC
+from skfairtune.estimators._net import FairRegressorNet
 from skfairtune.estimators._tags import with_expected_failures
 
 # The squared error of a prediction off by twice this overflows float32.
@@ -70,7 +71,8 @@ Examples
 """
     )
 
-    _task = "regression"
+    _net_class = FairRegressorNet
+    _y_checks = {"multi_output": True, "y_numeric": True}
 
     def fit(self, X, y, sensitive_features=None, sample_weight=None):
         """Fine-tune the network on ``X``, ``y``.
