@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.base import RegressorMixin
+from sklearn.base import RegressorMixin, _fit_context
 
 from skfairtune.estimators._base import _BaseFairTune, _input_tags
 from skfairtune.estimators._docs import NOTES_DOC, PARAMETERS_DOC
@@ -74,6 +74,7 @@ Examples
     _net_class = FairRegressorNet
     _y_checks = {"multi_output": True, "y_numeric": True}
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sensitive_features=None, sample_weight=None):
         """Fine-tune the network on ``X``, ``y``.
 
@@ -92,10 +93,10 @@ Examples
         -------
         self
         """
-        self._validate_params()
         return self._fit(X, y, sensitive_features, sample_weight,
                          epochs=self.max_epochs, first=True)
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def partial_fit(self, X, y, sensitive_features=None, sample_weight=None):
         """Continue fine-tuning from the current weights on new data, one epoch.
 
@@ -111,8 +112,6 @@ Examples
         self
         """
         first = not hasattr(self, "net_")
-        if first:
-            self._validate_params()
         return self._fit(X, y, sensitive_features, sample_weight, epochs=1, first=first)
 
     def _encode_y(self, y, *, classes, first, source=None):
