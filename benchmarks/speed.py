@@ -34,7 +34,7 @@ import torch
 from skorch import NeuralNetClassifier
 
 from skfairtune import FairTuneClassifier
-from skfairtune.estimators._mlp import MLP
+from skfairtune._mlp import MLP
 
 RESULTS = Path(__file__).parent / "results"
 

@@ -1,13 +1,16 @@
 """skorch callbacks that watch fairness while a network trains.
 
-Give them to an estimator as ``callbacks=[...]`` (or to a skorch net):
+Give them to an estimator as ``callbacks=[...]``:
 
 - :class:`FairnessMonitor` records group metrics of the training and the
   validation data in the net's history at the end of every epoch, so that they
-  show in skorch's epoch table and in ``est.history_``;
+  show in skorch's epoch table and in ``est.history_``; it reads the group id
+  that the estimators carry with every row, so it works through them only;
 - :class:`FairEarlyStopping` stops training when a fairness-aware objective
   (a loss plus a weighted gap, within an optional budget) stops improving;
 - :class:`EpochProgressBar` draws a tqdm progress bar over the epochs.
+
+The last two read nothing but the net's history, so any skorch net takes them.
 
 The metrics are skfairtune's own (:mod:`skfairtune.metrics`), computed from the
 group ids that travel with every row of the net's datasets, so a monitored gap
@@ -26,6 +29,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
+from skfairtune._torch_data import is_group_data, resolve
 from skfairtune.metrics import FAIRNESS_METRICS, UndefinedGroupWarning
 from skfairtune.notions import NOTIONS
 
@@ -85,6 +89,13 @@ class FairnessMonitor(Callback):
     plots. The validation data exist when the estimator's ``train_split``
     holds some rows out.
 
+    The group of each row is what the estimators carry with it, from the
+    ``sensitive_features`` given to ``fit``: give the monitor to
+    :class:`~skfairtune.FairTuneClassifier` or
+    :class:`~skfairtune.FairTuneRegressor` as ``callbacks=[...]``. A plain
+    skorch net (``NeuralNetClassifier``) has no group ids, and the monitor
+    refuses it when training begins.
+
     Parameters
     ----------
     metrics : str, callable, list or dict, default=None
@@ -142,6 +153,17 @@ class FairnessMonitor(Callback):
         self.on_ = _check_on(self.on)
         return self
 
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        # Before any epoch is spent: without group ids there is nothing to monitor.
+        if not is_group_data(X):
+            raise TypeError(
+                "FairnessMonitor needs the group id of every row, which skfairtune's "
+                f"estimators carry with the rows they train on; {type(net).__name__} "
+                f"was given X of type {type(X).__name__}, which has none. Give the "
+                "monitor to an estimator, e.g. FairTuneClassifier(callbacks="
+                "[FairnessMonitor()]), and fit it with sensitive_features."
+            )
+
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         task = getattr(net, "task", "classification")
         metrics = self.metrics_ or _metric_table(_DEFAULT_METRICS[task])
@@ -157,9 +179,7 @@ class FairnessMonitor(Callback):
 
     def _predictions(self, net, dataset, task):
         """Labels, predictions and group ids of every row of ``dataset``."""
-        from skfairtune.estimators._net import _resolve
-
-        data = _resolve(dataset)
+        data = resolve(dataset)
         if data.groups is None or data.y is None:
             raise ValueError(
                 "FairnessMonitor needs the labels and group ids of the data; fit "

@@ -27,6 +27,8 @@ import torch
 from sklearn.exceptions import NotFittedError
 from torch import nn
 
+from skfairtune._mlp import MLP
+
 __all__ = [
     "PretrainedSource",
     "read_pretrained",
@@ -239,8 +241,6 @@ def module_from_sklearn(model: Any) -> tuple[nn.Module, np.ndarray | None]:
         The model's ``classes_``, or None for a regressor.
     """
     from sklearn.linear_model import LogisticRegression
-
-    from skfairtune.estimators._mlp import MLP
 
     if isinstance(model, LogisticRegression):
         coefs, intercepts, activation = [model.coef_.T], [model.intercept_], "identity"

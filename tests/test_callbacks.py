@@ -109,6 +109,43 @@ def test_monitor_refuses_multiclass_with_binary_metrics():
         fit(X, y, group, [FairnessMonitor()])
 
 
+def _plain_skorch_net(callbacks):
+    from skorch import NeuralNetClassifier
+
+    from skfairtune._mlp import MLP
+
+    return NeuralNetClassifier(
+        MLP, module__n_features=4, module__n_outputs=2, criterion=torch.nn.CrossEntropyLoss,
+        max_epochs=2, train_split=None, verbose=0, callbacks=callbacks,
+    )
+
+
+def test_monitor_on_a_plain_skorch_net_says_what_it_needs(biased):
+    X, y, _ = biased
+    net = _plain_skorch_net([FairnessMonitor()])
+    with pytest.raises(TypeError, match=r"FairnessMonitor needs the group id of every row.*"
+                                        r"NeuralNetClassifier was given X of type ndarray.*"
+                                        r"FairTuneClassifier\(callbacks=\[FairnessMonitor"
+                                        r"\(\)\]\).*sensitive_features"):
+        net.fit(X.astype(np.float32), y)
+    assert len(net.history) == 0  # refused before the first epoch
+
+
+def test_history_readers_work_on_a_plain_skorch_net(biased):
+    from skorch.callbacks import EpochScoring
+
+    X, y, _ = biased
+    out = io.StringIO()
+    net = _plain_skorch_net([
+        EpochScoring("accuracy", on_train=True, name="train_acc"),
+        FairEarlyStopping(gap="train_acc", monitor="train_loss", patience=10),
+        EpochProgressBar(file=out),
+    ])
+    net.fit(X.astype(np.float32), y)
+    assert "fair_objective" in net.history[-1]
+    assert "2/2" in out.getvalue()
+
+
 def test_without_groups_every_row_is_one_group(biased):
     X, y, _ = biased
     clf = FairTuneClassifier(penalty=None, max_epochs=1, callbacks=[FairnessMonitor()])

@@ -12,7 +12,7 @@ from sklearn.exceptions import NotFittedError
 from sklearn.linear_model import LogisticRegression
 
 from skfairtune import FairTuneClassifier
-from skfairtune.estimators._mlp import MLP
+from skfairtune._mlp import MLP
 from skfairtune.pretrained import (
     freeze_parameters,
     load_state_dict,

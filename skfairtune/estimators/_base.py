@@ -2,7 +2,9 @@
 
 The estimators own the scikit-learn contract (validation, ``classes_``,
 ``n_features_in_``, errors in scikit-learn's words) and drive a
-:class:`~skfairtune.estimators._net.FairNet` for the training itself.
+:class:`~skfairtune.estimators._net.FairNet` for the training itself: each
+estimator names the net of its task (``_net_class``), which holds what differs
+between the tasks below the scikit-learn surface.
 """
 
 from __future__ import annotations
@@ -28,8 +30,9 @@ from skorch.callbacks import Callback, EarlyStopping
 
 from skfairtune import pretrained as _pretrained
 from skfairtune._groups import encode_groups
-from skfairtune.estimators._mlp import ACTIVATIONS, MLP
-from skfairtune.estimators._net import FLOAT32_MAX, FairNet, to_tensor_data
+from skfairtune._mlp import ACTIVATIONS, MLP
+from skfairtune._torch_data import FLOAT32_MAX, to_tensor_data
+from skfairtune.estimators._net import FairNet
 from skfairtune.exceptions import DivergenceError, FairnessWarning
 from skfairtune.penalties import PENALTIES, Penalty, get_penalty
 
@@ -40,7 +43,10 @@ OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch
 
 
 class _BaseFairTune(BaseEstimator):
-    _task: str = ""
+    # The skorch net of the estimator's task, set by each estimator.
+    _net_class: type[FairNet]
+    # What validate_data checks of y beyond its length, by task.
+    _y_checks: dict = {}
 
     _parameter_constraints: dict = {
         "module": [None, type, torch.nn.Module],
@@ -136,23 +142,18 @@ class _BaseFairTune(BaseEstimator):
         return super()._get_param_names()
 
     def _validate_params(self):
+        """Check the parameters: the declared constraints, then what they cannot say.
+
+        ``@_fit_context`` calls this once, when ``fit`` or the first
+        ``partial_fit`` starts.
+        """
         super()._validate_params()
-        # What the declared constraints cannot say: about the items of a list.
-        sizes = self.hidden_layer_sizes
-        if not all(isinstance(h, Integral) and not isinstance(h, bool) and h > 0
-                   for h in sizes):
-            raise InvalidParameterError(
-                f"The 'hidden_layer_sizes' parameter of {type(self).__name__} must "
-                f"hold positive integers, the width of each hidden layer. Got "
-                f"{tuple(sizes)!r} instead; use e.g. (64,), or () for a linear model."
-            )
-        for item in self.callbacks or []:
-            if not _is_callback(item):
-                raise InvalidParameterError(
-                    f"The 'callbacks' parameter of {type(self).__name__} must hold "
-                    "skorch callbacks: Callback instances or classes, or (name, "
-                    f"callback) tuples. Got {item!r} among them."
-                )
+        name = type(self).__name__
+        _check_hidden_layer_sizes(self.hidden_layer_sizes, name)
+        _check_callbacks(self.callbacks, name)
+        _check_forwarded(self._extra_params(), self.module)
+        _check_device(self.device)
+        _check_penalty_task(self.penalty, self._net_class.task)
 
     def __sklearn_is_fitted__(self):
         # net_ is dropped when training diverges; other fitted attributes
@@ -213,7 +214,6 @@ class _BaseFairTune(BaseEstimator):
 
     # -- fitting ----------------------------------------------------------
     def _fit(self, X, y, sensitive_features, sample_weight, *, epochs, first, classes=None):
-        _check_forwarded(self._extra_params())
         # Resampling sees the raw X, so that a sampler can name its columns.
         X, y, sensitive_features, sample_weight = self._resample(
             X, y, sensitive_features, sample_weight
@@ -232,7 +232,7 @@ class _BaseFairTune(BaseEstimator):
             self._check_trainable(net, epochs)
             self.net_ = net
             net.n_groups = n_groups
-            data = to_tensor_data(X, y_enc, groups, sample_weight, task=self._task)
+            data = to_tensor_data(X, y_enc, groups, sample_weight, y_dtype=net.target_dtype)
             self._train(net, data, y_enc, epochs)
         self.multiplier_ = net.multiplier
         self.n_iter_ = len(net.history)
@@ -255,13 +255,13 @@ class _BaseFairTune(BaseEstimator):
         if epochs == 0 or net.optimizer_ is not None:
             return
         if self.frozen_parameters_:
-            raise ValueError(
+            raise InvalidParameterError(
                 f"freeze={self.freeze!r} freezes every parameter of the network "
                 f"({self.frozen_parameters_}): nothing is left to fine-tune. Freeze "
                 "fewer parameters, or fit with max_epochs=0 to evaluate the "
                 "network as it is."
             )
-        raise ValueError(
+        raise InvalidParameterError(
             "The network has no parameters, so there is nothing to fine-tune; "
             "fit with max_epochs=0 to evaluate it as it is."
         )
@@ -269,7 +269,7 @@ class _BaseFairTune(BaseEstimator):
     def _validate_xy(self, X, y, *, reset):
         X, y = validate_data(
             self, X, y, reset=reset, dtype=[np.float32, np.float64], accept_sparse="csr",
-            multi_output=self._task == "regression", y_numeric=self._task == "regression",
+            **self._y_checks,
         )
         return _check_float32_range(_dense(X)), y
 
@@ -308,7 +308,7 @@ class _BaseFairTune(BaseEstimator):
                         sample_weight=sample_weight)
 
     def _build_net(self, X, seed, source):
-        device = _check_device(self.device)
+        device = torch.device(self.device)
         module = self._make_module(X.shape[1], source)
         if source is not None:
             _pretrained.load_state_dict(module, source.state_dict)
@@ -321,10 +321,7 @@ class _BaseFairTune(BaseEstimator):
             )
         self._check_module_fits(module, X)
         self.frozen_parameters_ = _pretrained.freeze_parameters(module, self.freeze)
-        penalty = get_penalty(self.penalty)
-        if penalty is not None:
-            penalty.check_task(self._task)
-        net = FairNet(
+        net = self._net_class(
             module=module.to(device),
             criterion=self._criterion(),
             optimizer=OPTIMIZERS.get(self.optimizer, self.optimizer)
@@ -332,8 +329,8 @@ class _BaseFairTune(BaseEstimator):
             lr=self.lr, max_epochs=self.max_epochs, batch_size=self.batch_size,
             train_split=self.train_split, callbacks=self._callbacks(),
             device=device, verbose=self.verbose if self.verbose < 2 else 0,
-            penalty=penalty, penalty_strength=self.penalty_strength,
-            max_gap=self.max_gap, multiplier_lr=self.multiplier_lr, task=self._task,
+            penalty=get_penalty(self.penalty), penalty_strength=self.penalty_strength,
+            max_gap=self.max_gap, multiplier_lr=self.multiplier_lr,
             stratify=self.batch_sampling == "stratified", seed=seed,
             **self._forwarded("optimizer__"), **self._forwarded("callbacks__"),
         )
@@ -366,13 +363,6 @@ class _BaseFairTune(BaseEstimator):
     def _make_module(self, n_features, source):
         forwarded = self._forwarded("module__")
         kwargs = {k.removeprefix("module__"): v for k, v in forwarded.items()}
-        if kwargs and not isinstance(self.module, type):
-            raise ValueError(
-                f"The parameters {sorted(forwarded)} need module to be a class; "
-                f"module is {'None' if self.module is None else 'an instance'}, so "
-                "they would be ignored. With module=None use hidden_layer_sizes, "
-                "activation and dropout."
-            )
         if self.module is None:
             if source is not None and source.module is not None:
                 return copy.deepcopy(source.module)
@@ -405,7 +395,8 @@ class _BaseFairTune(BaseEstimator):
         check_is_fitted(self, "net_")
         X = _dense(validate_data(self, X, reset=False, dtype=[np.float32, np.float64],
                                  accept_sparse="csr"))
-        data = to_tensor_data(_check_float32_range(X), None, None, None, task=self._task)
+        data = to_tensor_data(_check_float32_range(X), None, None, None,
+                              y_dtype=self.net_.target_dtype)
         out = self.net_.forward_float64(data).double()
         finite = torch.isfinite(out.reshape(len(out), -1)).all(dim=1)
         if not finite.all():
@@ -473,13 +464,54 @@ def _check_float32_range(X):
     return X
 
 
-def _check_forwarded(kwargs: dict) -> None:
+def _check_hidden_layer_sizes(sizes, name: str) -> None:
+    # A constraint can say "a tuple or a list", not what its items must be.
+    if not all(isinstance(h, Integral) and not isinstance(h, bool) and h > 0 for h in sizes):
+        raise InvalidParameterError(
+            f"The 'hidden_layer_sizes' parameter of {name} must hold positive "
+            f"integers, the width of each hidden layer. Got {tuple(sizes)!r} "
+            "instead; use e.g. (64,), or () for a linear model."
+        )
+
+
+def _check_callbacks(callbacks, name: str) -> None:
+    # A constraint can say "a list", not what its items must be.
+    for item in callbacks or []:
+        if not _is_callback(item):
+            raise InvalidParameterError(
+                f"The 'callbacks' parameter of {name} must hold skorch callbacks: "
+                "Callback instances or classes, or (name, callback) tuples. Got "
+                f"{item!r} among them."
+            )
+
+
+def _check_forwarded(kwargs: dict, module) -> None:
+    # The keyword arguments beyond the named ones have no constraint to declare.
     bad = [k for k in kwargs if not k.startswith(FORWARDED_PREFIXES)]
     if bad:
-        raise TypeError(
+        raise InvalidParameterError(
             f"Unexpected keyword argument(s) {bad}; only parameters starting with "
             f"{FORWARDED_PREFIXES} are forwarded to skorch."
         )
+    for_module = sorted(k for k in kwargs if k.startswith("module__"))
+    if for_module and not isinstance(module, type):
+        raise InvalidParameterError(
+            f"The parameters {for_module} need module to be a class; "
+            f"module is {'None' if module is None else 'an instance'}, so "
+            "they would be ignored. With module=None use hidden_layer_sizes, "
+            "activation and dropout."
+        )
+
+
+def _check_penalty_task(penalty, task: str) -> None:
+    # Which penalties fit which task is the penalty's to say.
+    penalty = get_penalty(penalty)
+    if penalty is None:
+        return
+    try:
+        penalty.check_task(task)
+    except ValueError as exc:
+        raise InvalidParameterError(str(exc)) from None
 
 
 def _dense(X):
@@ -488,11 +520,13 @@ def _dense(X):
     return X.toarray() if sp.issparse(X) else X
 
 
-def _check_device(device):
+def _check_device(device) -> None:
+    # A constraint can say "a str", not which strings torch reads as a device.
     try:
         device = torch.device(device)
     except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device={device!r} is not a torch device: {exc}") from None
+        raise InvalidParameterError(f"device={device!r} is not a torch device: {exc}") from None
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={str(device)!r} was asked for but CUDA is not available.")
-    return device
+        raise InvalidParameterError(
+            f"device={str(device)!r} was asked for but CUDA is not available."
+        )

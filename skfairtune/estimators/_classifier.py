@@ -5,12 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import ClassifierMixin
+from sklearn.base import ClassifierMixin, _fit_context
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from skfairtune.estimators._base import _BaseFairTune, _input_tags
 from skfairtune.estimators._docs import NOTES_DOC, PARAMETERS_DOC
+from skfairtune.estimators._net import FairClassifierNet
 from skfairtune.estimators._tags import with_expected_failures
 
 
@@ -74,8 +75,9 @@ Examples
 """
     )
 
-    _task = "classification"
+    _net_class = FairClassifierNet
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sensitive_features=None, sample_weight=None):
         """Fine-tune the network on ``X``, ``y``.
 
@@ -96,10 +98,10 @@ Examples
         -------
         self
         """
-        self._validate_params()
         return self._fit(X, y, sensitive_features, sample_weight,
                          epochs=self.max_epochs, first=True)
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def partial_fit(self, X, y, classes=None, sensitive_features=None, sample_weight=None):
         """Continue fine-tuning from the current weights on new data, one epoch.
 
@@ -121,8 +123,6 @@ Examples
         self
         """
         first = not hasattr(self, "net_")
-        if first:
-            self._validate_params()
         return self._fit(X, y, sensitive_features, sample_weight, epochs=1,
                          first=first, classes=classes)
 

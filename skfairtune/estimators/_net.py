@@ -1,128 +1,37 @@
-"""The skorch network that fine-tunes with a fairness penalty.
+"""The skorch networks that fine-tune with a fairness penalty, one per task.
 
-skorch hands fit parameters to the module whole, not per batch, so the group
-ids and sample weights travel *with the rows*: :class:`GroupDataset` holds
-them beside ``X`` and ``y``, and every batch carries its own. Batches are cut
-by indexing whole tensors (:class:`TensorBatches`) rather than by a
-``DataLoader`` that collates row by row, which is most of the cost a plain
-PyTorch loop does not pay.
+:class:`FairNet` adds the penalty to skorch's loss and refuses a training
+that diverges; :class:`FairClassifierNet` and :class:`FairRegressorNet` hold
+what differs between the tasks: how outputs become the penalty's scores and
+the predictions, the targets' dtype, the advice when training diverges. All
+of it sits in skorch's public hooks (``get_loss``, ``train_step_single``,
+``validation_step``, ``get_iterator``, ``infer``, ``on_batch_end``); skorch's
+own loops run the epochs. The rows come with their group ids and weights in a
+:class:`~skfairtune._torch_data.GroupDataset`, and each batch's ``X`` is a
+:class:`~skfairtune._torch_data.GroupBatch`.
 """
 
 from __future__ import annotations
 
 import math
 
-import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import PassthroughScoring
-from torch.utils.data import Dataset, Subset
+from skorch.dataset import unpack_data
 
+from skfairtune._torch_data import FLOAT32_MAX, TensorBatches
 from skfairtune.exceptions import DivergenceError
 from skfairtune.pretrained import first_non_finite
 
 _PHASES = {"train": "training", "valid": "validation"}
-# The network computes in float32: what exceeds this becomes inf.
-FLOAT32_MAX = float(np.finfo(np.float32).max)
-
-
-class GroupDataset(Dataset):
-    """Tensors of features, targets, group ids and sample weights.
-
-    Parameters
-    ----------
-    X : Tensor of shape (n_samples, n_features)
-    y : Tensor or None
-    groups : Tensor of int64, or None
-    weight : Tensor of float, or None
-    """
-
-    def __init__(self, X, y=None, groups=None, weight=None):
-        self.X, self.y, self.groups, self.weight = X, y, groups, weight
-
-    def __len__(self) -> int:
-        return len(self.X)
-
-    def take(self, index) -> GroupDataset:
-        """The rows at ``index``, as a new dataset."""
-        pick = (lambda t: None if t is None else t[index])  # noqa: E731
-        return GroupDataset(pick(self.X), pick(self.y), pick(self.groups), pick(self.weight))
-
-    def batch(self, index=None):
-        """``(X_dict, y)`` for the rows at ``index`` (all rows when None)."""
-        part = self if index is None else self.take(index)
-        X = {"X": part.X}
-        if part.weight is not None:
-            X["groups"], X["weight"] = part.groups, part.weight
-        return X, part.y
-
-    def __getitem__(self, i):
-        return self.batch(i)
-
-
-def _resolve(dataset) -> GroupDataset:
-    """Flatten the ``Subset`` that skorch's validation split returns."""
-    if isinstance(dataset, Subset):
-        return _resolve(dataset.dataset).take(torch.as_tensor(dataset.indices))
-    if not isinstance(dataset, GroupDataset):
-        raise TypeError(f"expected a GroupDataset, got {type(dataset).__name__}")
-    return dataset
-
-
-class TensorBatches:
-    """Mini-batches cut from whole tensors, optionally group-stratified.
-
-    With ``stratify=True`` each epoch interleaves the groups, so that every
-    batch holds each group in proportion to its size and a small group is
-    seen in every batch, not in a lucky few.
-    """
-
-    def __init__(self, dataset, batch_size, shuffle=False, stratify=False, seed=0):
-        self.dataset = _resolve(dataset)
-        self.batch_size = batch_size
-        self.shuffle, self.stratify = shuffle, stratify
-        self.generator = torch.Generator().manual_seed(int(seed))
-
-    def __len__(self) -> int:
-        return -(-len(self.dataset) // self.batch_size)
-
-    def _order(self):
-        n = len(self.dataset)
-        if not self.shuffle:
-            return None
-        if self.stratify and self.dataset.groups is not None:
-            return _stratified_order(self.dataset.groups, self.generator)
-        return torch.randperm(n, generator=self.generator)
-
-    def __iter__(self):
-        order = self._order()
-        # One gather of the whole epoch, then batches are views: far cheaper
-        # than a gather of every tensor for every batch.
-        data = self.dataset if order is None else self.dataset.take(order)
-        for start in range(0, len(data), self.batch_size):
-            yield data.batch(slice(start, start + self.batch_size))
-
-
-def _stratified_order(groups, generator):
-    # Each row's position within its group, shuffled and scaled to [0, 1):
-    # sorting by it deals the groups out evenly across the epoch.
-    n = len(groups)
-    perm = torch.randperm(n, generator=generator)
-    shuffled = groups[perm]
-    counts = torch.bincount(shuffled)
-    order_in_group = torch.argsort(torch.argsort(shuffled, stable=True), stable=True)
-    starts = torch.cumsum(counts, 0) - counts
-    rank = order_in_group - starts[shuffled]
-    jitter = torch.rand(n, generator=generator, dtype=torch.float64)
-    position = (rank.double() + jitter) / counts[shuffled].double()
-    return perm[torch.argsort(position)]
 
 
 class FairNet(NeuralNet):
     """A skorch ``NeuralNet`` whose loss adds a fairness penalty per batch.
 
-    The estimators build and drive it; users configure it through the
-    estimators' parameters.
+    The estimators build and drive a subclass, one per task; users configure
+    it through the estimators' parameters.
 
     Parameters
     ----------
@@ -138,22 +47,33 @@ class FairNet(NeuralNet):
         (projected gradient ascent on the Lagrangian), staying >= 0.
     multiplier_lr : float
         Step size of the multiplier's updates.
-    task : {"classification", "regression"}
     stratify : bool
         Group-stratified batches.
     seed : int
         Seed of the batch order.
+
+    Attributes
+    ----------
+    task : str
+        The task, as the penalties and ``FairnessMonitor`` name it.
+    target_dtype : torch.dtype
+        The dtype of the targets that the loss takes.
     """
 
+    task: str = ""
+    target_dtype: torch.dtype = torch.float32
+    # What to scale when training diverges, before the settings to lower.
+    SCALING_FIXES: tuple[str, ...] = (
+        "scale X (StandardScaler() before the estimator in a Pipeline)",
+    )
+
     def __init__(self, *args, penalty=None, penalty_strength=0.0, max_gap=None,
-                 multiplier_lr=1.0, task="classification", stratify=False, seed=0,
-                 **kwargs):
+                 multiplier_lr=1.0, stratify=False, seed=0, **kwargs):
         super().__init__(*args, **kwargs)
         self.penalty = penalty
         self.penalty_strength = penalty_strength
         self.max_gap = max_gap
         self.multiplier_lr = multiplier_lr
-        self.task = task
         self.stratify = stratify
         self.seed = seed
         self.multiplier = float(penalty_strength)
@@ -164,45 +84,108 @@ class FairNet(NeuralNet):
         self.penalty_term_ = None
         self.float64_ok_ = True
 
+    def scores(self, y_pred: torch.Tensor) -> torch.Tensor:
+        """What the penalty reads of the network's outputs ``y_pred``."""
+        raise NotImplementedError
+
     def get_default_callbacks(self):
         return [
             *super().get_default_callbacks(),
             ("train_penalty", PassthroughScoring(name="train_penalty", on_train=True)),
         ]
 
-    def _set_training(self, training=True):
-        # skorch sets the mode on every batch; walking the module tree each
-        # time costs as much as a small network's forward pass. Module.train
-        # sets every submodule, so the top-level flags tell the mode.
-        modules = [getattr(self, name + "_") for name in self._modules + self._criteria]
-        if any(isinstance(m, torch.nn.Module) and m.training != training for m in modules):
-            super()._set_training(training)
+    # -- the steps ----------------------------------------------------------
+    def _ensure_mode(self, training: bool) -> None:
+        # skorch's steps set the mode of every module on every batch: a walk
+        # of the module tree (some 25 microseconds, 3 to 5% of a step of a
+        # small network). Module.train sets every submodule, so the top-level
+        # flags tell the mode, and after an epoch's first batch there is
+        # nothing to set.
+        modules = (self.module_, self.criterion_)
+        if any(getattr(m, "training", training) != training for m in modules):
+            for m in modules:
+                if isinstance(m, torch.nn.Module):
+                    m.train(training)
 
-    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
-        """skorch's epoch loop, reading batch sizes off our batches directly.
+    def train_step_single(self, batch, **fit_params):
+        """skorch's training step, setting the training mode only when it changes."""
+        self._ensure_mode(True)
+        Xi, yi = unpack_data(batch)
+        y_pred = self.infer(Xi, **fit_params)
+        loss = self.get_loss(y_pred, yi, X=Xi, training=True)
+        loss.backward()
+        return {"loss": loss, "y_pred": y_pred}
 
-        skorch measures each batch by walking its (dict) structure, a cost
-        per batch that a plain PyTorch loop does not pay.
+    def validation_step(self, batch, **fit_params):
+        """skorch's validation step, setting the evaluation mode only when it changes."""
+        self._ensure_mode(False)
+        Xi, yi = unpack_data(batch)
+        with torch.no_grad():
+            y_pred = self.infer(Xi, **fit_params)
+            loss = self.get_loss(y_pred, yi, X=Xi, training=False)
+        return {"loss": loss, "y_pred": y_pred}
+
+    def on_batch_end(self, net, batch=None, training=False, loss=None, **kwargs):
+        """Raise :class:`DivergenceError` if the batch's loss is NaN or infinite.
+
+        skorch has just read the loss to record it, so a NaN caught here costs
+        next to nothing; one caught after fit would have predicted a single
+        class everywhere, which looks perfectly fair.
         """
-        if iterator is None:
+        super().on_batch_end(net, batch=batch, training=training, loss=loss, **kwargs)
+        if loss is None:  # a notification from outside skorch's epoch loop
             return
-        batch_count = 0
-        for batch in iterator:
-            self.notify("on_batch_begin", batch=batch, training=training)
-            step = step_fn(batch, **fit_params)
-            loss = step["loss"].item()
-            # The value is read anyway; a NaN caught here is free, one caught
-            # after fit would have predicted a single class everywhere.
-            if not math.isfinite(loss):
-                raise DivergenceError(self._divergence_message(
-                    f"the {_PHASES[prefix]} loss became {loss} at epoch {len(self.history)}, "
-                    f"batch {batch_count + 1}{self._blame()}"
-                ))
-            self.history.record_batch(prefix + "_loss", loss)
-            self.history.record_batch(prefix + "_batch_size", len(batch[0]["X"]))
-            self.notify("on_batch_end", batch=batch, training=training, **step)
-            batch_count += 1
-        self.history.record(prefix + "_batch_count", batch_count)
+        value = loss.item()
+        if math.isfinite(value):
+            return
+        prefix = "train" if training else "valid"
+        row = self.history[-1]
+        # The validation batches follow the epoch's training batches.
+        number = len(row["batches"]) - (0 if training else row.get("train_batch_count", 0))
+        raise DivergenceError(self._divergence_message(
+            f"the {_PHASES[prefix]} loss became {value} at epoch {len(self.history)}, "
+            f"batch {number}{self._blame()}"
+        ))
+
+    def get_loss(self, y_pred, y_true, X=None, training=False):
+        self.penalty_term_ = None
+        y_true = y_true.to(self.device)
+        losses = self.row_losses(y_pred, y_true)
+        if X is None or X.weight is None:
+            return losses.mean()
+        weight = X.weight.to(self.device)
+        # A batch whose rows all weigh 0 contributes nothing, not 0/0.
+        loss = (losses * weight).sum() / weight.sum().clamp_min(1e-12)
+        # Skipping the penalty at strength 0 makes that fit bit-identical to
+        # one without a penalty.
+        inactive = self.multiplier == 0 and self.max_gap is None
+        if self.penalty is None or self.n_groups < 2 or inactive:
+            return loss
+        value = self._penalty_value(y_pred, y_true, X, weight, losses)
+        if training:
+            number = value.item()
+            self.history.record_batch("train_penalty", number)
+            self._update_multiplier(number)
+            self.penalty_term_ = (self.multiplier, number)
+        return loss + self.multiplier * value
+
+    def row_losses(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
+        """The loss of each row, which the weights and some penalties read."""
+        return self.criterion_(y_pred, y_true)
+
+    def _penalty_value(self, y_pred, y_true, X, weight, losses):
+        groups = X.groups.to(self.device)
+        return self.penalty(
+            scores=self.scores(y_pred), y=y_true, groups=groups, weight=weight,
+            n_groups=self.n_groups, losses=losses, task=self.task,
+        )
+
+    def _update_multiplier(self, value: float) -> None:
+        if self.max_gap is None:
+            return
+        step = self.multiplier_lr * (value - self.max_gap)
+        self.multiplier = max(0.0, self.multiplier + step)
+        self.history.record_batch("multiplier", self.multiplier)
 
     def initialize_optimizer(self, *args, **kwargs):
         # With every parameter frozen there is nothing to optimise, and torch
@@ -213,6 +196,25 @@ class FairNet(NeuralNet):
             return self
         return super().initialize_optimizer(*args, **kwargs)
 
+    def get_all_learnable_params(self):
+        # Frozen parameters never reach the optimizer, so nothing (not even
+        # weight decay) can move them.
+        for name, param in super().get_all_learnable_params():
+            if param.requires_grad:
+                yield name, param
+
+    def get_iterator(self, dataset, training=False):
+        self.n_iterators += 1
+        return TensorBatches(
+            dataset, self.batch_size if self.batch_size > 0 else len(dataset),
+            shuffle=training, stratify=training and self.stratify,
+            seed=self.seed + self.n_iterators,
+        )
+
+    def infer(self, x, **fit_params):
+        return self.module_(x.X.to(self.device))
+
+    # -- divergence ---------------------------------------------------------
     def check_finite_weights(self) -> None:
         """Raise :class:`DivergenceError` if a weight is NaN or infinite.
 
@@ -263,10 +265,7 @@ class FairNet(NeuralNet):
         return ""
 
     def _divergence_message(self, what: str) -> str:
-        fixes = ["scale X (StandardScaler() before the estimator in a Pipeline)"]
-        if self.task == "regression":
-            fixes.append("scale y (TransformedTargetRegressor(transformer=StandardScaler()))")
-        fixes.append(f"lower lr (now {self.lr:g})")
+        fixes = [*self.SCALING_FIXES, f"lower lr (now {self.lr:g})"]
         if self.penalty is not None:
             fixes.append(f"lower penalty_strength (now {self.penalty_strength:g})")
             if self.max_gap is not None:
@@ -276,24 +275,7 @@ class FairNet(NeuralNet):
             f"meaningless, so fitting stopped. To fix it: {'; or '.join(fixes)}."
         )
 
-    def get_all_learnable_params(self):
-        # Frozen parameters never reach the optimizer, so nothing (not even
-        # weight decay) can move them.
-        for name, param in super().get_all_learnable_params():
-            if param.requires_grad:
-                yield name, param
-
-    def get_iterator(self, dataset, training=False):
-        self.n_iterators += 1
-        return TensorBatches(
-            dataset, self.batch_size if self.batch_size > 0 else len(dataset),
-            shuffle=training, stratify=training and self.stratify,
-            seed=self.seed + self.n_iterators,
-        )
-
-    def infer(self, x, **fit_params):
-        return self.module_(x["X"].to(self.device))
-
+    # -- outputs ------------------------------------------------------------
     def forward_float64(self, dataset) -> torch.Tensor:
         """The network's outputs on ``dataset``, computed in float64.
 
@@ -310,84 +292,78 @@ class FairNet(NeuralNet):
         module = self.module_
         state = {name: t.double() if t.is_floating_point() else t
                  for name, t in (*module.named_parameters(), *module.named_buffers())}
-        self._set_training(False)
+        self._ensure_mode(False)
         outputs = []
         try:
             with torch.no_grad():
                 for batch in self.get_iterator(dataset, training=False):
-                    X = batch[0]["X"].to(self.device, torch.float64)
+                    X = batch[0].X.to(self.device, torch.float64)
                     outputs.append(torch.func.functional_call(module, state, (X,)))
         except (RuntimeError, TypeError):
             self.float64_ok_ = False
             return self.forward(dataset)
         return torch.cat(outputs)
 
-    def scores(self, y_pred):
-        """What the penalty reads: class probabilities, or the predictions."""
-        if self.task == "classification":
-            return torch.softmax(y_pred, dim=1)
-        return y_pred.squeeze(1) if y_pred.shape[1] == 1 else y_pred
+    def _outputs(self, X) -> torch.Tensor:
+        # Training-time scoring replays the cached outputs of training steps,
+        # which still carry their graph.
+        return self.forward(X).detach().cpu()
 
-    def get_loss(self, y_pred, y_true, X=None, training=False):
-        self.penalty_term_ = None
-        y_true = y_true.to(self.device)
-        losses = self.criterion_(y_pred, y_true)
-        if losses.ndim > 1:  # regression with several targets
-            losses = losses.mean(dim=tuple(range(1, losses.ndim)))
-        if X is None or "weight" not in X:
-            return losses.mean()
-        weight = X["weight"].to(self.device)
-        # A batch whose rows all weigh 0 contributes nothing, not 0/0.
-        loss = (losses * weight).sum() / weight.sum().clamp_min(1e-12)
-        # Skipping the penalty at strength 0 makes that fit bit-identical to
-        # one without a penalty.
-        inactive = self.multiplier == 0 and self.max_gap is None
-        if self.penalty is None or self.n_groups < 2 or inactive:
-            return loss
-        value = self._penalty_value(y_pred, y_true, X, weight, losses)
-        if training:
-            self.history.record_batch("train_penalty", value.item())
-            self._update_multiplier(value.item())
-            self.penalty_term_ = (self.multiplier, value.item())
-        return loss + self.multiplier * value
+
+class FairClassifierNet(FairNet):
+    """The :class:`FairNet` of :class:`~skfairtune.FairTuneClassifier`.
+
+    Its outputs are one logit per class; the penalty reads their softmax,
+    and the targets are class indices.
+    """
+
+    task = "classification"
+    target_dtype = torch.long
+
+    def scores(self, y_pred: torch.Tensor) -> torch.Tensor:
+        """Class probabilities: the softmax of the logits ``y_pred``."""
+        return torch.softmax(y_pred, dim=1)
 
     def predict_proba(self, X):
-        """Class probabilities (classification) or predictions, as numpy.
+        """Class probabilities, as numpy.
 
         skorch's scoring callbacks call this and :meth:`predict` with the
         net's own datasets, whose targets are class indices.
         """
-        # Training-time scoring replays the cached outputs of training steps,
-        # which still carry their graph.
-        out = self.forward(X).detach().cpu()
-        return torch.softmax(out, dim=1).numpy() if self.task == "classification" else out.numpy()
+        return self.scores(self._outputs(X)).numpy()
 
     def predict(self, X):
-        """Class indices (classification) or predictions, as numpy."""
-        out = self.predict_proba(X)
-        return out.argmax(axis=1) if self.task == "classification" else out
-
-    def _penalty_value(self, y_pred, y_true, X, weight, losses):
-        groups = X["groups"].to(self.device)
-        return self.penalty(
-            scores=self.scores(y_pred), y=y_true, groups=groups, weight=weight,
-            n_groups=self.n_groups, losses=losses, task=self.task,
-        )
-
-    def _update_multiplier(self, value: float) -> None:
-        if self.max_gap is None:
-            return
-        step = self.multiplier_lr * (value - self.max_gap)
-        self.multiplier = max(0.0, self.multiplier + step)
-        self.history.record_batch("multiplier", self.multiplier)
+        """Class indices, as numpy."""
+        return self.predict_proba(X).argmax(axis=1)
 
 
-def to_tensor_data(X, y, groups, weight, *, task):
-    """Build a :class:`GroupDataset` from validated numpy arrays."""
-    y_t = None
-    if y is not None:
-        y_t = torch.tensor(y, dtype=torch.long if task == "classification" else torch.float32)
-    g_t = None if groups is None else torch.as_tensor(np.asarray(groups), dtype=torch.long)
-    w_t = None if weight is None else torch.as_tensor(np.asarray(weight), dtype=torch.float32)
-    # torch.tensor copies: the arrays may be read-only memory maps.
-    return GroupDataset(torch.tensor(X, dtype=torch.float32), y_t, g_t, w_t)
+class FairRegressorNet(FairNet):
+    """The :class:`FairNet` of :class:`~skfairtune.FairTuneRegressor`.
+
+    Its outputs are one column per target, which the penalty reads as they
+    are; a row's loss is the mean over its targets.
+    """
+
+    task = "regression"
+    target_dtype = torch.float32
+    SCALING_FIXES = (
+        *FairNet.SCALING_FIXES,
+        "scale y (TransformedTargetRegressor(transformer=StandardScaler()))",
+    )
+
+    def scores(self, y_pred: torch.Tensor) -> torch.Tensor:
+        """The predictions, a vector when there is one target."""
+        return y_pred.squeeze(1) if y_pred.shape[1] == 1 else y_pred
+
+    def row_losses(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
+        """The loss of each row, averaged over its targets."""
+        losses = self.criterion_(y_pred, y_true)
+        return losses.mean(dim=tuple(range(1, losses.ndim))) if losses.ndim > 1 else losses
+
+    def predict_proba(self, X):
+        """The predictions, as numpy (what skorch's scoring callbacks read)."""
+        return self._outputs(X).numpy()
+
+    def predict(self, X):
+        """The predictions, as numpy."""
+        return self.predict_proba(X)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.base import RegressorMixin
+from sklearn.base import RegressorMixin, _fit_context
 
 from skfairtune.estimators._base import _BaseFairTune, _input_tags
 from skfairtune.estimators._docs import NOTES_DOC, PARAMETERS_DOC
+from skfairtune.estimators._net import FairRegressorNet
 from skfairtune.estimators._tags import with_expected_failures
 
 # The squared error of a prediction off by twice this overflows float32.
@@ -70,8 +71,10 @@ Examples
 """
     )
 
-    _task = "regression"
+    _net_class = FairRegressorNet
+    _y_checks = {"multi_output": True, "y_numeric": True}
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sensitive_features=None, sample_weight=None):
         """Fine-tune the network on ``X``, ``y``.
 
@@ -90,10 +93,10 @@ Examples
         -------
         self
         """
-        self._validate_params()
         return self._fit(X, y, sensitive_features, sample_weight,
                          epochs=self.max_epochs, first=True)
 
+    @_fit_context(prefer_skip_nested_validation=False)
     def partial_fit(self, X, y, sensitive_features=None, sample_weight=None):
         """Continue fine-tuning from the current weights on new data, one epoch.
 
@@ -109,8 +112,6 @@ Examples
         self
         """
         first = not hasattr(self, "net_")
-        if first:
-            self._validate_params()
         return self._fit(X, y, sensitive_features, sample_weight, epochs=1, first=first)
 
     def _encode_y(self, y, *, classes, first, source=None):

@@ -9,7 +9,7 @@ import sys
 import numpy as np
 import pytest
 
-from skfairtune.estimators._mlp import MLP
+from skfairtune._mlp import MLP
 from skfairtune.pretrained import save_weights
 
 from .conftest import QUICK, make_frame

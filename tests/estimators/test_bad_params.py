@@ -114,3 +114,46 @@ def test_callbacks_accepted(small, callbacks):
     est = FairTuneClassifier(callbacks=callbacks, max_epochs=2, n_iter_no_change=None)
     est.fit(X, y, sensitive_features=group)
     assert len(est.history_) == 2
+
+
+# -- one validation path -------------------------------------------------------------
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_parameters_are_validated_once_as_fit_starts(small, Estimator, monkeypatch):
+    X, y, group = small
+    calls = []
+    original = Estimator._validate_params
+    monkeypatch.setattr(Estimator, "_validate_params",
+                        lambda self: calls.append(1) or original(self))
+    est = Estimator(max_epochs=1)
+    est.fit(X, y, sensitive_features=group)
+    assert len(calls) == 1
+    est = Estimator()
+    for _ in range(3):  # a partial_fit that continues checks nothing again
+        est.partial_fit(X, y, sensitive_features=group)
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("Estimator, params, message", [
+    (FairTuneClassifier, {"foo": 1}, r"Unexpected keyword argument\(s\) \['foo'\]"),
+    (FairTuneClassifier, {"module": torch.nn.Linear(3, 2), "module__n_hidden": 8},
+     r"\['module__n_hidden'\] need module to be a class"),
+    (FairTuneClassifier, {"device": "nonsense"}, "device='nonsense' is not a torch device"),
+    (FairTuneRegressor, {"penalty": "equalized_odds"},
+     "'equalized_odds' applies to classification only"),
+    (FairTuneClassifier, {"freeze": "*"}, "freezes every parameter"),
+])
+def test_parameter_errors_are_invalid_parameter_errors(small, Estimator, params, message):
+    X, y, group = small
+    with pytest.raises(InvalidParameterError, match=message):
+        Estimator(max_epochs=1, **params).fit(X, y, sensitive_features=group)
+
+
+def test_a_samplers_parameters_are_validated_too(small):
+    # fit does not ask scikit-learn to skip the validation of what it fits inside
+    from skfairtune.resampling import GroupResampler
+
+    X, y, group = small
+    est = FairTuneClassifier(sampler=GroupResampler(target="bogus"), max_epochs=1)
+    with pytest.raises(InvalidParameterError, match="'target' parameter of GroupResampler"):
+        est.fit(X, y, sensitive_features=group)

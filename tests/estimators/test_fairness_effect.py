@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from skfairtune import FairTuneClassifier, FairTuneRegressor
-from skfairtune.estimators._net import GroupDataset, TensorBatches
+from skfairtune._torch_data import GroupDataset, TensorBatches
 
 from .conftest import dp_gap, make_biased
 
@@ -160,9 +160,9 @@ def test_stratified_batches_hold_every_group(seed):
     seen = []
     for _ in range(3):  # several epochs
         for X, _y in batches:
-            batch_groups = X["groups"].numpy()
+            batch_groups = X.groups.numpy()
             assert set(batch_groups) == {0, 1}
-            seen.append(X["weight"].shape[0])
+            seen.append(X.weight.shape[0])
     assert sum(seen) == 3 * 1000
 
 
@@ -171,10 +171,10 @@ def test_stratified_batches_are_a_permutation():
     batches = TensorBatches(_dataset(groups), 50, shuffle=True, stratify=True, seed=0)
     counts = np.zeros(3, dtype=int)
     for X, _y in batches:
-        counts += np.bincount(X["groups"].numpy(), minlength=3)
+        counts += np.bincount(X.groups.numpy(), minlength=3)
         # each group in proportion to its size, within one or two rows
-        expected = len(X["groups"]) * np.array([500, 300, 30]) / 830
-        got = np.bincount(X["groups"].numpy(), minlength=3)
+        expected = len(X.groups) * np.array([500, 300, 30]) / 830
+        got = np.bincount(X.groups.numpy(), minlength=3)
         assert np.all(np.abs(got - expected) <= 2)
     assert counts.tolist() == [500, 300, 30]
 
@@ -184,4 +184,4 @@ def test_random_batches_miss_the_minority():
     groups = np.zeros(1000, dtype=np.int64)
     groups[:20] = 1
     batches = TensorBatches(_dataset(groups), 32, shuffle=True, seed=0)
-    assert any(1 not in set(X["groups"].numpy()) for X, _y in batches)
+    assert any(1 not in set(X.groups.numpy()) for X, _y in batches)

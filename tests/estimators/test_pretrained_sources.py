@@ -13,7 +13,7 @@ from sklearn.preprocessing import StandardScaler
 from skorch import NeuralNetClassifier
 
 from skfairtune import FairTuneClassifier, FairTuneRegressor
-from skfairtune.estimators._mlp import MLP
+from skfairtune._mlp import MLP
 
 # The scikit-learn sources are trained briefly; convergence is not the point.
 pytestmark = pytest.mark.filterwarnings(

@@ -92,9 +92,9 @@ def test_reweighing_multiplies_the_weights(data, monkeypatch):
 
     original = base.to_tensor_data
 
-    def spy(X, y, groups, weight, *, task):
+    def spy(X, y, groups, weight, **kwargs):
         seen["weight"] = np.asarray(weight)
-        return original(X, y, groups, weight, task=task)
+        return original(X, y, groups, weight, **kwargs)
 
     monkeypatch.setattr(base, "to_tensor_data", spy)
     FairTuneClassifier(sampler="reweighing", max_epochs=1).fit(X, y, sensitive_features=group)

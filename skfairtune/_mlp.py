@@ -1,4 +1,8 @@
-"""The multi-layer perceptron that ``module=None`` builds."""
+"""The multi-layer perceptron that ``module=None`` builds.
+
+Shared by the estimators, which build it, and :mod:`skfairtune.pretrained`,
+which converts fitted scikit-learn networks to it.
+"""
 
 from __future__ import annotations
 

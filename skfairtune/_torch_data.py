@@ -1,0 +1,173 @@
+"""The rows a fairness-penalised network trains on, as torch tensors.
+
+skorch hands fit parameters to the module whole, not per batch, so the group
+ids and sample weights travel *with the rows*: :class:`GroupDataset` holds
+them beside ``X`` and ``y``, and every batch carries its own
+(:class:`GroupBatch`). Batches are cut by indexing whole tensors
+(:class:`TensorBatches`) rather than by a ``DataLoader`` that collates row by
+row, which is most of the cost a plain PyTorch loop does not pay.
+
+The estimators' networks build and iterate these; the callbacks read them to
+know each row's group. Both import them from here.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset, Subset
+
+# The network computes in float32: what exceeds this becomes inf.
+FLOAT32_MAX = float(np.finfo(np.float32).max)
+
+
+class GroupBatch:
+    """The features of a batch of rows, with their group ids and weights.
+
+    What the networks read as a batch's ``X``.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n_rows, n_features)
+    groups : Tensor of int64, or None
+    weight : Tensor of float, or None
+    """
+
+    __slots__ = ("X", "groups", "weight")
+    # skorch measures every batch with get_len, which walks the values of a
+    # dict but takes the len of anything else: a third of the time. It also
+    # asks whether the batch is sparse; the answer here spares it an
+    # AttributeError.
+    is_sparse = False
+
+    def __init__(self, X, groups=None, weight=None):
+        self.X, self.groups, self.weight = X, groups, weight
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+
+class GroupDataset(Dataset):
+    """Tensors of features, targets, group ids and sample weights.
+
+    Parameters
+    ----------
+    X : Tensor of shape (n_samples, n_features)
+    y : Tensor or None
+    groups : Tensor of int64, or None
+    weight : Tensor of float, or None
+    """
+
+    def __init__(self, X, y=None, groups=None, weight=None):
+        self.X, self.y, self.groups, self.weight = X, y, groups, weight
+
+    def __len__(self) -> int:
+        return len(self.X)
+
+    def take(self, index) -> GroupDataset:
+        """The rows at ``index``, as a new dataset."""
+        pick = (lambda t: None if t is None else t[index])  # noqa: E731
+        return GroupDataset(pick(self.X), pick(self.y), pick(self.groups), pick(self.weight))
+
+    def batch(self, index=None) -> tuple[GroupBatch, torch.Tensor | None]:
+        """``(GroupBatch, y)`` for the rows at ``index`` (all rows when None)."""
+        part = self if index is None else self.take(index)
+        return GroupBatch(part.X, part.groups, part.weight), part.y
+
+    def __getitem__(self, i):
+        return self.batch(i)
+
+
+def is_group_data(dataset) -> bool:
+    """Whether ``dataset`` is a :class:`GroupDataset`, or a ``Subset`` of one."""
+    while isinstance(dataset, Subset):
+        dataset = dataset.dataset
+    return isinstance(dataset, GroupDataset)
+
+
+def resolve(dataset) -> GroupDataset:
+    """The rows of ``dataset`` as one :class:`GroupDataset`.
+
+    Flattens the ``Subset`` that skorch's validation split returns.
+    """
+    if isinstance(dataset, Subset):
+        return resolve(dataset.dataset).take(torch.as_tensor(dataset.indices))
+    if not isinstance(dataset, GroupDataset):
+        raise TypeError(
+            "skfairtune's networks read a GroupDataset, whose rows carry their group "
+            f"ids and weights; got a {type(dataset).__name__}. Fit and predict "
+            "through FairTuneClassifier or FairTuneRegressor."
+        )
+    return dataset
+
+
+def to_tensor_data(X, y, groups, weight, *, y_dtype) -> GroupDataset:
+    """Build a :class:`GroupDataset` from validated numpy arrays.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    y : ndarray or None
+    groups : array-like of int, or None
+    weight : array-like of float, or None
+    y_dtype : torch.dtype
+        The dtype the network's loss takes its targets in.
+
+    Returns
+    -------
+    GroupDataset
+    """
+    y_t = None if y is None else torch.tensor(y, dtype=y_dtype)
+    g_t = None if groups is None else torch.as_tensor(np.asarray(groups), dtype=torch.long)
+    w_t = None if weight is None else torch.as_tensor(np.asarray(weight), dtype=torch.float32)
+    # torch.tensor copies: the arrays may be read-only memory maps.
+    return GroupDataset(torch.tensor(X, dtype=torch.float32), y_t, g_t, w_t)
+
+
+class TensorBatches:
+    """Mini-batches cut from whole tensors, optionally group-stratified.
+
+    With ``stratify=True`` each epoch interleaves the groups, so that every
+    batch holds each group in proportion to its size and a small group is
+    seen in every batch, not in a lucky few.
+    """
+
+    def __init__(self, dataset, batch_size, shuffle=False, stratify=False, seed=0):
+        self.dataset = resolve(dataset)
+        self.batch_size = batch_size
+        self.shuffle, self.stratify = shuffle, stratify
+        self.generator = torch.Generator().manual_seed(int(seed))
+
+    def __len__(self) -> int:
+        return -(-len(self.dataset) // self.batch_size)
+
+    def _order(self):
+        n = len(self.dataset)
+        if not self.shuffle:
+            return None
+        if self.stratify and self.dataset.groups is not None:
+            return _stratified_order(self.dataset.groups, self.generator)
+        return torch.randperm(n, generator=self.generator)
+
+    def __iter__(self):
+        order = self._order()
+        # One gather of the whole epoch, then batches are views: far cheaper
+        # than a gather of every tensor for every batch.
+        data = self.dataset if order is None else self.dataset.take(order)
+        for start in range(0, len(data), self.batch_size):
+            yield data.batch(slice(start, start + self.batch_size))
+
+
+def _stratified_order(groups, generator):
+    # Each row's position within its group, shuffled and scaled to [0, 1):
+    # sorting by it deals the groups out evenly across the epoch.
+    n = len(groups)
+    perm = torch.randperm(n, generator=generator)
+    shuffled = groups[perm]
+    counts = torch.bincount(shuffled)
+    order_in_group = torch.argsort(torch.argsort(shuffled, stable=True), stable=True)
+    starts = torch.cumsum(counts, 0) - counts
+    rank = order_in_group - starts[shuffled]
+    jitter = torch.rand(n, generator=generator, dtype=torch.float64)
+    position = (rank.double() + jitter) / counts[shuffled].double()
+    return perm[torch.argsort(position)]
