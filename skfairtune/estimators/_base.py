@@ -32,12 +32,21 @@ from skfairtune import pretrained as _pretrained
 from skfairtune._groups import encode_groups
 from skfairtune._mlp import ACTIVATIONS, MLP
 from skfairtune._torch_data import FLOAT32_MAX, to_tensor_data
+from skfairtune.estimators._budget import BudgetKeeper
+from skfairtune.estimators._holdout import (
+    MIN_VALIDATION_ROWS,
+    StratifiedHoldOut,
+    validation_rows,
+)
 from skfairtune.estimators._net import FairNet
-from skfairtune.exceptions import DivergenceError, FairnessWarning
+from skfairtune.exceptions import DegenerateModelWarning, DivergenceError, FairnessWarning
 from skfairtune.penalties import PENALTIES, Penalty, get_penalty
 
 # Keyword arguments forwarded to skorch, as skorch names them.
 FORWARDED_PREFIXES = ("module__", "optimizer__", "callbacks__")
+
+# The least number of gradient steps that max_epochs="auto" budgets for.
+MIN_STEPS = 2000
 
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
@@ -60,9 +69,10 @@ class _BaseFairTune(BaseEstimator):
         "hidden_layer_sizes": [tuple, list],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
-        "max_epochs": [Interval(Integral, 0, None, closed="left")],
+        "max_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
-        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
+        "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
         "n_iter_no_change": [None, Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -89,9 +99,10 @@ class _BaseFairTune(BaseEstimator):
         hidden_layer_sizes=(64,),
         activation="relu",
         dropout=0.0,
-        max_epochs=100,
+        max_epochs="auto",
         lr=1e-3,
-        batch_size=128,
+        batch_size="auto",
+        validation_fraction=0.1,
         optimizer="adam",
         n_iter_no_change=10,
         tol=1e-4,
@@ -118,6 +129,7 @@ class _BaseFairTune(BaseEstimator):
         self.max_epochs = max_epochs
         self.lr = lr
         self.batch_size = batch_size
+        self.validation_fraction = validation_fraction
         self.optimizer = optimizer
         self.n_iter_no_change = n_iter_no_change
         self.tol = tol
@@ -214,6 +226,7 @@ class _BaseFairTune(BaseEstimator):
 
     # -- fitting ----------------------------------------------------------
     def _fit(self, X, y, sensitive_features, sample_weight, *, epochs, first, classes=None):
+        """Fit ``epochs`` epochs (None: as ``max_epochs`` says), from scratch when ``first``."""
         # Resampling sees the raw X, so that a sampler can name its columns.
         X, y, sensitive_features, sample_weight = self._resample(
             X, y, sensitive_features, sample_weight
@@ -228,7 +241,15 @@ class _BaseFairTune(BaseEstimator):
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
-            net = self._build_net(X, seed, source) if first else self.net_
+            if first:
+                # A partial_fit (one epoch, epochs=1) trains on every row it is given.
+                split = self._train_split(X.shape[0], seed) if epochs is None else None
+                self.batch_size_, self.max_epochs_ = self._schedule(
+                    X.shape[0] - self._held_out(X.shape[0], split))
+                net = self._build_net(X, seed, source, split)
+            else:
+                net = self.net_
+            epochs = self.max_epochs_ if epochs is None else epochs
             self._check_trainable(net, epochs)
             self.net_ = net
             net.n_groups = n_groups
@@ -236,7 +257,76 @@ class _BaseFairTune(BaseEstimator):
             self._train(net, data, y_enc, epochs)
         self.multiplier_ = net.multiplier
         self.n_iter_ = len(net.history)
+        self._read_budget(net)
+        if first and epochs > 0:
+            self._warn_if_degenerate(net.predict(data), y_enc)
         return self
+
+    # -- how much to train, and on which rows ---------------------------------
+    def _train_split(self, n_rows: int, seed: int):
+        """The user's ``train_split``, else the stratified slice, else None.
+
+        The slice is held out where it is used to choose: to stop and go back
+        to the best epoch without a penalty, and to keep the budget in
+        constraint mode. A fixed penalty strength (the grid-search route)
+        trains on every row and stops on the training loss: on a held-out
+        slice the penalised loss favours the first epochs, whose
+        near-constant outputs have a small gap, and the loss without the
+        penalty favours the least fair epoch; the strength is for
+        cross-validation to choose.
+        """
+        if self.train_split is not None:
+            return self.train_split
+        if self._soft_penalty():
+            return None
+        if validation_rows(n_rows, self.validation_fraction) < MIN_VALIDATION_ROWS:
+            return None
+        return StratifiedHoldOut(self.validation_fraction, seed,
+                                 stratify_labels=self._net_class.task == "classification")
+
+    def _held_out(self, n_rows: int, split) -> int:
+        return validation_rows(n_rows, self.validation_fraction) if isinstance(
+            split, StratifiedHoldOut) else 0
+
+    def _schedule(self, n_train: int) -> tuple[int, int]:
+        """The batch size and the epoch budget for ``n_train`` training rows.
+
+        ``"auto"`` scales both with the data: batches of about the square
+        root of the rows (a power of two from 32 to 1024), and enough epochs
+        for some :data:`MIN_STEPS` gradient steps, from 20 to 200, of which
+        early stopping on the validation slice uses what it needs. A table
+        of 300 rows gets thousands of steps instead of a handful, and a
+        million rows few but large epochs.
+        """
+        batch = self.batch_size
+        if batch == "auto":
+            batch = int(np.clip(2 ** round(np.log2(max(n_train, 1)) / 2), 32, 1024))
+        epochs = self.max_epochs
+        if epochs == "auto":
+            steps = -(-max(n_train, 1) // batch)
+            epochs = int(np.clip(-(-MIN_STEPS // steps), 20, 200))
+        return batch, epochs
+
+    def _read_budget(self, net) -> None:
+        keeper = dict(net.callbacks_).get("budget")
+        if keeper is not None and keeper.best_epoch_:
+            self.best_epoch_ = keeper.best_epoch_
+            self.budget_met_ = keeper.budget_met_
+            self.validation_gap_ = keeper.gap_
+
+    def _warn_if_degenerate(self, pred, y_enc) -> None:
+        reason = self._degenerate_reason(pred, y_enc)
+        if reason is None:
+            return
+        fixes = ["train longer (max_epochs, lr)"]
+        if self.penalty is not None:
+            fixes.append("a smaller penalty_strength" if self.max_gap is None
+                         else "a larger max_gap")
+        fixes.append("scale X (StandardScaler() in a Pipeline)")
+        warnings.warn(
+            f"The fitted network {reason}, on the rows it was fitted on; a gap of 0 from "
+            f"such a model is no sign of fairness. To fix it: {'; or '.join(fixes)}.",
+            DegenerateModelWarning, stacklevel=4)
 
     def _train(self, net, data, y, epochs):
         try:
@@ -307,7 +397,7 @@ class _BaseFairTune(BaseEstimator):
         return resample(self.sampler_, X, y, sensitive_features=sensitive_features,
                         sample_weight=sample_weight)
 
-    def _build_net(self, X, seed, source):
+    def _build_net(self, X, seed, source, split):
         device = torch.device(self.device)
         module = self._make_module(X.shape[1], source)
         if source is not None:
@@ -326,8 +416,8 @@ class _BaseFairTune(BaseEstimator):
             criterion=self._criterion(),
             optimizer=OPTIMIZERS.get(self.optimizer, self.optimizer)
             if isinstance(self.optimizer, str) else self.optimizer,
-            lr=self.lr, max_epochs=self.max_epochs, batch_size=self.batch_size,
-            train_split=self.train_split, callbacks=self._callbacks(),
+            lr=self.lr, max_epochs=self.max_epochs_, batch_size=self.batch_size_,
+            train_split=split, callbacks=self._callbacks(split),
             device=device, verbose=self.verbose if self.verbose < 2 else 0,
             penalty=get_penalty(self.penalty), penalty_strength=self.penalty_strength,
             max_gap=self.max_gap, multiplier_lr=self.multiplier_lr,
@@ -336,22 +426,32 @@ class _BaseFairTune(BaseEstimator):
         )
         return net.initialize()
 
-    def _callbacks(self):
+    def _callbacks(self, split):
         # skorch initialises callbacks in place: copies keep the parameter as given.
         callbacks = copy.deepcopy(list(self.callbacks or []))
-        # In constraint mode the multiplier grows and with it the loss, so a
-        # rising loss is no sign of convergence there: train all epochs.
-        if self.n_iter_no_change is not None and self.max_gap is None:
-            monitor = "valid_loss" if self.train_split is not None else "train_loss"
-            callbacks.append(("early_stopping", EarlyStopping(
-                monitor=monitor, patience=self.n_iter_no_change, threshold=self.tol,
-                threshold_mode="abs", load_best=False,
-            )))
+        if self.max_gap is not None and self.penalty is not None:
+            # Constraint mode: the loss rises with the multiplier by design, so
+            # the keeper judges the epochs by their held-out gap and accuracy.
+            callbacks.append(("budget", BudgetKeeper(
+                self.max_gap, self.multiplier_lr, patience=self.n_iter_no_change)))
+        elif self.n_iter_no_change is not None:
+            callbacks.append(("early_stopping", self._early_stopping(split)))
         if self.verbose >= 2:  # a bar over the epochs instead of the table
             from skfairtune.callbacks import EpochProgressBar
 
             callbacks.append(("progress_bar", EpochProgressBar(keys=("train_loss", "valid_loss"))))
         return callbacks
+
+    def _early_stopping(self, split) -> EarlyStopping:
+        """Stop when the loss stops improving; on held-out rows, keep the best epoch."""
+        monitor = "train_loss" if split is None else "valid_task_loss"
+        return EarlyStopping(monitor=monitor, patience=self.n_iter_no_change,
+                             threshold=self.tol, threshold_mode="abs",
+                             load_best=split is not None)
+
+    def _soft_penalty(self) -> bool:
+        """Whether the fit is on the grid-search route: a fixed penalty strength."""
+        return self.penalty is not None and self.penalty_strength > 0 and self.max_gap is None
 
     def _pretrained_source(self):
         if self.warm_start and hasattr(self, "net_"):

@@ -24,16 +24,20 @@ import warnings
 
 import numpy as np
 import torch
+from sklearn.metrics import r2_score
 from skorch.callbacks import Callback
 
 from skfairtune._group_stats import worst_group
+from skfairtune._torch_data import resolve
 from skfairtune.exceptions import BudgetNotMetWarning
+from skfairtune.metrics import degenerate_reason
 from skfairtune.notions import GROUP_LOSSES, get_notion
 
-# The multiplier's step is taken relative to the budget, so that one setting
-# of multiplier_lr serves a budget of 0.01 and one of 0.1 alike; a budget of 0
-# is measured against this floor instead.
-_SMALLEST_BUDGET = 1e-3
+# The multiplier's step is the excess gap relative to the budget, so that one
+# multiplier_lr serves budgets of 0.05 and 0.2 alike; below this floor the
+# excess is measured against the floor, or a held-out gap's noise over a tiny
+# budget would throw the multiplier far past where it belongs.
+_SMALLEST_BUDGET = 0.05
 
 
 def hard_gap(penalty_name: str, task: str, outputs: torch.Tensor, y, groups, weight,
@@ -62,6 +66,20 @@ def hard_gap(penalty_name: str, task: str, outputs: torch.Tensor, y, groups, wei
     classes = range(out.shape[1]) if out.shape[1] > 2 else [1]
     return max(float(notion.difference((pred == k).astype(float), (y == k).astype(int),
                                        g, w, n_groups)) for k in classes)
+
+
+def is_degenerate(task: str, outputs: torch.Tensor, y) -> bool:
+    """Whether the epoch's held-out predictions are no better than a constant.
+
+    A constant prediction has no gap at all: without this check the first
+    epochs of a strongly penalised network would be the "fairest" to keep.
+    """
+    out = outputs.detach().double().cpu().numpy()
+    y = y.cpu().numpy()
+    if task == "regression":
+        pred = out.reshape(np.shape(y))
+        return np.ptp(y) > 0 and r2_score(y, pred) <= 0
+    return degenerate_reason(y, out.argmax(axis=1)) is not None
 
 
 def validation_score(task: str, outputs: torch.Tensor, y, weight) -> float:
@@ -115,11 +133,12 @@ class BudgetKeeper(Callback):
         self.best_epoch_, self.gap_, self.budget_met_ = 0, math.inf, False
         self._best_score = -math.inf
         self._since_best = 0
+        self._kept_useful = False
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         data = dataset_valid if dataset_valid is not None and len(dataset_valid) else (
             dataset_train)
-        data = net.as_group_dataset(data)
+        data = resolve(data)
         outputs = net.forward(data, training=False)
         gap = hard_gap(net.penalty.name, net.task, outputs, data.y, data.groups,
                        data.weight, net.n_groups)
@@ -127,11 +146,13 @@ class BudgetKeeper(Callback):
         epoch = len(net.history)
         net.history.record("valid_gap", gap)
         net.history.record("multiplier", net.multiplier)
-        if gap <= self.max_gap and (not self.budget_met_ or score > self._best_score):
-            self._keep(net, epoch, gap, met=True)
+        useful = not is_degenerate(net.task, outputs, data.y)
+        net.history.record("valid_degenerate", not useful)
+        if useful and gap <= self.max_gap and (not self.budget_met_ or score > self._best_score):
+            self._keep(net, epoch, gap, met=True, useful=True)
             self._best_score = score
-        elif not self.budget_met_ and gap < self.gap_:
-            self._keep(net, epoch, gap, met=False)
+        elif not self.budget_met_ and self._closer(gap, useful):
+            self._keep(net, epoch, gap, met=False, useful=useful)
         else:
             self._since_best += 1
         step = self.multiplier_lr * (gap - self.max_gap) / max(self.max_gap, _SMALLEST_BUDGET)
@@ -139,8 +160,16 @@ class BudgetKeeper(Callback):
         if self.patience is not None and self.budget_met_ and self._since_best >= self.patience:
             raise KeyboardInterrupt  # how skorch's own EarlyStopping ends the loop
 
-    def _keep(self, net, epoch, gap, *, met):
+    def _closer(self, gap: float, useful: bool) -> bool:
+        """Whether an epoch out of budget beats the one kept: better than a
+        constant first, then a smaller gap."""
+        if self._weights is None or useful != self._kept_useful:
+            return self._weights is None or useful
+        return gap < self.gap_
+
+    def _keep(self, net, epoch, gap, *, met, useful):
         self._weights = copy.deepcopy(net.module_.state_dict())
+        self._kept_useful = useful
         self.best_epoch_, self.gap_, self.budget_met_ = epoch, gap, met
         self._since_best = 0
 
@@ -150,8 +179,8 @@ class BudgetKeeper(Callback):
         net.module_.load_state_dict(self._weights)
         if not self.budget_met_:
             warnings.warn(
-                f"No epoch met max_gap={self.max_gap:g} on the held-out rows: the "
-                f"closest, epoch {self.best_epoch_} with a gap of {self.gap_:.4f}, is "
-                "kept. Train longer (max_epochs), raise multiplier_lr or "
-                "penalty_strength, or allow a larger max_gap.",
-                BudgetNotMetWarning, stacklevel=2)
+                f"No epoch met max_gap={self.max_gap:g} on the held-out rows with "
+                "predictions better than a constant: the closest, epoch "
+                f"{self.best_epoch_} with a gap of {self.gap_:.4f}, is kept. Train "
+                "longer (max_epochs), raise multiplier_lr or penalty_strength, or "
+                "allow a larger max_gap.", BudgetNotMetWarning, stacklevel=2)

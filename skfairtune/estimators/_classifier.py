@@ -99,7 +99,12 @@ Examples
         self
         """
         return self._fit(X, y, sensitive_features, sample_weight,
-                         epochs=self.max_epochs, first=True)
+                         epochs=None, first=True)
+
+    def _degenerate_reason(self, pred, y_enc) -> str | None:
+        from skfairtune.metrics import degenerate_reason
+
+        return degenerate_reason(self.classes_[y_enc], self.classes_[pred])
 
     @_fit_context(prefer_skip_nested_validation=False)
     def partial_fit(self, X, y, classes=None, sensitive_features=None, sample_weight=None):

@@ -42,9 +42,10 @@ class FairNet(NeuralNet):
     penalty_strength : float
         The penalty's weight (the starting multiplier when ``max_gap`` is set).
     max_gap : float or None
-        Constraint mode: the largest penalty value accepted. The multiplier
-        then rises while the batch's penalty exceeds it and falls otherwise
-        (projected gradient ascent on the Lagrangian), staying >= 0.
+        Constraint mode: the budget on the hard-prediction gap. The
+        estimators add a :class:`~skfairtune.estimators._budget.BudgetKeeper`
+        callback that moves ``multiplier`` by the held-out gap after each
+        epoch; within an epoch it stays as it is.
     multiplier_lr : float
         Step size of the multiplier's updates.
     stratify : bool
@@ -92,6 +93,11 @@ class FairNet(NeuralNet):
         return [
             *super().get_default_callbacks(),
             ("train_penalty", PassthroughScoring(name="train_penalty", on_train=True)),
+            # The validation loss without the penalty: what early stopping
+            # judges an epoch by. The penalised loss favours the first epochs,
+            # whose near-constant outputs have a small gap and a loss that is
+            # no worse yet: it would bring back an untrained network.
+            ("valid_task_loss", PassthroughScoring(name="valid_task_loss")),
         ]
 
     # -- the steps ----------------------------------------------------------
@@ -152,10 +158,11 @@ class FairNet(NeuralNet):
         y_true = y_true.to(self.device)
         losses = self.row_losses(y_pred, y_true)
         if X is None or X.weight is None:
-            return losses.mean()
+            return self._task_loss(losses.mean(), training)
         weight = X.weight.to(self.device)
         # A batch whose rows all weigh 0 contributes nothing, not 0/0.
-        loss = (losses * weight).sum() / weight.sum().clamp_min(1e-12)
+        loss = self._task_loss((losses * weight).sum() / weight.sum().clamp_min(1e-12),
+                               training)
         # Skipping the penalty at strength 0 makes that fit bit-identical to
         # one without a penalty.
         inactive = self.multiplier == 0 and self.max_gap is None
@@ -165,9 +172,13 @@ class FairNet(NeuralNet):
         if training:
             number = value.item()
             self.history.record_batch("train_penalty", number)
-            self._update_multiplier(number)
             self.penalty_term_ = (self.multiplier, number)
         return loss + self.multiplier * value
+
+    def _task_loss(self, loss: torch.Tensor, training: bool) -> torch.Tensor:
+        if not training:
+            self.history.record_batch("valid_task_loss", loss.item())
+        return loss
 
     def row_losses(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
         """The loss of each row, which the weights and some penalties read."""
@@ -179,13 +190,6 @@ class FairNet(NeuralNet):
             scores=self.scores(y_pred), y=y_true, groups=groups, weight=weight,
             n_groups=self.n_groups, losses=losses, task=self.task,
         )
-
-    def _update_multiplier(self, value: float) -> None:
-        if self.max_gap is None:
-            return
-        step = self.multiplier_lr * (value - self.max_gap)
-        self.multiplier = max(0.0, self.multiplier + step)
-        self.history.record_batch("multiplier", self.multiplier)
 
     def initialize_optimizer(self, *args, **kwargs):
         # With every parameter frozen there is nothing to optimise, and torch
@@ -354,6 +358,11 @@ class FairRegressorNet(FairNet):
     def scores(self, y_pred: torch.Tensor) -> torch.Tensor:
         """The predictions, a vector when there is one target."""
         return y_pred.squeeze(1) if y_pred.shape[1] == 1 else y_pred
+
+    def _task_loss(self, loss: torch.Tensor, training: bool) -> torch.Tensor:
+        if not training:
+            self.history.record_batch("valid_task_loss", loss.item())
+        return loss
 
     def row_losses(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
         """The loss of each row, averaged over its targets."""

@@ -1,0 +1,89 @@
+"""Defaults that generalize: a stratified validation slice, early stopping that
+goes back to the best epoch, training scaled with the data, and a warning
+when a fit learned nothing."""
+
+import numpy as np
+import pytest
+
+from skfairtune import FairTuneClassifier, FairTuneRegressor
+from skfairtune.estimators._base import MIN_STEPS
+from skfairtune.estimators._holdout import StratifiedHoldOut
+from skfairtune.exceptions import DegenerateModelWarning
+
+
+def test_the_slice_is_stratified_by_group_and_label():
+    rng = np.random.default_rng(0)
+    groups, y = rng.integers(0, 3, 5000), rng.integers(0, 2, 5000)
+    groups[:4], y[:4] = 7, 1  # a cell of four rows
+    train, valid = StratifiedHoldOut(0.1, seed=0).indices(groups, y)
+    assert np.intersect1d(train, valid).size == 0
+    assert train.size + valid.size == 5000
+    for g in np.unique(groups):
+        for label in (0, 1):
+            cell = (groups == g) & (y == label)
+            if cell.sum() >= 2:
+                share = cell[valid].sum() / cell.sum()
+                assert share == pytest.approx(0.1, abs=0.26 if cell.sum() < 10 else 0.01)
+                assert cell[train].sum() >= 1
+
+
+@pytest.mark.parametrize("n_train, batch, epochs", [
+    (270, 32, 200), (30_000, 128, 20), (900_000, 1024, 20)])
+def test_training_scales_with_the_data(n_train, batch, epochs):
+    got_batch, got_epochs = FairTuneClassifier()._schedule(n_train)
+    assert (got_batch, got_epochs) == (batch, epochs)
+    steps = got_epochs * -(-n_train // got_batch)
+    assert steps >= min(MIN_STEPS, 200 * -(-n_train // got_batch))
+
+
+def test_a_small_table_gets_enough_steps():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 5))
+    y = (X[:, 0] + 0.5 * rng.normal(size=300) > 0.8).astype(int)  # 20% positives
+    est = FairTuneClassifier(penalty=None, random_state=0).fit(X, y)
+    majority = max(y.mean(), 1 - y.mean())
+    assert est.score(X, y) > majority + 0.05
+
+
+def test_without_a_penalty_the_best_held_out_epoch_is_kept():
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(1500, 20))
+    y = (X[:, 0] + rng.normal(size=1500) > 0).astype(int)  # noisy: it overfits
+    est = FairTuneClassifier(penalty=None, hidden_layer_sizes=(256,), lr=0.01,
+                             random_state=0).fit(X, y)
+    losses = est.history_[:, "valid_task_loss"]
+    assert est.n_iter_ < est.max_epochs_  # stopped on the held-out loss
+    best = int(np.argmin(losses))
+    assert est.n_iter_ - 1 - best == est.n_iter_no_change
+    # Going back: the held-out rows' loss is the best epoch's, not the last's.
+    assert losses[-1] > losses[best]
+
+
+def test_a_soft_penalty_and_partial_fit_train_on_every_row():
+    rng = np.random.default_rng(0)
+    X, y, group = rng.normal(size=(1000, 3)), rng.integers(0, 2, 1000), rng.integers(0, 2, 1000)
+    soft = FairTuneClassifier(max_epochs=2, random_state=0).fit(X, y, sensitive_features=group)
+    assert "valid_loss" not in soft.history_[-1]
+    partial = FairTuneClassifier(penalty=None, random_state=0).partial_fit(X, y)
+    assert "valid_loss" not in partial.history_[-1]
+    none = FairTuneClassifier(penalty=None, validation_fraction=None, max_epochs=2).fit(X, y)
+    assert "valid_loss" not in none.history_[-1]
+    held = FairTuneClassifier(penalty=None, max_epochs=2).fit(X, y)
+    assert held.history_[-1, "valid_batch_count"] >= 1
+
+
+def test_a_fit_that_learned_nothing_warns():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    y = (rng.uniform(size=400) < 0.2).astype(int)  # labels unrelated to X
+    est = FairTuneClassifier(penalty=None, lr=1e-6, max_epochs=1, random_state=0)
+    with pytest.warns(DegenerateModelWarning, match="predicts 0 for|no better than"):
+        est.fit(X, y)
+
+
+def test_a_regressor_that_learned_nothing_warns():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(300, 3))
+    y = 100 + rng.normal(size=300)
+    with pytest.warns(DegenerateModelWarning, match="mean of y"):
+        FairTuneRegressor(penalty=None, lr=1e-6, max_epochs=1, random_state=0).fit(X, y)
