@@ -52,8 +52,8 @@ class Job:
     budget: float
     constraint: str
     epochs: int
-    base_epochs: int
-    batch_size: int
+    base_epochs: int | str
+    batch_size: int | str
     lr: float
     folds: int
     n_jobs: int

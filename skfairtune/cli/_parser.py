@@ -112,10 +112,11 @@ def _add_tuning_options(parser, *, out: str) -> None:
         "more often (default: the mean)")
     add("--epochs", type=_positive_int, metavar="N", default=3,
         help="fine-tuning epochs (default: 3)")
-    add("--base-epochs", type=_positive_int, metavar="N", default=3,
-        help="epochs of the base model, when one is trained (default: 3)")
-    add("--batch-size", type=_positive_int, metavar="N", default=256,
-        help="rows per training step (default: 256)")
+    add("--base-epochs", type=_auto_or_positive_int, metavar="N", default="auto",
+        help="epochs of the base model, when one is trained (default: auto, as the "
+        "estimators: enough steps for the data, stopped on a held-out slice)")
+    add("--batch-size", type=_auto_or_positive_int, metavar="N", default="auto",
+        help="rows per training step (default: auto, about the square root of the rows)")
     add("--lr", type=_positive_float, metavar="RATE", default=1e-3,
         help="learning rate (default: 0.001)")
     add("--folds", type=_positive_int, metavar="N", default=3,
@@ -156,6 +157,10 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"must be at least 1: {text!r}")
     return value
+
+
+def _auto_or_positive_int(text: str) -> int | str:
+    return "auto" if text.strip().lower() == "auto" else _positive_int(text)
 
 
 def _n_jobs(text: str) -> int:

@@ -53,6 +53,17 @@ multiplier_ : float
     ``max_gap`` is set).
 n_iter_ : int
     Number of epochs trained, over all calls.
+batch_size_ : int
+    The batch size used (``batch_size``, or what ``"auto"`` chose).
+max_epochs_ : int
+    The epoch budget of ``fit`` (``max_epochs``, or what ``"auto"`` chose).
+best_epoch_ : int
+    Constraint mode: the epoch kept (1-based).
+budget_met_ : bool
+    Constraint mode: whether the kept epoch's held-out gap is within
+    ``max_gap``.
+validation_gap_ : float
+    Constraint mode: the kept epoch's gap on the validation slice.
 
 See Also
 --------

@@ -25,40 +25,58 @@ penalty_strength : float, default=1.0
     The penalty's weight in the loss, the value users grid-search. At 0 the
     penalty is not computed at all.
 max_gap : float, default=None
-    Constraint mode: the largest penalty value (a gap of 0.02, say) that is
-    accepted. The penalty's weight then adapts during training, starting at
-    ``penalty_strength``: it grows while the batch gap exceeds ``max_gap``
-    and shrinks, never below 0, while it is under.
+    Constraint mode: the largest gap accepted, on the scale the metrics
+    report (0.02). It bounds the *hard-prediction* gap of the penalty's
+    notion (for the group-loss penalties, the worst group's error rate, or
+    mean squared error for a regressor), measured after every epoch on the
+    validation slice. The penalty's weight starts at ``penalty_strength``
+    and moves after each epoch by how far that gap is from ``max_gap``; the
+    epoch kept is the most accurate one on the slice among those within the
+    budget whose predictions beat a constant (``best_epoch_``,
+    ``budget_met_``, ``validation_gap_``). When none is, the closest is kept,
+    with a ``BudgetNotMetWarning``. See the guide "Choosing a budget".
 multiplier_lr : float, default=1.0
-    Step size of the weight's updates in constraint mode.
+    Step size of the weight's updates in constraint mode, per epoch and per
+    unit of excess gap relative to the budget (to 0.05 at least).
 hidden_layer_sizes : tuple of int, default=(64,)
     The hidden layers of the MLP that ``module=None`` builds.
 activation : {"relu", "tanh", "logistic", "identity", "gelu"}, default="relu"
     The MLP's activation.
 dropout : float, default=0.0
     The MLP's dropout probability.
-max_epochs : int, default=100
+max_epochs : int or "auto", default="auto"
     Epochs of training. 0 initialises the network (from ``pretrained``)
     without any training step, so the starting point can be evaluated.
+    ``"auto"`` budgets enough epochs for some 2,000 gradient steps, from 20
+    to 200 (``max_epochs_``), of which early stopping uses what it needs.
 lr : float, default=1e-3
     Learning rate.
-batch_size : int, default=128
-    Rows per mini-batch.
+batch_size : int or "auto", default="auto"
+    Rows per mini-batch. ``"auto"`` takes about the square root of the
+    training rows, a power of two from 32 to 1024 (``batch_size_``).
+validation_fraction : float or None, default=0.1
+    The share of the rows held out, stratified by group and label, to stop
+    on and to go back to the best epoch (without a penalty), or to keep the
+    budget on (constraint mode). Not held out: with a fixed
+    ``penalty_strength`` (whose choice is for cross-validation), in
+    ``partial_fit``, when it would hold fewer than 20 rows, when None, or
+    when ``train_split`` is given.
 optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
     The optimizer; its options go in ``optimizer__*`` parameters.
 n_iter_no_change : int or None, default=10
-    Stop when the training loss (the validation loss, with
-    ``train_split``) has not improved by ``tol`` for this many epochs. None
-    trains all ``max_epochs``, and so does constraint mode (``max_gap``),
-    where the loss rises with the multiplier by design.
+    Stop when the loss has not improved by ``tol`` for this many epochs:
+    the validation loss without the penalty when rows are held out (and
+    then the best epoch's weights are restored), else the training loss. In
+    constraint mode, stop this many epochs after the last improvement of
+    the best feasible epoch. None trains all epochs.
 tol : float, default=1e-4
     The improvement that counts, for ``n_iter_no_change``.
 batch_sampling : {"random", "stratified"}, default="random"
     ``"stratified"`` deals every group into every batch in proportion to its
     size, so that small groups are seen in each batch's penalty.
 train_split : callable, default=None
-    skorch's internal validation split (``skorch.dataset.ValidSplit(5)``);
-    None trains on all the data.
+    skorch's internal validation split (``skorch.dataset.ValidSplit(5)``),
+    used instead of the stratified slice of ``validation_fraction``.
 callbacks : list, default=None
     Extra skorch callbacks; their options go in ``callbacks__*``.
 device : str or torch.device, default="cpu"
