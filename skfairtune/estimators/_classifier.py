@@ -10,7 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from skfairtune.estimators._base import _BaseFairTune, _input_tags
-from skfairtune.estimators._docs import NOTES_DOC, PARAMETERS_DOC
+from skfairtune.estimators._docs import NOTES_DOC, PARAMETERS_DOC, TRAINING_ATTRIBUTES_DOC
 from skfairtune.estimators._net import FairClassifierNet
 from skfairtune.estimators._tags import with_expected_failures
 
@@ -53,18 +53,9 @@ multiplier_ : float
     ``max_gap`` is set).
 n_iter_ : int
     Number of epochs trained, over all calls.
-batch_size_ : int
-    The batch size used (``batch_size``, or what ``"auto"`` chose).
-max_epochs_ : int
-    The epoch budget of ``fit`` (``max_epochs``, or what ``"auto"`` chose).
-best_epoch_ : int
-    Constraint mode: the epoch kept (1-based).
-budget_met_ : bool
-    Constraint mode: whether the kept epoch's held-out gap is within
-    ``max_gap``.
-validation_gap_ : float
-    Constraint mode: the kept epoch's gap on the validation slice.
-
+"""
+        + TRAINING_ATTRIBUTES_DOC
+        + """
 See Also
 --------
 FairTuneRegressor : The same for regression.

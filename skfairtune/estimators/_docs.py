@@ -120,3 +120,17 @@ the checks as::
 
     check_estimator(est, expected_failed_checks=get_tags(est).expected_failed_checks)
 """
+
+# The attributes that say how the training went, shared by both estimators.
+TRAINING_ATTRIBUTES_DOC = """batch_size_ : int
+    The batch size used (``batch_size``, or what ``"auto"`` chose).
+max_epochs_ : int
+    The epoch budget of ``fit`` (``max_epochs``, or what ``"auto"`` chose).
+best_epoch_ : int
+    Constraint mode: the epoch kept (1-based).
+budget_met_ : bool
+    Constraint mode: whether the kept epoch's held-out gap is within
+    ``max_gap``.
+validation_gap_ : float
+    Constraint mode: the kept epoch's gap on the validation slice.
+"""

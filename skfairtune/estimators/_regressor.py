@@ -8,7 +8,7 @@ from sklearn.base import RegressorMixin, _fit_context
 from sklearn.metrics import r2_score
 
 from skfairtune.estimators._base import _BaseFairTune, _input_tags
-from skfairtune.estimators._docs import NOTES_DOC, PARAMETERS_DOC
+from skfairtune.estimators._docs import NOTES_DOC, PARAMETERS_DOC, TRAINING_ATTRIBUTES_DOC
 from skfairtune.estimators._net import FairRegressorNet
 from skfairtune.estimators._tags import with_expected_failures
 
@@ -52,18 +52,9 @@ multiplier_ : float
     The penalty's weight at the end of training.
 n_iter_ : int
     Number of epochs trained, over all calls.
-batch_size_ : int
-    The batch size used (``batch_size``, or what ``"auto"`` chose).
-max_epochs_ : int
-    The epoch budget of ``fit`` (``max_epochs``, or what ``"auto"`` chose).
-best_epoch_ : int
-    Constraint mode: the epoch kept (1-based).
-budget_met_ : bool
-    Constraint mode: whether the kept epoch's held-out gap is within
-    ``max_gap``.
-validation_gap_ : float
-    Constraint mode: the kept epoch's gap on the validation slice.
-
+"""
+        + TRAINING_ATTRIBUTES_DOC
+        + """
 See Also
 --------
 FairTuneClassifier : The same for classification.
