@@ -309,7 +309,7 @@ class _BaseFairTune(BaseEstimator):
 
     def _read_budget(self, net) -> None:
         keeper = dict(net.callbacks_).get("budget")
-        if keeper is not None and keeper.best_epoch_:
+        if keeper is not None and getattr(keeper, "best_epoch_", 0):
             self.best_epoch_ = keeper.best_epoch_
             self.budget_met_ = keeper.budget_met_
             self.validation_gap_ = keeper.gap_
