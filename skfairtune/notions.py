@@ -214,11 +214,15 @@ class Notion:
         """The notion's ratio on rows (numpy arrays)."""
         return self._gap("ratio", values, y, ids, weight, n_groups, method, agg)
 
+    def overall_rates(self, values, y, weight) -> list:
+        """The rates of the whole population, as one group: what
+        ``method="to_overall"`` compares each group with."""
+        ids = np.zeros(len(values), dtype=np.int64)
+        return self.rate_values(values, y, ids, weight, 1)
+
     def _gap(self, kind, values, y, ids, weight, n_groups, method, agg):
         rates = self.rate_values(values, y, ids, weight, n_groups)
-        overall = None
-        if method == "to_overall":
-            overall = self.rate_values(values, y, ids * 0, weight, 1)
+        overall = self.overall_rates(values, y, weight) if method == "to_overall" else None
         return self.compare(rates, kind, overall=overall, agg=agg)
 
 

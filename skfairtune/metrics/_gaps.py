@@ -60,10 +60,8 @@ def _binary_gap(notion: Notion, kind, y, p, enc, weight, method, agg, about=""):
     rates = notion.rate_values(*cells, enc.n_groups)
     for rate, (_, present) in zip(notion.rates, rates):
         warn_undefined(present, enc, rate.name + about, rate.undefined)
-    overall = None
-    if method == "to_overall":
-        values, cy, ids, w = cells
-        overall = notion.rate_values(values, cy, ids * 0, w, 1)
+    values, cy, _, w = cells
+    overall = notion.overall_rates(values, cy, w) if method == "to_overall" else None
     return float(notion.compare(rates, kind, overall=overall, agg=agg))
 
 
