@@ -220,3 +220,22 @@ def test_user_guide_examples_run():
     result = doctest.testfile(str(guide), module_relative=False,
                               optionflags=doctest.NORMALIZE_WHITESPACE)
     assert result.attempted > 0 and result.failed == 0
+
+
+def test_a_path_of_budgets_in_constraint_mode_keeps_each_budget():
+    # Sweeping budgets (not strengths) from one warm-started network: each
+    # step keeps its epoch within its budget on its validation slice, and the
+    # gap on new rows follows, within their sampling noise (two standard
+    # errors of a gap between groups of 1500 rows are about 0.036).
+    from tests.estimators.conftest import dp_gap, make_biased
+
+    (X, y, group), (X_new, y_new, group_new) = make_biased(3000, 0), make_biased(3000, 1)
+    budgets = [0.2, 0.1, 0.05, 0.02]
+    path = penalty_path(FairTuneClassifier(penalty_strength=0, lr=0.01, random_state=0),
+                        budgets, X, y, sensitive_features=group, X_val=X_new, y_val=y_new,
+                        sensitive_features_val=group_new, param="max_gap", epochs_step=10)
+    for budget, model in zip(budgets, path.estimators):
+        assert model.budget_met_ and model.validation_gap_ <= budget
+        assert dp_gap(model.predict(X_new), group_new) <= budget + 0.036
+    assert path.results["demographic_parity_difference"].iloc[-1] < (
+        path.results["demographic_parity_difference"].iloc[0])
