@@ -21,9 +21,9 @@ from __future__ import annotations
 import copy
 import math
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
-import torch
 from sklearn.metrics import r2_score
 from skorch.callbacks import Callback
 
@@ -40,59 +40,75 @@ from skfairtune.notions import GROUP_LOSSES, get_notion
 _SMALLEST_BUDGET = 0.05
 
 
-def hard_gap(penalty_name: str, task: str, outputs: torch.Tensor, y, groups, weight,
-             n_groups: int) -> float:
+@dataclass
+class HeldOut:
+    """An epoch's predictions on the held-out rows, read into numpy once.
+
+    ``pred`` holds class indices (classification) or values shaped as ``y``.
+    """
+
+    pred: np.ndarray
+    n_outputs: int
+    y: np.ndarray
+    groups: np.ndarray
+    weight: np.ndarray
+
+    @classmethod
+    def predict(cls, net, data) -> HeldOut:
+        out = net.forward(data, training=False).detach().double().cpu().numpy()
+        y = data.y.cpu().numpy()
+        pred = out.argmax(axis=1) if net.task == "classification" else out.reshape(y.shape)
+        weight = (np.ones(len(y)) if data.weight is None
+                  else data.weight.double().cpu().numpy())
+        return cls(pred, out.shape[1], y, data.groups.cpu().numpy(), weight)
+
+    def squared_errors(self) -> np.ndarray:
+        """Each row's squared error, averaged over its targets."""
+        error = (self.y - self.pred) ** 2
+        return error if error.ndim == 1 else error.mean(axis=1)
+
+
+def degenerate_reason_for(task: str, y, pred) -> str | None:
+    """Why predictions are no better than a constant, or None: one rule per task.
+
+    A classifier's is :func:`skfairtune.metrics.degenerate_reason` (constant,
+    or no better than the majority class); a regressor's majority class is
+    the mean, so an R^2 of 0 or less is a model that learned nothing.
+    """
+    if task == "classification":
+        return degenerate_reason(y, pred)
+    if np.ptp(y) == 0:
+        return None
+    r2 = r2_score(y, np.reshape(pred, np.shape(y)))
+    return None if r2 > 0 else f"is no better than predicting the mean of y (R^2 {r2:.3f})"
+
+
+def hard_gap(penalty_name: str, task: str, held: HeldOut, n_groups: int) -> float:
     """The budgeted quantity on hard predictions, as the metrics compute it.
 
     A notion's difference (one-vs-rest, worst class, for several classes; the
     mean prediction for regression); for a group-loss penalty, the worst-off
     group's error rate (classification) or mean squared error (regression).
     """
-    out = outputs.detach().double().cpu().numpy()
-    y = y.cpu().numpy()
-    g = groups.cpu().numpy()
-    w = np.ones(len(g)) if weight is None else weight.double().cpu().numpy()
-    if task == "regression":
-        pred = out[:, 0] if out.ndim == 2 and out.shape[1] == 1 else out
-        if penalty_name in GROUP_LOSSES:
-            error = (np.reshape(y, pred.shape) - pred) ** 2
-            error = error if error.ndim == 1 else error.mean(axis=1)
-            return float(worst_group(error, g, w, n_groups))
-        return float(get_notion(penalty_name).difference(pred, None, g, w, n_groups))
-    pred = out.argmax(axis=1)
+    g, w = held.groups, held.weight
     if penalty_name in GROUP_LOSSES:
-        return float(worst_group((pred != y).astype(float), g, w, n_groups))
+        errors = (held.squared_errors() if task == "regression"
+                  else (held.pred != held.y).astype(float))
+        return float(worst_group(errors, g, w, n_groups))
     notion = get_notion(penalty_name)
-    classes = range(out.shape[1]) if out.shape[1] > 2 else [1]
-    return max(float(notion.difference((pred == k).astype(float), (y == k).astype(int),
-                                       g, w, n_groups)) for k in classes)
-
-
-def is_degenerate(task: str, outputs: torch.Tensor, y) -> bool:
-    """Whether the epoch's held-out predictions are no better than a constant.
-
-    A constant prediction has no gap at all: without this check the first
-    epochs of a strongly penalised network would be the "fairest" to keep.
-    """
-    out = outputs.detach().double().cpu().numpy()
-    y = y.cpu().numpy()
     if task == "regression":
-        pred = out.reshape(np.shape(y))
-        return np.ptp(y) > 0 and r2_score(y, pred) <= 0
-    return degenerate_reason(y, out.argmax(axis=1)) is not None
+        return float(notion.difference(held.pred, None, g, w, n_groups))
+    classes = range(held.n_outputs) if held.n_outputs > 2 else [1]
+    return max(float(notion.difference((held.pred == k).astype(float),
+                                       (held.y == k).astype(int), g, w, n_groups))
+               for k in classes)
 
 
-def validation_score(task: str, outputs: torch.Tensor, y, weight) -> float:
+def validation_score(task: str, held: HeldOut) -> float:
     """What the best feasible epoch maximises: accuracy, or minus the squared error."""
-    out = outputs.detach().double().cpu().numpy()
-    y = y.cpu().numpy()
-    w = np.ones(len(y)) if weight is None else weight.double().cpu().numpy()
     if task == "regression":
-        pred = out.reshape(np.shape(y))
-        error = (y - pred) ** 2
-        error = error if error.ndim == 1 else error.mean(axis=1)
-        return -float(np.average(error, weights=w))
-    return float(np.average(out.argmax(axis=1) == y, weights=w))
+        return -float(np.average(held.squared_errors(), weights=held.weight))
+    return float(np.average(held.pred == held.y, weights=held.weight))
 
 
 class BudgetKeeper(Callback):
@@ -138,15 +154,15 @@ class BudgetKeeper(Callback):
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         data = dataset_valid if dataset_valid is not None and len(dataset_valid) else (
             dataset_train)
-        data = resolve(data)
-        outputs = net.forward(data, training=False)
-        gap = hard_gap(net.penalty.name, net.task, outputs, data.y, data.groups,
-                       data.weight, net.n_groups)
-        score = validation_score(net.task, outputs, data.y, data.weight)
+        held = HeldOut.predict(net, resolve(data))
+        gap = hard_gap(net.penalty.name, net.task, held, net.n_groups)
+        score = validation_score(net.task, held)
         epoch = len(net.history)
         net.history.record("valid_gap", gap)
         net.history.record("multiplier", net.multiplier)
-        useful = not is_degenerate(net.task, outputs, data.y)
+        # A constant prediction has no gap at all: without this the first
+        # epochs of a strongly penalised network would be the "fairest" kept.
+        useful = degenerate_reason_for(net.task, held.y, held.pred) is None
         net.history.record("valid_degenerate", not useful)
         if useful and gap <= self.max_gap and (not self.budget_met_ or score > self._best_score):
             self._keep(net, epoch, gap, met=True, useful=True)

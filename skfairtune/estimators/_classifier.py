@@ -10,6 +10,7 @@ from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from skfairtune.estimators._base import _BaseFairTune, _input_tags
+from skfairtune.estimators._budget import degenerate_reason_for
 from skfairtune.estimators._docs import NOTES_DOC, PARAMETERS_DOC, TRAINING_ATTRIBUTES_DOC
 from skfairtune.estimators._net import FairClassifierNet
 from skfairtune.estimators._tags import with_expected_failures
@@ -104,9 +105,9 @@ Examples
                          epochs=None, first=True)
 
     def _degenerate_reason(self, pred, y_enc) -> str | None:
-        from skfairtune.metrics import degenerate_reason
-
-        return degenerate_reason(self.classes_[y_enc], self.classes_[pred])
+        # In the labels' own words: "predicts 'No' for every row".
+        return degenerate_reason_for("classification", self.classes_[y_enc],
+                                     self.classes_[pred])
 
     @_fit_context(prefer_skip_nested_validation=False)
     def partial_fit(self, X, y, classes=None, sensitive_features=None, sample_weight=None):

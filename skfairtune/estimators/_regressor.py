@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import torch
 from sklearn.base import RegressorMixin, _fit_context
-from sklearn.metrics import r2_score
 
 from skfairtune.estimators._base import _BaseFairTune, _input_tags
+from skfairtune.estimators._budget import degenerate_reason_for
 from skfairtune.estimators._docs import NOTES_DOC, PARAMETERS_DOC, TRAINING_ATTRIBUTES_DOC
 from skfairtune.estimators._net import FairRegressorNet
 from skfairtune.estimators._tags import with_expected_failures
@@ -100,14 +100,7 @@ Examples
                          epochs=None, first=True)
 
     def _degenerate_reason(self, pred, y) -> str | None:
-        # The regressor's majority class is the mean: an R^2 of 0 on the very
-        # rows it trained on is a model that learned nothing.
-        if np.ptp(y) == 0:
-            return None
-        r2 = r2_score(y, np.reshape(pred, np.shape(y)))
-        return None if r2 > 0 else (
-            f"is no better than predicting the mean of y on its own training rows "
-            f"(R^2 {r2:.3f})")
+        return degenerate_reason_for("regression", y, pred)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def partial_fit(self, X, y, sensitive_features=None, sample_weight=None):
