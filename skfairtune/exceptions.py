@@ -15,6 +15,7 @@ from sklearn.utils._param_validation import InvalidParameterError
 __all__ = [
     "AllDegenerateError",
     "BudgetNotMetWarning",
+    "BudgetUncertainWarning",
     "DegenerateModelWarning",
     "DivergenceError",
     "FairnessWarning",
@@ -50,6 +51,15 @@ class UndefinedGroupWarning(UndefinedMetricWarning):
 
 class BudgetNotMetWarning(UserWarning):
     """No candidate meets the fairness budget; the fairest one is chosen."""
+
+
+class BudgetUncertainWarning(UserWarning):
+    """The rows a budget is checked on are too few to tell it from noise.
+
+    The gap measured on them has a standard error above half the budget, so a
+    gap within the budget there may exceed it on new data by about twice that
+    error. More rows (or a larger ``validation_fraction``) narrow it.
+    """
 
 
 class AllDegenerateError(ValueError):

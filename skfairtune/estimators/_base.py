@@ -32,14 +32,19 @@ from skfairtune import pretrained as _pretrained
 from skfairtune._groups import encode_groups
 from skfairtune._mlp import ACTIVATIONS, MLP
 from skfairtune._torch_data import FLOAT32_MAX, to_tensor_data
-from skfairtune.estimators._budget import BudgetKeeper
+from skfairtune.estimators._budget import BudgetKeeper, uses_group_multipliers
 from skfairtune.estimators._holdout import (
     MIN_VALIDATION_ROWS,
     StratifiedHoldOut,
     validation_rows,
 )
 from skfairtune.estimators._net import FairNet
-from skfairtune.exceptions import DegenerateModelWarning, DivergenceError, FairnessWarning
+from skfairtune.exceptions import (
+    BudgetUncertainWarning,
+    DegenerateModelWarning,
+    DivergenceError,
+    FairnessWarning,
+)
 from skfairtune.penalties import PENALTIES, Penalty, get_penalty
 
 # Keyword arguments forwarded to skorch, as skorch names them.
@@ -255,7 +260,8 @@ class _BaseFairTune(BaseEstimator):
             net.n_groups = n_groups
             data = to_tensor_data(X, y_enc, groups, sample_weight, y_dtype=net.target_dtype)
             self._train(net, data, y_enc, epochs)
-        self.multiplier_ = net.multiplier
+        self.multiplier_ = (net.multiplier if net.group_multipliers is None
+                            else net.group_multipliers.largest())
         self.n_iter_ = len(net.history)
         self._read_budget(net)
         if first and epochs > 0:
@@ -313,6 +319,15 @@ class _BaseFairTune(BaseEstimator):
             self.best_epoch_ = keeper.best_epoch_
             self.budget_met_ = keeper.budget_met_
             self.validation_gap_ = keeper.gap_
+            self.validation_gap_se_ = keeper.gap_se_
+            if self.budget_met_ and keeper.gap_se_ > self.max_gap / 2:
+                warnings.warn(
+                    f"The kept epoch's gap on the validation slice, {keeper.gap_:.4f}, has a "
+                    f"standard error of {keeper.gap_se_:.4f}: the slice is too small to tell "
+                    f"max_gap={self.max_gap:g} from noise, and on new data the gap may "
+                    f"exceed it by about {2 * keeper.gap_se_:.3f}. Fit on more rows, raise "
+                    f"validation_fraction (now {self.validation_fraction}), or allow a "
+                    "larger max_gap.", BudgetUncertainWarning, stacklevel=4)
 
     def _warn_if_degenerate(self, pred, y_enc) -> None:
         reason = self._degenerate_reason(pred, y_enc)
@@ -432,8 +447,12 @@ class _BaseFairTune(BaseEstimator):
         if self.max_gap is not None and self.penalty is not None:
             # Constraint mode: the loss rises with the multiplier by design, so
             # the keeper judges the epochs by their held-out gap and accuracy.
+            per_group = uses_group_multipliers(
+                get_penalty(self.penalty).name, self._net_class.task,
+                len(self.classes_) if hasattr(self, "classes_") else None)
             callbacks.append(("budget", BudgetKeeper(
-                self.max_gap, self.multiplier_lr, patience=self.n_iter_no_change)))
+                self.max_gap, self.multiplier_lr, patience=self.n_iter_no_change,
+                per_group=per_group)))
         elif self.n_iter_no_change is not None:
             callbacks.append(("early_stopping", self._early_stopping(split)))
         if self.verbose >= 2:  # a bar over the epochs instead of the table

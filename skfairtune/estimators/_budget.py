@@ -1,14 +1,23 @@
 """Constraint mode: a budget on the gap users measure, kept on rows not trained on.
 
-With ``max_gap=B`` the estimators train on ``loss + multiplier * penalty``,
-where the penalty is the notion's *soft* gap on the batch (it has a
-gradient), but the multiplier moves by the *hard-prediction* gap, the number
-:mod:`skfairtune.metrics` and fairlearn report, measured at the end of every
-epoch on the validation slice. This is FairGBM's lesson: the gradient follows
-the smooth proxy while the constraint is judged on the true, thresholded
-quantity; a budget on the soft gap of training batches lands elsewhere (its
-absolute value is biased upwards by sampling noise, and probabilities are not
-decisions).
+With ``max_gap=B`` the gradient follows a smooth proxy of the gap (the
+notion's rates on predicted probabilities, per batch), while the multipliers
+move by the *hard-prediction* gap, the number :mod:`skfairtune.metrics` and
+fairlearn report, measured at the end of every epoch on the validation
+slice. This is FairGBM's lesson: a budget on the soft gap of training batches
+lands elsewhere (its absolute value is biased upwards by sampling noise, and
+probabilities are not decisions).
+
+For a notion's gap (binary classification, regression) there is one
+multiplier per group and rate (:class:`GroupMultipliers`): the largest minus
+the smallest group rate is within B exactly when every group is within B/2
+of their midpoint, so each group's constraint has a multiplier of its own,
+and the loss adds ``sum(multiplier[g] * soft_rate[g])``. This is the
+Lagrangian of the constraint, linear in the rates; a multiplier on the
+absolute soft gap instead (an exact penalty) pushes only the batch's two
+extreme groups, by a noisy sign once the gap is small, and tends to flatten
+the gap far below the budget, spending accuracy for nothing. For several
+classes and for the group-loss penalties one multiplier weighs the penalty.
 
 Of all epochs, the one kept is the most accurate on the validation slice
 among those whose gap there is within the budget (the best *feasible*
@@ -24,6 +33,7 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 from sklearn.metrics import r2_score
 from skorch.callbacks import Callback
 
@@ -38,6 +48,13 @@ from skfairtune.notions import GROUP_LOSSES, get_notion
 # excess is measured against the floor, or a held-out gap's noise over a tiny
 # budget would throw the multiplier far past where it belongs.
 _SMALLEST_BUDGET = 0.05
+# A group's multiplier moves by this much per unit of excess gap (times
+# multiplier_lr). Unlike a weight on the absolute gap, a weight on a group's
+# rate keeps pushing once the gap is closed, so a step that overshoots swings
+# the gap to the other side: steps relative to the budget (ten times as
+# large) made the gap on Adult oscillate past 0.1 (benchmarks/budget.py).
+_GROUP_STEP = 2.0
+_LARGEST = float(np.finfo(np.float64).max)
 
 
 @dataclass
@@ -104,11 +121,158 @@ def hard_gap(penalty_name: str, task: str, held: HeldOut, n_groups: int) -> floa
                for k in classes)
 
 
+def _kish(weight: np.ndarray) -> float:
+    """The effective number of rows of a weighted mean."""
+    total = weight.sum()
+    return float(total * total / (weight * weight).sum()) if total > 0 else 0.0
+
+
+def _mean_and_error(stat: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
+    """A weighted mean and its squared standard error."""
+    mean = np.average(stat, weights=weight)
+    variance = np.average((stat - mean) ** 2, weights=weight)
+    return float(mean), float(variance / max(_kish(weight), 1.0))
+
+
+def gap_standard_error(penalty_name: str, task: str, held: HeldOut, n_groups: int) -> float:
+    """The standard error of :func:`hard_gap`, from the groups' rows on the slice.
+
+    For a notion, that of the difference between the two groups at the
+    extremes of the worst rate (NaN for several classes); for a group loss,
+    that of the worst group's error. It is what the slice's size allows one
+    to tell apart: a gap within the budget by less than about twice this
+    may be over it on new data.
+    """
+    if penalty_name in GROUP_LOSSES:
+        errors = (held.squared_errors() if task == "regression"
+                  else (held.pred != held.y).astype(float))
+        per_group = [_mean_and_error(errors[held.groups == g], held.weight[held.groups == g])
+                     for g in range(n_groups) if held.weight[held.groups == g].sum() > 0]
+        return math.sqrt(max(per_group)[1]) if per_group else math.nan
+    if task == "classification" and held.n_outputs > 2:
+        return math.nan
+    values = (held.pred == 1).astype(float) if task == "classification" else held.pred
+    worst = (-1.0, math.nan)
+    for rate in get_notion(penalty_name).rates:
+        stat, weight = rate.terms(values.astype(float), held.y, held.weight)
+        if stat.ndim > 1:  # several regression targets: not estimated
+            return math.nan
+        cells = {g: _mean_and_error(stat[held.groups == g], weight[held.groups == g])
+                 for g in range(n_groups) if weight[held.groups == g].sum() > 0}
+        if len(cells) < 2:
+            continue
+        high = max(cells, key=lambda g: cells[g][0])
+        low = min(cells, key=lambda g: cells[g][0])
+        spread = cells[high][0] - cells[low][0]
+        if spread > worst[0]:
+            worst = (spread, math.sqrt(cells[high][1] + cells[low][1]))
+    return worst[1]
+
+
 def validation_score(task: str, held: HeldOut) -> float:
     """What the best feasible epoch maximises: accuracy, or minus the squared error."""
     if task == "regression":
         return -float(np.average(held.squared_errors(), weights=held.weight))
     return float(np.average(held.pred == held.y, weights=held.weight))
+
+
+class GroupMultipliers:
+    """One multiplier per rate of a notion and per group, moved by held-out rates.
+
+    For each rate, group ``g`` has two non-negative multipliers: ``up[g]`` on
+    "rate of g minus the midpoint is at most B/2" and ``down[g]`` on the
+    reverse. Their difference weighs the group's soft rate in the loss, so a
+    group above the others is pushed down and one below pushed up, each only
+    as far as its own excess asks.
+
+    Parameters
+    ----------
+    notion : Notion
+        The notion whose rates are kept equal.
+    task : {"classification", "regression"}
+        What the held-out predictions are: class indices (two classes) or values.
+    """
+
+    def __init__(self, notion, task: str):
+        self.notion = notion
+        self.task = task
+        self.up = self.down = None
+        self._tensors = None
+
+    def _deviations(self, values, y, groups, weight, n_groups) -> list:
+        """Each rate's per-group distance from the midpoint of the present
+        groups (0 for an absent group, whose multipliers then stay put)."""
+        deviations = []
+        for means, present in self.notion.rate_values(values, y, groups, weight, n_groups):
+            if int(present.sum()) < 2:
+                deviations.append(np.zeros_like(means))
+                continue
+            mid = (means[present].max(0) + means[present].min(0)) / 2
+            mask = present if means.ndim == 1 else present[:, None]
+            deviations.append(np.where(mask, means - mid, 0.0))
+        return deviations
+
+    def start(self, held: HeldOut, n_groups: int, max_gap: float, strength: float) -> None:
+        """Weigh every group outside the budget by ``strength`` from the first step."""
+        self.up, self.down = [], []
+        for dev in self._deviations(*self._values(held), held.groups, held.weight, n_groups):
+            self.up.append(np.where(dev > max_gap / 2, strength, 0.0))
+            self.down.append(np.where(-dev > max_gap / 2, strength, 0.0))
+        self._tensors = None
+
+    def step(self, held: HeldOut, n_groups: int, max_gap: float, lr: float) -> None:
+        """Move each multiplier by its group's excess over B/2."""
+        deviations = self._deviations(*self._values(held), held.groups, held.weight, n_groups)
+        for r, dev in enumerate(deviations):
+            # 2 * dev - B is the gap's excess when two groups sit at the extremes.
+            # Clipped to a finite float: a huge multiplier_lr must overflow
+            # in the loss, where the net names it, not here as NaN.
+            self.up[r] = np.clip(self.up[r] + lr * _GROUP_STEP * (2 * dev - max_gap),
+                                 0.0, _LARGEST)
+            self.down[r] = np.clip(self.down[r] + lr * _GROUP_STEP * (-2 * dev - max_gap),
+                                   0.0, _LARGEST)
+        self._tensors = None
+
+    def _values(self, held: HeldOut) -> tuple:
+        """What the rates read of held-out predictions: 0/1 for the positive
+        class, or the predicted values."""
+        if self.task == "classification":
+            return (held.pred == 1).astype(float), held.y
+        return held.pred.astype(float), held.y
+
+    def largest(self) -> float:
+        """The largest multiplier, what ``multiplier_`` reports."""
+        return max((float(np.max(m, initial=0.0)) for m in [*self.up, *self.down]),
+                   default=0.0)
+
+    def signed(self) -> list:
+        """Each rate's per-group weight of the soft rate: ``up - down``."""
+        return [u - d for u, d in zip(self.up, self.down)]
+
+    def term(self, scores, y, groups, weight, n_groups):
+        """The batch's ``sum(weight[g] * soft_rate[g])`` as ``(largest, sum / largest)``.
+
+        None while every multiplier is 0. The weights are divided by the
+        largest in float64, so that a huge multiplier overflows only in the
+        product, where the net can say so, and not already in float32.
+        """
+        largest = self.largest()
+        if largest == 0:
+            return None
+        if self._tensors is None or self._tensors[0].device != scores.device:
+            self._tensors = [torch.as_tensor(m / largest, dtype=scores.dtype,
+                                             device=scores.device) for m in self.signed()]
+        values = scores[:, 1] if scores.ndim == 2 and scores.shape[1] == 2 else scores
+        rates = self.notion.rate_values(values, y, groups, weight, n_groups)
+        # An absent group's soft rate is 0, so it adds nothing.
+        return largest, sum((means * mu).sum() for (means, _), mu in zip(rates, self._tensors))
+
+
+def uses_group_multipliers(penalty_name: str, task: str, n_classes: int | None) -> bool:
+    """Whether a budget on ``penalty_name`` gets one multiplier per group."""
+    if penalty_name in GROUP_LOSSES:
+        return False
+    return task == "regression" or n_classes == 2
 
 
 class BudgetKeeper(Callback):
@@ -123,6 +287,9 @@ class BudgetKeeper(Callback):
     patience : int or None
         Stop this many epochs after the last improvement of the best feasible
         epoch (None trains every epoch).
+    per_group : bool
+        One multiplier per group (:class:`GroupMultipliers`) instead of one
+        on the penalty.
 
     Attributes
     ----------
@@ -132,21 +299,35 @@ class BudgetKeeper(Callback):
         Whether the kept epoch's held-out gap is within the budget.
     gap_ : float
         The kept epoch's held-out gap.
+    gap_se_ : float
+        Its standard error (:func:`gap_standard_error`).
     """
 
-    def __init__(self, max_gap: float, multiplier_lr: float, patience: int | None = None):
+    def __init__(self, max_gap: float, multiplier_lr: float, patience: int | None = None,
+                 per_group: bool = False):
         self.max_gap = max_gap
         self.multiplier_lr = multiplier_lr
         self.patience = patience
+        self.per_group = per_group
 
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_weights", None)  # a copy of the module's: the net has its own
         return state
 
-    def on_train_begin(self, net, **kwargs):
+    def on_train_begin(self, net, X=None, y=None, **kwargs):
+        if self.per_group and net.group_multipliers is None:
+            # A partial_fit goes on with the multipliers it had.
+            multipliers = GroupMultipliers(get_notion(net.penalty.name), net.task)
+            if X is not None:
+                _, valid = net.get_split_datasets(X, y)
+                held = HeldOut.predict(net, resolve(valid if valid is not None and len(valid)
+                                                    else X))
+                multipliers.start(held, net.n_groups, self.max_gap, net.multiplier)
+            net.group_multipliers = multipliers
         self._weights = None
         self.best_epoch_, self.gap_, self.budget_met_ = 0, math.inf, False
+        self.gap_se_ = math.nan
         self._best_score = -math.inf
         self._since_best = 0
         self._kept_useful = False
@@ -159,22 +340,32 @@ class BudgetKeeper(Callback):
         score = validation_score(net.task, held)
         epoch = len(net.history)
         net.history.record("valid_gap", gap)
-        net.history.record("multiplier", net.multiplier)
+        net.history.record("multiplier", self._multiplier(net))
         # A constant prediction has no gap at all: without this the first
         # epochs of a strongly penalised network would be the "fairest" kept.
         useful = degenerate_reason_for(net.task, held.y, held.pred) is None
         net.history.record("valid_degenerate", not useful)
         if useful and gap <= self.max_gap and (not self.budget_met_ or score > self._best_score):
-            self._keep(net, epoch, gap, met=True, useful=True)
+            self._keep(net, epoch, gap, held, met=True, useful=True)
             self._best_score = score
         elif not self.budget_met_ and self._closer(gap, useful):
-            self._keep(net, epoch, gap, met=False, useful=useful)
+            self._keep(net, epoch, gap, held, met=False, useful=useful)
         else:
             self._since_best += 1
-        step = self.multiplier_lr * (gap - self.max_gap) / max(self.max_gap, _SMALLEST_BUDGET)
-        net.multiplier = max(0.0, net.multiplier + step)
+        self._step(net, held, gap)
         if self.patience is not None and self.budget_met_ and self._since_best >= self.patience:
             raise KeyboardInterrupt  # how skorch's own EarlyStopping ends the loop
+
+    def _multiplier(self, net) -> float:
+        multipliers = getattr(net, "group_multipliers", None)
+        return net.multiplier if multipliers is None else multipliers.largest()
+
+    def _step(self, net, held: HeldOut, gap: float) -> None:
+        if net.group_multipliers is not None:
+            net.group_multipliers.step(held, net.n_groups, self.max_gap, self.multiplier_lr)
+            return
+        step = self.multiplier_lr * (gap - self.max_gap) / max(self.max_gap, _SMALLEST_BUDGET)
+        net.multiplier = max(0.0, net.multiplier + step)
 
     def _closer(self, gap: float, useful: bool) -> bool:
         """Whether an epoch out of budget beats the one kept: better than a
@@ -183,8 +374,9 @@ class BudgetKeeper(Callback):
             return self._weights is None or useful
         return gap < self.gap_
 
-    def _keep(self, net, epoch, gap, *, met, useful):
+    def _keep(self, net, epoch, gap, held, *, met, useful):
         self._weights = copy.deepcopy(net.module_.state_dict())
+        self.gap_se_ = gap_standard_error(net.penalty.name, net.task, held, net.n_groups)
         self._kept_useful = useful
         self.best_epoch_, self.gap_, self.budget_met_ = epoch, gap, met
         self._since_best = 0

@@ -51,7 +51,7 @@ sampler_ : object
     ``cell_counts_`` report what resampling did).
 multiplier_ : float
     The penalty's weight at the end of training (it moves only when
-    ``max_gap`` is set).
+    ``max_gap`` is set; with one multiplier per group, the largest).
 n_iter_ : int
     Number of epochs trained, over all calls.
 """

@@ -29,15 +29,21 @@ max_gap : float, default=None
     report (0.02). It bounds the *hard-prediction* gap of the penalty's
     notion (for the group-loss penalties, the worst group's error rate, or
     mean squared error for a regressor), measured after every epoch on the
-    validation slice. The penalty's weight starts at ``penalty_strength``
-    and moves after each epoch by how far that gap is from ``max_gap``; the
-    epoch kept is the most accurate one on the slice among those within the
+    validation slice. For a notion's gap with two classes or for regression
+    each group has its own weight on its soft rate, moved after each epoch
+    by how far the group's held-out rate lies outside ``max_gap / 2`` of the
+    groups' midpoint (it starts at ``penalty_strength`` for a group already
+    outside); for several classes and the group-loss penalties one weight,
+    starting at ``penalty_strength``, moves by how far the gap is from
+    ``max_gap``. The epoch kept is the most accurate one on the slice among those within the
     budget whose predictions beat a constant (``best_epoch_``,
     ``budget_met_``, ``validation_gap_``). When none is, the closest is kept,
     with a ``BudgetNotMetWarning``. See the guide "Choosing a budget".
 multiplier_lr : float, default=1.0
-    Step size of the weight's updates in constraint mode, per epoch and per
-    unit of excess gap relative to the budget (to 0.05 at least).
+    Step size of the weights' updates in constraint mode, per epoch: a
+    group's weight moves by ``2 * multiplier_lr`` per unit of its excess gap;
+    a single weight by ``multiplier_lr`` per unit of excess gap relative to
+    the budget (to 0.05 at least).
 hidden_layer_sizes : tuple of int, default=(64,)
     The hidden layers of the MLP that ``module=None`` builds.
 activation : {"relu", "tanh", "logistic", "identity", "gelu"}, default="relu"
@@ -133,4 +139,8 @@ budget_met_ : bool
     ``max_gap``.
 validation_gap_ : float
     Constraint mode: the kept epoch's gap on the validation slice.
+validation_gap_se_ : float
+    Constraint mode: the standard error of ``validation_gap_``, from the
+    groups' rows on the slice. Above half of ``max_gap`` the slice cannot
+    tell the budget from noise, and a ``BudgetUncertainWarning`` says so.
 """

@@ -78,6 +78,8 @@ class FairNet(NeuralNet):
         self.stratify = stratify
         self.seed = seed
         self.multiplier = float(penalty_strength)
+        # Constraint mode's per-group multipliers, set by the BudgetKeeper.
+        self.group_multipliers = None
         self.n_groups = 1
         self.n_iterators = 0
         # The last training batch's penalty weight and value, so that a
@@ -168,12 +170,19 @@ class FairNet(NeuralNet):
         inactive = self.multiplier == 0 and self.max_gap is None
         if self.penalty is None or self.n_groups < 2 or inactive:
             return loss
+        if self.group_multipliers is not None:
+            term = self.group_multipliers.term(self.scores(y_pred), y_true,
+                                               X.groups.to(self.device), weight, self.n_groups)
+            return loss if term is None else self._add_penalty(loss, term[1], term[0], training)
         value = self._penalty_value(y_pred, y_true, X, weight, losses)
+        return self._add_penalty(loss, value, self.multiplier, training)
+
+    def _add_penalty(self, loss, value, weight, training):
         if training:
             number = value.item()
             self.history.record_batch("train_penalty", number)
-            self.penalty_term_ = (self.multiplier, number)
-        return loss + self.multiplier * value
+            self.penalty_term_ = (weight, number)
+        return loss + weight * value
 
     def _task_loss(self, loss: torch.Tensor, training: bool) -> torch.Tensor:
         if not training:

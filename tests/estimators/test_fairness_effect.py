@@ -88,9 +88,12 @@ def test_constraint_mode_keeps_the_budget_on_held_out_rows(larger, batch_samplin
     assert gaps[est.best_epoch_ - 1] == est.validation_gap_
     assert not est.history_[est.best_epoch_ - 1, "valid_degenerate"]
     assert est.multiplier_ > 0 and len(est.history_[:, "multiplier"]) == est.n_iter_
-    # ... and on new rows within it plus the sampling noise (two standard
-    # errors of a gap between groups of 1500 rows are about 0.036).
-    assert dp_gap(est.predict(X_test), group_test) < 0.02 + 0.036
+    # ... and on new rows within it plus the sampling noise: two standard
+    # errors of the slice's gap (groups of 150 rows: some 0.11, which
+    # BudgetUncertainWarning reports) and of the test split's (groups of 1500
+    # rows: 0.036).
+    assert dp_gap(est.predict(X_test), group_test) < (
+        0.02 + 2 * est.validation_gap_se_ + 0.036)
     assert est.score(X_test, y_test) > 0.7
 
 

@@ -4,6 +4,8 @@ The same search runs with metadata routing and with the named-column route,
 and the refit choice is checked against cv_results_ by hand.
 """
 
+import warnings
+
 import matplotlib
 import numpy as np
 import pandas as pd
@@ -16,6 +18,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 
+from skfairtune.exceptions import BudgetUncertainWarning
 from skfairtune.metrics import make_fairness_scorer
 from skfairtune.model_selection import (
     BudgetNotMetWarning,
@@ -138,3 +141,30 @@ def test_front_and_plot_of_the_search(named):
     ax = plot_pareto_front(named.cv_results_, constraint="dp",
                            chosen=named.best_index_, max_value=MAX_GAP)
     assert ax.get_legend_handles_labels()[1][-1] == f"chosen ({named.best_index_})"
+
+
+@pytest.mark.slow
+def test_a_search_over_budgets_in_constraint_mode(data):
+    """GridSearchCV sweeps max_gap, and budget_refit picks among the budgets."""
+    from skfairtune import FairTuneClassifier
+
+    X, y, sex = data
+    X = StandardScaler().fit_transform(X[["skill", "proxy"]])
+    with sklearn.config_context(enable_metadata_routing=True):
+        est = FairTuneClassifier(random_state=0, max_epochs=40).set_fit_request(
+            sensitive_features=True)
+        scoring = {"accuracy": "accuracy",
+                   "dp": make_fairness_scorer("demographic_parity_difference")
+                   .set_score_request(sensitive_features=True)}
+        rule = budget_refit(metric="accuracy", constraint="dp", max_value=0.15)
+        search = GridSearchCV(est, {"max_gap": [0.05, 0.15, 0.6]}, scoring=scoring,
+                              refit=rule, cv=FairStratifiedKFold(3))
+        with warnings.catch_warnings():
+            # 400 rows: the folds' slices are too small to certify a budget
+            warnings.simplefilter("ignore", BudgetUncertainWarning)
+            search.fit(X, y, sensitive_features=sex)
+    gaps = -search.cv_results_["mean_test_dp"]
+    # a tighter budget gives a smaller gap on the folds' held-out rows
+    assert gaps[0] < gaps[2]
+    assert search.best_index_ == _by_hand(search.cv_results_, 0.15)
+    assert search.best_estimator_.max_gap == search.best_params_["max_gap"]
