@@ -303,6 +303,20 @@ class _Data:
         self.y_true, self.y_pred, self.encoding = y_true, y_pred, encoding
         self.codes, self.n_groups = encoding.codes, encoding.n_groups
         self._rows = None
+        self._cache: dict = {}
+
+    def cached(self, key, make: Callable):
+        """What ``make()`` returns, made once per key: the metrics of one frame
+        share their confusion counts and weights."""
+        if key not in self._cache:
+            self._cache[key] = make()
+        return self._cache[key]
+
+    def whole(self) -> _Data:
+        """The same rows as one group: what ``overall`` reads."""
+        return self.cached("whole", lambda: _Data(
+            self.y_true, self.y_pred,
+            GroupEncoding(np.zeros(len(self.codes), dtype=np.int64), [0], ["all"])))
 
     def group_rows(self, group: int) -> np.ndarray:
         if self._rows is None:  # one sort serves every metric that needs it
@@ -325,9 +339,7 @@ def _evaluate(func: Callable, data: _Data, params: dict) -> tuple[list, Any]:
 
 
 def _overall(func: Callable, data: _Data, params: dict) -> Any:
-    whole = _Data(data.y_true, data.y_pred,
-                  GroupEncoding(np.zeros(len(data.codes), dtype=np.int64), [0], ["all"]))
-    fast = _fast_values(func, whole, params)
+    fast = _fast_values(func, data.whole(), params)
     if fast is not None and fast[1][0]:
         return fast[0][0]
     return func(data.y_true, data.y_pred, **params)
@@ -364,10 +376,13 @@ def _fast_values(func: Callable, data: _Data, params: dict):
     kernel = _KERNELS().get(_key(func))
     if kernel is None or set(params) - {"sample_weight"} or data.y_pred.ndim != 1:
         return None
-    weight = _fast_weight(params.get("sample_weight"))
+    raw = params.get("sample_weight")
+    # Keyed by the array itself: metrics given the same weights share counts.
+    key = None if raw is None else id(raw)
+    weight = data.cached(("weight", key), lambda: _fast_weight(raw))
     if weight is False:
         return None
-    return kernel(data, weight)
+    return kernel(data, weight, key)
 
 
 def _key(func: Callable):
@@ -402,8 +417,12 @@ def _binary(values: np.ndarray) -> np.ndarray | None:
     return ones
 
 
-def _cells(data: _Data, weight):
+def _cells(data: _Data, weight, key):
     """Weighted and plain confusion counts per group, or None if not 0/1."""
+    return data.cached(("cells", key), lambda: _count_cells(data, weight))
+
+
+def _count_cells(data: _Data, weight):
     y, p = _binary(data.y_true), _binary(data.y_pred)
     if y is None or p is None:
         return None
@@ -421,8 +440,8 @@ def _divide(top: np.ndarray, bottom: np.ndarray, settled: np.ndarray):
 
 def _sklearn_rate(kind: str):
     """Recall or precision with pos_label=1: NaN-free where the divisor is > 0."""
-    def kernel(data: _Data, weight):
-        cells = _cells(data, weight)
+    def kernel(data: _Data, weight, key):
+        cells = _cells(data, weight, key)
         if cells is None:
             return None
         c = cells[0]
@@ -438,8 +457,8 @@ def _fairlearn_rate(label: int, prediction: int):
     fairlearn picks the positive label per group (the largest value there), so
     only groups where both 0 and 1 occur read it off the shared counts.
     """
-    def kernel(data: _Data, weight):
-        cells = _cells(data, weight)
+    def kernel(data: _Data, weight, key):
+        cells = _cells(data, weight, key)
         if cells is None:
             return None
         c, plain = cells
@@ -450,35 +469,35 @@ def _fairlearn_rate(label: int, prediction: int):
     return kernel
 
 
-def _weighted_mean(values: np.ndarray, data: _Data, weight):
+def _weighted_mean(values: np.ndarray, data: _Data, weight, key):
     w = np.ones(len(values)) if weight is None else weight
     sums = segment_sum(values * w, data.codes, data.n_groups)
-    return _divide(sums, segment_sum(w, data.codes, data.n_groups),
-                   np.ones(data.n_groups, dtype=bool))
+    totals = data.cached(("totals", key), lambda: segment_sum(w, data.codes, data.n_groups))
+    return _divide(sums, totals, np.ones(data.n_groups, dtype=bool))
 
 
-def _accuracy(data: _Data, weight):
+def _accuracy(data: _Data, weight, key):
     y, p = data.y_true, data.y_pred
     kinds = {y.dtype.kind, p.dtype.kind}
     integers = y.ndim == 1 and (kinds <= {"i", "u"} or kinds == {"b"})
     if not integers and (_binary(y) is None or _binary(p) is None):
         return None  # strings, floats, several outputs: the metric decides
-    return _weighted_mean((y == p).astype(np.float64), data, weight)
+    return _weighted_mean((y == p).astype(np.float64), data, weight, key)
 
 
-def _selection_rate(data: _Data, weight):
+def _selection_rate(data: _Data, weight, key):
     if data.y_pred.dtype.kind not in "biuf":
         return None
-    return _weighted_mean((data.y_pred == 1).astype(np.float64), data, weight)
+    return _weighted_mean((data.y_pred == 1).astype(np.float64), data, weight, key)
 
 
-def _mean_prediction(data: _Data, weight):
+def _mean_prediction(data: _Data, weight, key):
     if data.y_pred.dtype.kind not in "biuf" or not np.isfinite(data.y_pred).all():
         return None
-    return _weighted_mean(data.y_pred.astype(np.float64), data, weight)
+    return _weighted_mean(data.y_pred.astype(np.float64), data, weight, key)
 
 
-def _count(data: _Data, weight):
+def _count(data: _Data, weight, key):
     if weight is not None:
         return None  # count takes no weights: let it raise its own error
     counts = np.bincount(data.codes, minlength=data.n_groups)
