@@ -15,8 +15,8 @@ Two attribution methods:
   for any number of sampled permutations, because each permutation's credits
   telescope. It is computed here rather than with captum's
   ``ShapleyValueSampling``, which sums the credits in float32 (leaving the
-  sum some 1e-7 off the gap) and calls the model once per feature; shap was
-  not an option, as it needs a numba that pins numpy below our version.
+  sum some 1e-7 off the gap) and calls the model once per feature; shap
+  would bring numba and llvmlite (a compiler) for one sampling loop.
 - ``"integrated_gradients"`` (a fitted :class:`~skfairtune.FairTuneClassifier`
   itself): captum's ``IntegratedGradients`` through the network, one batched
   backward pass per step instead of one model call per feature. Complete up
