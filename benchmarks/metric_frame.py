@@ -121,7 +121,8 @@ def markdown(table: pd.DataFrame, command: str) -> str:
             for row in shown.itertuples(index=False)]
     machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} "
                f"CPUs, Python {platform.python_version()}, numpy {np.__version__}, "
-               f"pandas {pd.__version__}, fairlearn {fairlearn.__version__}")
+               f"pandas {pd.__version__}, fairlearn {fairlearn.__version__}, load "
+               f"average {os.getloadavg()[0]:.1f} at the end")
     return "\n".join([
         "# MetricFrame: skfairtune against fairlearn", "",
         f"Command: `{command}`", "",
