@@ -29,7 +29,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 
 
 class FeatureCoder:
@@ -145,6 +144,7 @@ def integrated_gradients(forward: Callable, inputs: np.ndarray, baseline: np.nda
     attributions add up to ``forward(row) - forward(baseline)`` up to the
     error of the Gauss-Legendre path integral with ``n_steps`` points.
     """
+    import torch
     from captum.attr import IntegratedGradients
 
     rows = torch.from_numpy(inputs)
@@ -163,11 +163,13 @@ def network_score(estimator: Any, pos_index: int) -> Callable:
     The inputs pass through float32 first, as ``predict_proba`` passes them,
     so that both give the same scores.
     """
+    import torch
+
     module = estimator.module_
     state = {name: t.detach().double() if t.is_floating_point() else t
              for name, t in (*module.named_parameters(), *module.named_buffers())}
 
-    def forward(X: torch.Tensor) -> torch.Tensor:
+    def forward(X):
         X = X + (X.detach().float().double() - X.detach())  # float32 values, same gradient
         was_training = module.training
         module.eval()

@@ -362,9 +362,7 @@ def _sample(rows: np.ndarray, max_rows: int | None, rng) -> np.ndarray:
 def _resolve_method(method: str, model: Any, coder: FeatureCoder, pos_index: int) -> str:
     """The method to use: integrated gradients only where the network's score,
     read directly, is the model's ``predict_proba``."""
-    from skfairtune.estimators import FairTuneClassifier
-
-    network = (isinstance(model, FairTuneClassifier) and not coder.categories
+    network = (_is_network(model) and not coder.categories
                and _network_matches(model, coder, pos_index))
     if method == "integrated_gradients" and not network:
         raise ValueError("method='integrated_gradients' needs model to be a fitted "
@@ -373,6 +371,14 @@ def _resolve_method(method: str, model: Any, coder: FeatureCoder, pos_index: int
     if method == "auto":
         return "integrated_gradients" if network else "shapley_sampling"
     return method
+
+
+def _is_network(model: Any) -> bool:
+    if not type(model).__module__.startswith("skfairtune"):
+        return False  # no need to load torch to know
+    from skfairtune.estimators import FairTuneClassifier
+
+    return isinstance(model, FairTuneClassifier)
 
 
 def _network_matches(model: Any, coder: FeatureCoder, pos_index: int) -> bool:
