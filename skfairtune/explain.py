@@ -190,7 +190,7 @@ def explain_gap(
     >>> rng = np.random.default_rng(0)
     >>> group = rng.integers(0, 2, 400)
     >>> X = np.column_stack([group + rng.normal(0, 0.5, 400),  # carries the group
-    ...                      rng.normal(size=400)])            # noise
+    ...                      rng.normal(size=400)])            # independent of it
     >>> y = (X[:, 0] + X[:, 1] + rng.normal(size=400) > 0.5).astype(int)
     >>> model = LogisticRegression().fit(X, y)
     >>> result = explain_gap(model, X, sensitive_features=group)
@@ -209,7 +209,7 @@ def explain_gap(
     pos = positive_label(classes, pos_label, name="model.classes_")
     pos_index = list(classes).index(pos)
     scores = np.asarray(model.predict_proba(coder.decode(coder.matrix)))[:, pos_index]
-    rate, rows, pair, means = _choose_gap(get_notion(notion), scores, y, pos, encoding,
+    rate, rows, pair, _ = _choose_gap(get_notion(notion), scores, y, pos, encoding,
                                           groups)
     rng = check_random_state(random_state)
     picked = [_sample(r, max_rows, rng) for r in rows]
