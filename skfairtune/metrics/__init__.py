@@ -34,6 +34,7 @@ from ._gaps import (
     predictive_parity_difference,
     predictive_parity_ratio,
 )
+from ._metric_frame import MetricFrame
 from ._regression import (
     worst_group_mean_absolute_error,
     worst_group_mean_squared_error,
@@ -49,6 +50,7 @@ from ._scorers import (
 
 __all__ = [
     "FAIRNESS_METRICS",
+    "MetricFrame",
     "PERFORMANCE_METRICS",
     "UndefinedGroupWarning",
     "accuracy_by_group",

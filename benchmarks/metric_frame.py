@@ -1,0 +1,154 @@
+"""Speed of skfairtune's MetricFrame against fairlearn's MetricFrame.
+
+On the same random inputs (binary labels and predictions; 2 or 3 sensitive
+columns of strings, intersectional groups) at 100k and 1M rows it times:
+
+- a dict of six metrics the fast path recognises (count, selection rate,
+  accuracy, precision, fairlearn's true and false positive rates), with
+  sample weights;
+- ``f1_score``, which it does not recognise: both libraries call it once per
+  group, so this row shows what the encoding alone saves.
+
+Each time is the best of a few runs (one for fairlearn at 1M rows). The
+results must agree: the last column is the largest absolute difference
+between the two ``by_group`` tables and ``difference()``.
+
+    .venv/bin/python benchmarks/metric_frame.py
+    .venv/bin/python benchmarks/metric_frame.py --rows 100000 --columns 2
+
+It prints a markdown table and writes benchmarks/results/metric_frame.md
+(``--out`` to write elsewhere).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import sys
+import time
+from functools import partial
+from pathlib import Path
+
+import fairlearn
+import fairlearn.metrics as flm
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score, precision_score
+
+from skfairtune.metrics import MetricFrame
+
+RESULTS = Path(__file__).parent / "results"
+FAST = {"count": flm.count, "selection_rate": flm.selection_rate,
+        "accuracy": accuracy_score, "precision": precision_score,
+        "tpr": flm.true_positive_rate, "fpr": flm.false_positive_rate}
+LEVELS = (["f", "m"], ["a", "b", "c", "d"], ["young", "middle", "old"])
+
+
+def make_inputs(n_rows: int, n_columns: int, seed: int = 0):
+    rng = np.random.default_rng(seed)
+    sf = pd.DataFrame({f"s{j}": np.asarray(LEVELS[j], dtype=object)[
+        rng.integers(0, len(LEVELS[j]), n_rows)] for j in range(n_columns)})
+    shift = (sf["s0"] == "m").to_numpy() * 0.2
+    y = (rng.random(n_rows) < 0.3 + shift).astype(np.int64)
+    p = (rng.random(n_rows) < 0.2 + 0.4 * y + shift).astype(np.int64)
+    return y, p, sf, rng.random(n_rows) + 0.5
+
+
+def best_time(call, repeats: int):
+    """The fastest of ``repeats`` runs, in milliseconds, and the last result."""
+    best, result = np.inf, None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = call()
+        best = min(best, time.perf_counter() - start)
+    return best * 1e3, result
+
+
+def cases(w):
+    """(what, the frames' keyword arguments) for one input."""
+    weights = {name: {"sample_weight": w} for name in FAST if name != "count"}
+    return [
+        ("6 recognised metrics, weighted", {"metrics": FAST, "sample_params": weights}),
+        ("f1_score (called per group)", {"metrics": {"f1": f1_score}}),
+    ]
+
+
+def largest_diff(ours, theirs) -> float:
+    by_group = np.abs(ours.by_group.to_numpy(float) - theirs.by_group.to_numpy(float))
+    gap = np.abs(ours.difference().to_numpy(float) - theirs.difference().to_numpy(float))
+    return float(max(np.nanmax(by_group), np.nanmax(gap)))
+
+
+def run(rows: list[int], columns: list[int], repeats: int) -> pd.DataFrame:
+    records = []
+    for n_rows in rows:
+        for n_columns in columns:
+            y, p, sf, w = make_inputs(n_rows, n_columns)
+            slow_repeats = 1 if n_rows >= 1_000_000 else 2
+            for what, kwargs in cases(w):
+                args = {"y_true": y, "y_pred": p, "sensitive_features": sf, **kwargs}
+                ours_ms, ours = best_time(partial(MetricFrame, **args), repeats)
+                theirs_ms, theirs = best_time(partial(flm.MetricFrame, **args),
+                                              slow_repeats)
+                records.append({
+                    "rows": n_rows, "columns": n_columns,
+                    "groups": int(ours.by_group.shape[0]), "metrics": what,
+                    "ours ms": ours_ms, "fairlearn ms": theirs_ms,
+                    "speed-up": theirs_ms / ours_ms,
+                    "max abs diff": largest_diff(ours, theirs),
+                })
+                print(_line(records[-1]), flush=True)
+    return pd.DataFrame(records)
+
+
+def _line(record: dict) -> str:
+    return (f"{record['rows']:>9,} rows {record['columns']} columns "
+            f"{record['metrics']:<32} ours {record['ours ms']:9.1f} ms  fairlearn "
+            f"{record['fairlearn ms']:10.1f} ms  x{record['speed-up']:.0f}")
+
+
+def markdown(table: pd.DataFrame, command: str) -> str:
+    shown = table.copy()
+    shown["rows"] = shown["rows"].map("{:,}".format)
+    for column in ("ours ms", "fairlearn ms"):
+        shown[column] = shown[column].map("{:.1f}".format)
+    shown["speed-up"] = shown["speed-up"].map("{:.0f}x".format)
+    shown["max abs diff"] = shown["max abs diff"].map("{:.1e}".format)
+    header = "| " + " | ".join(shown.columns) + " |"
+    rule = "|" + "|".join("---" for _ in shown.columns) + "|"
+    body = ["| " + " | ".join(str(v) for v in row) + " |"
+            for row in shown.itertuples(index=False)]
+    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} "
+               f"CPUs, Python {platform.python_version()}, numpy {np.__version__}, "
+               f"pandas {pd.__version__}, fairlearn {fairlearn.__version__}, load "
+               f"average {os.getloadavg()[0]:.1f} at the end")
+    return "\n".join([
+        "# MetricFrame: skfairtune against fairlearn", "",
+        f"Command: `{command}`", "",
+        f"Machine: {machine}.", "",
+        "Sensitive columns are strings; groups are their combinations. Times are "
+        "the best of a few runs (one for fairlearn at 1M rows).", "",
+        header, rule, *body, "",
+    ])
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, nargs="+", default=[100_000, 1_000_000])
+    parser.add_argument("--columns", type=int, nargs="+", default=[2, 3],
+                        choices=[1, 2, 3])
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    table = run(args.rows, args.columns, args.repeats)
+    command = " ".join([".venv/bin/python benchmarks/metric_frame.py",
+                        *(sys.argv[1:] if argv is None else argv)])
+    text = markdown(table, command.strip())
+    print(text)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "metric_frame.md").write_text(text)
+
+
+if __name__ == "__main__":
+    main()
