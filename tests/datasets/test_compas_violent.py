@@ -7,7 +7,6 @@ import pytest
 from skfairtune.datasets import load_compas
 from skfairtune.exceptions import InvalidParameterError
 
-RAW = "skfairtune/datasets/data/compas-scores-two-years.csv.gz"
 
 def _raw_filtered() -> pd.DataFrame:
     """ProPublica's filter, written out again so the test does not read the loader's."""
@@ -18,6 +17,7 @@ def _raw_filtered() -> pd.DataFrame:
             & (raw["c_charge_degree"] != "O") & (raw["score_text"] != "N/A")
             & raw["score_text"].notna())
     return raw[keep].reset_index(drop=True)
+
 
 def test_violent_target_is_violent_rearrest_within_two_years():
     raw = _raw_filtered()
@@ -30,11 +30,13 @@ def test_violent_target_is_violent_rearrest_within_two_years():
     assert violent.target.mean() == pytest.approx(0.0972, abs=1e-4)
     assert violent.target_names == ["no_violent_recid", "violent_recid"]
 
+
 def test_violent_is_a_subset_of_two_year_recid():
     violent = load_compas(target="violent_recid").target
     any_recid = load_compas().target
     assert np.all(any_recid[violent == 1] == 1)
     assert violent.sum() < any_recid.sum()
+
 
 def test_same_rows_and_features_for_both_targets():
     # A network trained on one target must take the other's data.
@@ -45,9 +47,11 @@ def test_same_rows_and_features_for_both_targets():
     assert int(violent.target.sum()) == 534
     assert violent.frame.columns[-1] == "violent_recid"
 
+
 def test_default_target_unchanged():
     assert int(load_compas().target.sum()) == 2_809
     assert load_compas().target_names == ["no_recid", "recid"]
+
 
 def test_bad_target_names_the_choices():
     with pytest.raises(InvalidParameterError, match="'target' parameter of load_compas"):
