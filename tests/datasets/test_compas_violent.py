@@ -1,18 +1,19 @@
 """The violent-recidivism target of load_compas, against the raw file."""
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
 
+from skfairtune import datasets
 from skfairtune.datasets import load_compas
 from skfairtune.exceptions import InvalidParameterError
 
 
 def _raw_filtered() -> pd.DataFrame:
     """ProPublica's filter, written out again so the test does not read the loader's."""
-    from skfairtune.datasets._common import DATA_DIR
-
-    raw = pd.read_csv(DATA_DIR / "compas-scores-two-years.csv.gz")
+    raw = pd.read_csv(Path(datasets.__file__).parent / "data" / "compas-scores-two-years.csv.gz")
     keep = (raw["days_b_screening_arrest"].between(-30, 30) & (raw["is_recid"] != -1)
             & (raw["c_charge_degree"] != "O") & (raw["score_text"] != "N/A")
             & raw["score_text"].notna())
