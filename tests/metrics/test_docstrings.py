@@ -31,7 +31,7 @@ def test_docstring_examples_run(name):
 
 GUIDES = ["docs/guide/metrics.rst", "docs/guide/model_selection.rst",
           "docs/guide/notions.rst", "docs/guide/choosing_a_budget.rst",
-          "docs/guide/explaining_the_gap.rst"]
+          "docs/guide/explaining_the_gap.rst", "docs/guide/transfer_examples.rst"]
 
 
 @pytest.mark.parametrize("path", GUIDES)
