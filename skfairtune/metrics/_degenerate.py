@@ -46,6 +46,7 @@ def degenerate_reason(
     sensitive_features: Any = None,
     metric: str = "accuracy",
     min_group_size: int = 10,
+    sample_weight: Any = None,
 ) -> str | None:
     """Why a classifier's predictions are degenerate, or None when they are not.
 
@@ -67,6 +68,11 @@ def degenerate_reason(
     min_group_size : int, default=10
         Smaller groups are not checked for constant predictions: a handful of
         rows can all deserve the same prediction.
+    sample_weight : array-like of shape (n_samples,), default=None
+        Row weights: the majority class is then the heaviest one, and the
+        metric is weighted. With classes weighted to balance, a model that
+        beats the balance is not degenerate although a rare class makes
+        "always no" more accurate unweighted.
 
     Returns
     -------
@@ -81,6 +87,13 @@ def degenerate_reason(
     'predicts 1 for every row'
     >>> degenerate_reason(y, [0, 1, 1, 1, 0, 1]) is None
     True
+
+    Weighted, the majority class is the heaviest:
+
+    >>> degenerate_reason([0, 0, 0, 1], [0, 0, 1, 1], sample_weight=[1, 1, 1, 3]) is None
+    True
+    >>> degenerate_reason([0, 0, 0, 1], [1, 1, 1, 1], sample_weight=[1, 1, 1, 3])
+    'predicts 1 for every row'
     """
     if metric not in _METRICS:
         raise ValueError(f"metric must be one of {sorted(_METRICS)}; got {metric!r}.")
@@ -96,10 +109,14 @@ def degenerate_reason(
         reason = _constant_in_a_group(true, pred, sensitive_features, min_group_size)
         if reason:
             return reason
-    values, counts = np.unique(true, return_counts=True)
+    weight = None if sample_weight is None else as_1d(sample_weight, "sample_weight")
+    if weight is not None and weight.size != true.size:
+        check_n_rows(weight.size, true.size, name="sample_weight", reference="y_true")
+    values, codes = np.unique(true, return_inverse=True)
+    counts = np.bincount(codes, weights=weight, minlength=values.size)
     majority = np.full(true.shape, values[np.argmax(counts)], dtype=true.dtype)
-    score = _METRICS[metric](true, pred)
-    baseline = _METRICS[metric](true, majority)
+    score = _METRICS[metric](true, pred, sample_weight=weight)
+    baseline = _METRICS[metric](true, majority, sample_weight=weight)
     if score <= baseline:
         return (f"is no better than always predicting the majority class "
                 f"{plain(majority[0])!r} ({metric} {score:.3f} against {baseline:.3f})")

@@ -163,3 +163,17 @@ def test_the_rule_says_whether_its_last_choice_met_the_budget():
     with pytest.warns(BudgetNotMetWarning):
         strict({**RESULTS, "mean_test_dp": np.array([-0.1, -0.04, -0.01])})
     assert strict.budget_met_ is False
+
+
+def test_weights_decide_the_majority_class():
+    from skfairtune.metrics import degenerate_reason
+
+    # 90% negatives: unweighted, "always 0" is the bar; with the classes
+    # weighted to balance, a model that finds most positives clears it.
+    y = np.array([0] * 90 + [1] * 10)
+    pred = np.array([0] * 70 + [1] * 20 + [1] * 8 + [0] * 2)
+    assert "majority class" in degenerate_reason(y, pred)
+    balanced = np.where(y == 1, 9.0, 1.0)
+    assert degenerate_reason(y, pred, sample_weight=balanced) is None
+    with pytest.raises(ValueError, match="sample_weight"):
+        degenerate_reason(y, pred, sample_weight=balanced[:5])
