@@ -35,6 +35,7 @@ __all__ = [
     "read_weight_file",
     "load_state_dict",
     "freeze_parameters",
+    "parameterised_layers",
     "save_weights",
     "module_from_sklearn",
 ]
@@ -299,17 +300,19 @@ def load_state_dict(module: nn.Module, state_dict: dict) -> None:
     if missing or unexpected:
         raise ValueError(
             "The pre-trained weights do not fit the network: "
-            f"missing {missing or 'none'}, unexpected {unexpected or 'none'}. "
-            f"The network's parameters are {sorted(own)}."
+            f"missing {missing or 'none'}, unexpected {unexpected or 'none'}.\n"
+            f"{_both_sides(state_dict, own)}\n{_KEY_FIX}"
         )
-    for name, tensor in state_dict.items():
-        if tuple(tensor.shape) != tuple(own[name].shape):
-            raise ValueError(
-                f"The pre-trained weights do not fit the network: layer {name!r} "
-                f"has shape {tuple(tensor.shape)} in the weights but "
-                f"{tuple(own[name].shape)} in the network. Check the number of "
-                "features, of classes and hidden_layer_sizes."
-            )
+    wrong = [n for n, t in state_dict.items() if tuple(t.shape) != tuple(own[n].shape)]
+    if wrong:
+        name = wrong[0]
+        raise ValueError(
+            f"The pre-trained weights do not fit the network: layer {name!r} "
+            f"has shape {tuple(state_dict[name].shape)} in the weights but "
+            f"{tuple(own[name].shape)} in the network ({len(wrong)} layer(s) differ). "
+            "Check the number of features, of classes and hidden_layer_sizes (or "
+            f"the module__* arguments).\n{_both_sides(state_dict, own)}"
+        )
     bad = first_non_finite(state_dict)
     if bad is not None:
         raise ValueError(
@@ -322,6 +325,31 @@ def load_state_dict(module: nn.Module, state_dict: dict) -> None:
             tensor.copy_(state_dict[name].to(dtype=tensor.dtype, device=tensor.device))
 
 
+# The usual cause of names that differ: weights saved from another class.
+_KEY_FIX = (
+    "To fix it: pass module= the class (or an instance) of the network the "
+    "weights were saved from, with the same module__* arguments. With "
+    "module=None the network is skfairtune's MLP (parameters 'hidden.<i>.*' and "
+    "'output.*'), which fits only weights saved from it. A state dict saved from "
+    "a wrapper has prefixed names ('model.0.weight'): strip the prefix first."
+)
+
+# How many names each side lists before "... and N more".
+_LISTED = 12
+
+
+def _both_sides(weights: dict, own: dict) -> str:
+    """The names and shapes of the weights and of the network, side by side."""
+    return (f"The weights hold {_names_and_shapes(weights)}.\n"
+            f"The network has {_names_and_shapes(own)}.")
+
+
+def _names_and_shapes(state: dict) -> str:
+    items = [f"{name} {tuple(t.shape)}" for name, t in state.items()]
+    more = len(items) - _LISTED
+    return ", ".join(items[:_LISTED]) + (f", ... and {more} more" if more > 0 else "")
+
+
 def first_non_finite(tensors: dict) -> str | None:
     """The name of the first floating-point tensor holding NaN or inf, or None."""
     for name, tensor in tensors.items():
@@ -330,7 +358,8 @@ def first_non_finite(tensors: dict) -> str | None:
     return None
 
 
-def freeze_parameters(module: nn.Module, patterns: str | list | tuple | None) -> list:
+def freeze_parameters(module: nn.Module, patterns: str | list | tuple | None,
+                      *, train_last: int | None = None) -> list:
     """Stop gradients for parameters matching names or glob patterns.
 
     Parameters
@@ -339,6 +368,9 @@ def freeze_parameters(module: nn.Module, patterns: str | list | tuple | None) ->
         The network.
     patterns : str or list of str or None
         Parameter names or ``fnmatch`` patterns such as ``"hidden.*"``.
+    train_last : int, default=None
+        Also freeze every parameter outside the last ``train_last`` layers
+        (see :func:`parameterised_layers`); 1 trains the head alone.
 
     Returns
     -------
@@ -349,7 +381,17 @@ def freeze_parameters(module: nn.Module, patterns: str | list | tuple | None) ->
     ------
     ValueError
         If a pattern matches no parameter (a typo would otherwise train
-        everything silently).
+        everything silently), or if the network has fewer than
+        ``train_last`` layers.
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfairtune.pretrained import freeze_parameters
+    >>> net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(),
+    ...                           torch.nn.Linear(4, 1))
+    >>> freeze_parameters(net, None, train_last=1)
+    ['0.weight', '0.bias']
     """
     # Every flag is set, not just the frozen ones: a module copied from a
     # source may carry requires_grad=False flags of its own.
@@ -366,9 +408,60 @@ def freeze_parameters(module: nn.Module, patterns: str | list | tuple | None) ->
                 f"parameters are {names}."
             )
         frozen.extend(h for h in hits if h not in frozen)
+    if train_last is not None:
+        _check_layer_count(module, train_last)
+        kept = {n for layer in parameterised_layers(module)[-train_last:]
+                for n in _parameters_of(module, layer)}
+        frozen.extend(n for n in names if n not in kept and n not in frozen)
     for name, param in module.named_parameters():
         param.requires_grad_(name not in frozen)
     return frozen
+
+
+def parameterised_layers(module: nn.Module) -> list[str]:
+    """The names of the layers that hold parameters of their own, in order.
+
+    A layer is a submodule with parameters of its own (a ``Linear``, a
+    ``Conv2d``, a ``LayerNorm``), in the order the network registers them,
+    which is the order of the forward pass in the usual ``Sequential`` or
+    ``__init__`` layout; the last is the head. The network itself counts as
+    a layer when it holds parameters directly.
+
+    Parameters
+    ----------
+    module : torch.nn.Module
+
+    Returns
+    -------
+    list of str
+        Module names as ``named_modules`` gives them (``""`` for the network).
+
+    Examples
+    --------
+    >>> import torch
+    >>> from skfairtune.pretrained import parameterised_layers
+    >>> parameterised_layers(torch.nn.Sequential(
+    ...     torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 1)))
+    ['0', '2']
+    """
+    return [name for name, sub in module.named_modules()
+            if next(sub.parameters(recurse=False), None) is not None]
+
+
+def _parameters_of(module: nn.Module, layer: str) -> list[str]:
+    sub = module.get_submodule(layer)
+    prefix = f"{layer}." if layer else ""
+    return [prefix + n for n, _ in sub.named_parameters(recurse=False)]
+
+
+def _check_layer_count(module: nn.Module, train_last: int) -> None:
+    layers = parameterised_layers(module)
+    if train_last > len(layers):
+        raise ValueError(
+            f"train_last={train_last} asks for more layers than the network has: "
+            f"its {len(layers)} layer(s) with parameters are {layers}. Use "
+            f"train_last={len(layers)} or less, or None to train every layer."
+        )
 
 
 def save_weights(module: nn.Module, path: str | Path) -> Path:

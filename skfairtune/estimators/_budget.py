@@ -90,7 +90,8 @@ def hard_gap(penalty_name: str, task: str, held: HeldOut, n_groups: int) -> floa
     mean prediction for regression); for a group-loss penalty, the worst-off
     group's error rate (classification) or mean squared error (regression).
     """
-    g, w = held.groups, held.weight
+    # A row of unknown group (a negative id) weighs nothing in any group.
+    g, w = np.maximum(held.groups, 0), np.where(held.groups < 0, 0.0, held.weight)
     if penalty_name in GROUP_LOSSES:
         errors = (held.squared_errors() if task == "regression"
                   else (held.pred != held.y).astype(float))

@@ -20,7 +20,7 @@ from skorch import NeuralNet
 from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
 
-from skfairtune._torch_data import FLOAT32_MAX, TensorBatches
+from skfairtune._torch_data import FLOAT32_MAX, TensorBatches, call_module, features_to
 from skfairtune.exceptions import DivergenceError
 from skfairtune.pretrained import first_non_finite
 
@@ -186,6 +186,12 @@ class FairNet(NeuralNet):
 
     def _penalty_value(self, y_pred, y_true, X, weight, losses):
         groups = X.groups.to(self.device)
+        known = groups >= 0
+        if not bool(known.all()):
+            # Rows of unknown group (missing_groups="ignore") train on the
+            # loss alone: the penalty reads the others.
+            y_pred, y_true, groups = y_pred[known], y_true[known], groups[known]
+            weight, losses = weight[known], losses[known]
         return self.penalty(
             scores=self.scores(y_pred), y=y_true, groups=groups, weight=weight,
             n_groups=self.n_groups, losses=losses, task=self.task,
@@ -216,7 +222,14 @@ class FairNet(NeuralNet):
         )
 
     def infer(self, x, **fit_params):
-        return self.module_(x.X.to(self.device))
+        return self.as_outputs(call_module(self.module_, features_to(x.X, self.device)))
+
+    def as_outputs(self, out: torch.Tensor) -> torch.Tensor:
+        """The module's outputs in the task's layout: one column per output.
+
+        A vector (one value per row) becomes a column.
+        """
+        return out.unsqueeze(1) if out.ndim == 1 else out
 
     # -- divergence ---------------------------------------------------------
     def check_finite_weights(self) -> None:
@@ -301,8 +314,10 @@ class FairNet(NeuralNet):
         try:
             with torch.no_grad():
                 for batch in self.get_iterator(dataset, training=False):
-                    X = batch[0].X.to(self.device, torch.float64)
-                    outputs.append(torch.func.functional_call(module, state, (X,)))
+                    X = features_to(batch[0].X, self.device, torch.float64)
+                    args, kwargs = ((), X) if isinstance(X, dict) else ((X,), {})
+                    outputs.append(self.as_outputs(
+                        torch.func.functional_call(module, state, args, kwargs)))
         except (RuntimeError, TypeError):
             self.float64_ok_ = False
             return self.forward(dataset)
@@ -318,11 +333,22 @@ class FairClassifierNet(FairNet):
     """The :class:`FairNet` of :class:`~skfairtune.FairTuneClassifier`.
 
     Its outputs are one logit per class; the penalty reads their softmax,
-    and the targets are class indices.
+    and the targets are class indices. A binary network may instead return
+    a single logit ``z`` (the ``BCEWithLogitsLoss`` convention): it is read
+    as the logits ``(0, z)``, whose softmax is ``(1 - sigmoid(z),
+    sigmoid(z))`` and whose cross-entropy is the binary one, so everything
+    downstream sees one logit per class.
     """
 
     task = "classification"
     target_dtype = torch.long
+
+    def as_outputs(self, out: torch.Tensor) -> torch.Tensor:
+        """One logit per class: a single logit ``z`` becomes ``(0, z)``."""
+        out = super().as_outputs(out)
+        if out.ndim == 2 and out.shape[1] == 1:
+            return torch.cat([torch.zeros_like(out), out], dim=1)
+        return out
 
     def scores(self, y_pred: torch.Tensor) -> torch.Tensor:
         """Class probabilities: the softmax of the logits ``y_pred``."""

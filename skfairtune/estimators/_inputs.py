@@ -1,0 +1,131 @@
+"""The inputs a user's own network takes: arrays of any shape, or dicts of them.
+
+With ``module=None`` the estimators build an MLP and X is a 2-D table,
+checked by scikit-learn's ``validate_data``. A user's network may take
+images (N x C x H x W), sequences, token ids (integers, passed as they are),
+or several inputs at once, as a dict of arrays that skorch hands to the
+module as keyword arguments. Such X is checked here: one row per sample in
+every entry, finite numbers, the same layout at predict as at fit.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import torch
+
+from skfairtune._validation import check_n_rows
+
+
+def to_numpy(X: Any) -> Any:
+    """Tensors as numpy arrays (a dict's entries too); anything else as it is."""
+    if isinstance(X, dict):
+        return {k: to_numpy(v) for k, v in X.items()}
+    if isinstance(X, torch.Tensor):
+        return X.detach().cpu().numpy()
+    return X
+
+
+def is_custom_input(X: Any) -> bool:
+    """Whether X is beyond a 2-D float table: a dict, an N-D array, or integers."""
+    if isinstance(X, dict):
+        return True
+    return isinstance(X, np.ndarray) and (X.ndim != 2 or X.dtype.kind in "iub")
+
+
+def check_custom_input(X: Any) -> tuple[Any, int]:
+    """Check an array or a dict of arrays; return it as numpy, and its rows."""
+    if not isinstance(X, dict):
+        X = _check_array(X, "X")
+        return X, X.shape[0]
+    if not X:
+        raise ValueError("X is an empty dict; give the network's inputs as its entries.")
+    checked = {}
+    for key, value in X.items():
+        if not isinstance(key, str):
+            raise ValueError(
+                f"X is a dict whose keys must be strings, the network's keyword "
+                f"arguments; got the key {key!r}."
+            )
+        checked[key] = _check_array(value, f"X[{key!r}]")
+    first, *rest = checked
+    for key in rest:
+        check_n_rows(len(checked[key]), len(checked[first]), name=f"X[{key!r}]",
+                     reference=f"X[{first!r}]")
+    return checked, len(checked[first])
+
+
+def _check_array(values: Any, name: str) -> np.ndarray:
+    array = np.asarray(values)
+    if array.dtype.kind not in "iubf":
+        raise ValueError(
+            f"{name} must hold numbers (floats, or integers such as token ids); "
+            f"got dtype {array.dtype}."
+        )
+    if array.ndim == 0 or array.shape[0] == 0:
+        raise ValueError(
+            f"{name} has shape {array.shape}: it needs at least one row (sample)."
+        )
+    if array.dtype.kind == "f" and not np.isfinite(array).all():
+        raise ValueError(f"{name} contains NaN or infinity.")
+    return array
+
+
+def input_layout(X: Any) -> Any:
+    """What predict's X must match: the shape of a row, per entry for a dict."""
+    if isinstance(X, dict):
+        return {k: v.shape[1:] for k, v in X.items()}
+    return X.shape[1:]
+
+
+def check_layout(X: Any, layout: Any) -> None:
+    """Refuse X whose entries or row shapes differ from what fit saw."""
+    if isinstance(layout, dict) != isinstance(X, dict):
+        seen = "a dict of arrays" if isinstance(layout, dict) else "an array"
+        raise ValueError(f"X was {seen} in fit; give the same kind of X to predict.")
+    if isinstance(layout, dict):
+        if set(X) != set(layout):
+            raise ValueError(
+                f"X has the entries {sorted(X)} but was fitted on {sorted(layout)}."
+            )
+        for key, shape in layout.items():
+            _check_shape(X[key].shape[1:], shape, f"X[{key!r}]")
+    else:
+        _check_shape(X.shape[1:], layout, "X")
+
+
+def _check_shape(shape: tuple, fitted: tuple, name: str) -> None:
+    # Only the number of dimensions: a network may take sequences of any length.
+    if len(shape) != len(fitted):
+        raise ValueError(
+            f"{name}'s rows have shape {shape} but had shape {fitted} in fit."
+        )
+
+
+def describe(X: Any) -> str:
+    """X's layout in words, for error messages."""
+    if isinstance(X, dict):
+        return "X = {" + ", ".join(
+            f"{k!r}: {_describe_array(v)}" for k, v in X.items()) + "}"
+    return f"X of {_describe_array(X)}"
+
+
+def _describe_array(array: np.ndarray) -> str:
+    return f"shape {array.shape} and dtype {array.dtype}"
+
+
+def first_rows(X: Any, n: int) -> Any:
+    """The first ``n`` rows of an array or of every entry of a dict."""
+    return {k: v[:n] for k, v in X.items()} if isinstance(X, dict) else X[:n]
+
+
+def has_integers(X: Any) -> bool:
+    """Whether X (or an entry of it) holds integers, which are passed uncast."""
+    values = X.values() if isinstance(X, dict) else [X]
+    return any(v.dtype.kind in "iub" for v in values)
+
+
+def n_rows(X: Any) -> int:
+    """The rows of an array, or of a dict's first entry."""
+    return len(next(iter(X.values()))) if isinstance(X, dict) else len(X)
