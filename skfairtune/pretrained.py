@@ -11,6 +11,10 @@ does not fit.
 Weight files are read safely: ``.safetensors`` holds tensors only, and
 ``.pt``/``.pth`` files are read with ``torch.load(weights_only=True)``, which
 refuses pickled objects that carry code instead of running it.
+
+:class:`EmbeddingTransformer` turns a frozen pre-trained network into a
+scikit-learn transformer of a layer's activations, on which a fair head can
+be fitted in a ``Pipeline`` (last-layer retraining).
 """
 
 from __future__ import annotations
@@ -27,9 +31,11 @@ import torch
 from sklearn.exceptions import NotFittedError
 from torch import nn
 
+from skfairtune._embedding import EmbeddingTransformer
 from skfairtune._mlp import MLP
 
 __all__ = [
+    "EmbeddingTransformer",
     "PretrainedSource",
     "read_pretrained",
     "read_weight_file",

@@ -29,12 +29,12 @@ from sklearn.utils.validation import (
 )
 from skorch.callbacks import Callback, EarlyStopping
 
+from skfairtune import _inputs
 from skfairtune import pretrained as _pretrained
 from skfairtune._groups import encode_groups
 from skfairtune._mlp import ACTIVATIONS, MLP
 from skfairtune._torch_data import FLOAT32_MAX, call_module, feature_tensor, to_tensor_data
 from skfairtune._validation import check_n_rows
-from skfairtune.estimators import _inputs
 from skfairtune.estimators._budget import BudgetKeeper
 from skfairtune.estimators._holdout import (
     MIN_VALIDATION_ROWS,

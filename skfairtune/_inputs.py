@@ -13,14 +13,20 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 from skfairtune._validation import check_n_rows
 
 
+def is_dict(X: Any) -> bool:
+    """Whether X is a dict of inputs (a ``dok_matrix`` is a dict too, but a table)."""
+    return isinstance(X, dict) and not sp.issparse(X)
+
+
 def to_numpy(X: Any) -> Any:
     """Tensors as numpy arrays (a dict's entries too); anything else as it is."""
-    if isinstance(X, dict):
+    if is_dict(X):
         return {k: to_numpy(v) for k, v in X.items()}
     if isinstance(X, torch.Tensor):
         return X.detach().cpu().numpy()
@@ -28,15 +34,20 @@ def to_numpy(X: Any) -> Any:
 
 
 def is_custom_input(X: Any) -> bool:
-    """Whether X is beyond a 2-D float table: a dict, an N-D array, or integers."""
-    if isinstance(X, dict):
+    """Whether X is beyond a 2-D float table: a dict, an N-D array, or integers.
+
+    A 1-D X is not: it is a table given the wrong way, which scikit-learn's
+    checks refuse with "Reshape your data" (a dict's entries may be 1-D).
+    """
+    if is_dict(X):
         return True
-    return isinstance(X, np.ndarray) and (X.ndim != 2 or X.dtype.kind in "iub")
+    return isinstance(X, np.ndarray) and (
+        X.ndim > 2 or (X.ndim == 2 and X.dtype.kind in "iub"))
 
 
 def check_custom_input(X: Any) -> tuple[Any, int]:
     """Check an array or a dict of arrays; return it as numpy, and its rows."""
-    if not isinstance(X, dict):
+    if not is_dict(X):
         X = _check_array(X, "X")
         return X, X.shape[0]
     if not X:
