@@ -450,6 +450,14 @@ class _BaseFairTune(BaseEstimator):
     def _resample(self, X, y, sensitive_features, sample_weight):
         if self.sampler is None:
             return X, y, sensitive_features, sample_weight
+        rows_change = self.sampler not in ("reweighing", "passthrough")
+        if rows_change and self.module is not None and _inputs.is_custom_input(
+                _inputs.to_numpy(X)):
+            raise ValueError(
+                "sampler resamples the rows of a 2-D table X, not images, integer "
+                "arrays or dicts of arrays. Resample the rows before fit, or weigh "
+                "them with sampler='reweighing'."
+            )
         from skfairtune.resampling import resample
 
         # A fresh copy per fit, kept as sampler_: the parameter stays unfitted.

@@ -8,6 +8,7 @@ import torch
 from sklearn.base import clone
 
 from skfairtune import FairTuneClassifier, FairTuneRegressor
+from skfairtune.resampling import GroupResampler
 
 from .conftest import make_biased
 
@@ -294,3 +295,14 @@ def test_partial_fit_on_images(images):
     est.partial_fit(X[:100], y[:100], classes=[0, 1], sensitive_features=group[:100])
     est.partial_fit(X[100:], y[100:], sensitive_features=group[100:])
     assert est.n_iter_ == 2
+
+
+def test_sampler_with_images_says_what_to_do(images):
+    X, y, group = images
+    with pytest.raises(ValueError, match=r"sampler resamples the rows of a 2-D table.*"
+                                         r"sampler='reweighing'"):
+        FairTuneClassifier(module=ImageNet, sampler=GroupResampler(), max_epochs=1).fit(
+            X, y, sensitive_features=group)
+    # reweighing keeps the rows: any X will do
+    FairTuneClassifier(module=ImageNet, sampler="reweighing", max_epochs=1).fit(
+        X, y, sensitive_features=group)
