@@ -306,3 +306,21 @@ def test_sampler_with_images_says_what_to_do(images):
     # reweighing keeps the rows: any X will do
     FairTuneClassifier(module=ImageNet, sampler="reweighing", max_epochs=1).fit(
         X, y, sensitive_features=group)
+
+
+def test_regressor_on_images(images):
+    X, y, group = images
+    target = X[:, 0, :3].mean(axis=(1, 2)).astype(np.float64)
+
+    class ImageRegressor(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = torch.nn.Linear(36, 1)
+
+        def forward(self, x):
+            return self.linear(x.flatten(1))
+
+    reg = FairTuneRegressor(module=ImageRegressor, max_epochs=30, lr=0.02, penalty=None,
+                            random_state=0).fit(X, target, sensitive_features=group)
+    assert reg.predict(X).shape == (len(X),)
+    assert reg.score(X, target) > 0.8
