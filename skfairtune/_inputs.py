@@ -84,10 +84,22 @@ def _check_array(values: Any, name: str) -> np.ndarray:
 
 
 def input_layout(X: Any) -> Any:
-    """What predict's X must match: the shape of a row, per entry for a dict."""
+    """What predict's X must match: a row's shape and whether it holds integers.
+
+    Per entry for a dict.
+    """
     if isinstance(X, dict):
-        return {k: v.shape[1:] for k, v in X.items()}
-    return X.shape[1:]
+        return {k: _array_layout(v) for k, v in X.items()}
+    return _array_layout(X)
+
+
+def table_layout(n_features: int) -> tuple:
+    """The layout of a 2-D float table of ``n_features`` columns."""
+    return (n_features,), False
+
+
+def _array_layout(array: np.ndarray) -> tuple:
+    return array.shape[1:], array.dtype.kind in "iub"
 
 
 def check_layout(X: Any, layout: Any) -> None:
@@ -100,17 +112,24 @@ def check_layout(X: Any, layout: Any) -> None:
             raise ValueError(
                 f"X has the entries {sorted(X)} but was fitted on {sorted(layout)}."
             )
-        for key, shape in layout.items():
-            _check_shape(X[key].shape[1:], shape, f"X[{key!r}]")
+        for key, fitted in layout.items():
+            _check_array_layout(X[key], fitted, f"X[{key!r}]")
     else:
-        _check_shape(X.shape[1:], layout, "X")
+        _check_array_layout(X, layout, "X")
 
 
-def _check_shape(shape: tuple, fitted: tuple, name: str) -> None:
+def _check_array_layout(array: np.ndarray, fitted: tuple, name: str) -> None:
+    (shape, integers), (fitted_shape, fitted_integers) = _array_layout(array), fitted
     # Only the number of dimensions: a network may take sequences of any length.
-    if len(shape) != len(fitted):
+    if len(shape) != len(fitted_shape):
         raise ValueError(
-            f"{name}'s rows have shape {shape} but had shape {fitted} in fit."
+            f"{name}'s rows have shape {shape} but had shape {fitted_shape} in fit."
+        )
+    if integers != fitted_integers:
+        kinds = {True: "integers", False: "floats"}
+        raise ValueError(
+            f"{name} holds {kinds[integers]} but held {kinds[fitted_integers]} in fit; "
+            f"give it as in fit (integers reach the network uncast)."
         )
 
 

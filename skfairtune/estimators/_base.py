@@ -406,7 +406,8 @@ class _BaseFairTune(BaseEstimator):
                 self.n_features_in_ = X.shape[1]
             return X, n_rows
         layout = getattr(self, "_input_layout", None)
-        _inputs.check_layout(X, (self.n_features_in_,) if layout is None else layout)
+        _inputs.check_layout(
+            X, _inputs.table_layout(self.n_features_in_) if layout is None else layout)
         if not isinstance(X, dict) and X.ndim == 2 and X.shape[1] != getattr(
                 self, "n_features_in_", X.shape[1]):
             raise ValueError(

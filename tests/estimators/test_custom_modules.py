@@ -277,6 +277,8 @@ def test_predict_refuses_another_layout(tokens, images):
         est.predict({"ids": X["ids"]})
     with pytest.raises(ValueError, match="was a dict of arrays in fit"):
         est.predict(X["ids"][:, :, None])
+    with pytest.raises(ValueError, match=r"X\['ids'\] holds floats but held integers"):
+        est.predict({**X, "ids": X["ids"].astype(np.float32)})
     Xi, yi, gi = images
     est = FairTuneClassifier(module=ImageNet, max_epochs=1).fit(Xi, yi, sensitive_features=gi)
     with pytest.raises(ValueError, match=r"shape \(6, 6\) but had shape \(1, 6, 6\)"):
