@@ -159,3 +159,16 @@ def has_integers(X: Any) -> bool:
 def n_rows(X: Any) -> int:
     """The rows of an array, or of a dict's first entry."""
     return len(next(iter(X.values()))) if isinstance(X, dict) else len(X)
+
+
+def refusal_message(X, exc: Exception) -> str:
+    """Why the network refused X, in the words of the input contract."""
+    if not isinstance(X, dict) and X.ndim == 2 and X.dtype.kind == "f":
+        what = f"X with {X.shape[1]} features"
+    else:
+        what = describe(X)
+    hint = ""
+    if has_integers(X):
+        hint = (" Integer X is passed to the network as it is (token ids, "
+                "indices); if the network expects numbers, give X.astype(np.float32).")
+    return f"The network does not accept {what}: {exc}.{hint}"

@@ -551,7 +551,7 @@ class _BaseFairTune(BaseEstimator):
             with torch.no_grad():
                 out = call_module(module.eval(), feature_tensor(probe))
         except (RuntimeError, TypeError, ValueError, IndexError) as exc:
-            raise ValueError(_refusal_message(X, exc)) from None
+            raise ValueError(_inputs.refusal_message(X, exc)) from None
         finally:
             module.train()
         n_probe = _inputs.n_rows(probe)
@@ -627,19 +627,6 @@ class _BaseFairTune(BaseEstimator):
 def _input_tags(tags):
     tags.input_tags.sparse = True  # densified in fit and predict
     return tags
-
-
-def _refusal_message(X, exc: Exception) -> str:
-    """Why the network refused X, in the words of the input contract."""
-    if not isinstance(X, dict) and X.ndim == 2 and X.dtype.kind == "f":
-        what = f"X with {X.shape[1]} features"
-    else:
-        what = _inputs.describe(X)
-    hint = ""
-    if _inputs.has_integers(X):
-        hint = (" Integer X is passed to the network as it is (token ids, "
-                "indices); if the network expects numbers, give X.astype(np.float32).")
-    return f"The network does not accept {what}: {exc}.{hint}"
 
 
 def _is_callback(item) -> bool:
