@@ -451,6 +451,7 @@ class _BaseFairTune(BaseEstimator):
     def _resample(self, X, y, sensitive_features, sample_weight):
         if self.sampler is None:
             return X, y, sensitive_features, sample_weight
+        _check_groups_for_sampler(sensitive_features, self.missing_groups)
         rows_change = self.sampler not in ("reweighing", "passthrough")
         if rows_change and self.module is not None and _inputs.is_custom_input(
                 _inputs.to_numpy(X)):
@@ -627,6 +628,19 @@ class _BaseFairTune(BaseEstimator):
 def _input_tags(tags):
     tags.input_tags.sparse = True  # densified in fit and predict
     return tags
+
+
+def _check_groups_for_sampler(sensitive_features, missing_groups: str) -> None:
+    # Resampling balances the groups, so it needs every row's.
+    if missing_groups != "ignore" or sensitive_features is None:
+        return
+    n_missing = encode_groups(sensitive_features, missing="ignore").n_missing
+    if n_missing:
+        raise ValueError(
+            f"sampler needs the group of every row, but sensitive_features is missing "
+            f"in {n_missing} row(s). With missing_groups='ignore', fit without a "
+            "sampler, or give the missing values a group of their own ('unknown')."
+        )
 
 
 def _is_callback(item) -> bool:

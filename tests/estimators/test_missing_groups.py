@@ -119,9 +119,22 @@ def test_one_known_group_is_an_error(binary_data):
 
 def test_resampling_needs_every_group(binary_data):
     X, y, group = binary_data
-    est = FairTuneClassifier(missing_groups="ignore", max_epochs=1, sampler=GroupResampler())
-    with pytest.raises(ValueError, match="sensitive_features contains missing values"):
-        est.fit(X, y, sensitive_features=_hide(group, 0.5))
+    for sampler in (GroupResampler(), "reweighing"):
+        est = FairTuneClassifier(missing_groups="ignore", max_epochs=1, sampler=sampler)
+        with pytest.raises(ValueError, match=r"sampler needs the group of every row, but "
+                                             r"sensitive_features is missing in \d+ row"):
+            est.fit(X, y, sensitive_features=_hide(group, 0.5))
+
+
+def test_batches_without_a_known_group_add_no_penalty(binary_data):
+    X, y, group = binary_data
+    hidden = _hide(group, 0.05)
+    est = FairTuneClassifier(missing_groups="ignore", batch_size=8, max_epochs=2,
+                             penalty_strength=5.0, random_state=0)
+    est.fit(X, y, sensitive_features=hidden)
+    penalties = [b["train_penalty"] for epoch in est.history_ for b in epoch["batches"]]
+    assert np.isfinite(penalties).all() and 0.0 in penalties  # some batches had none
+    assert np.isfinite(est.history_[:, "train_loss"]).all()
 
 
 def test_bad_value(binary_data):
