@@ -16,6 +16,10 @@ import pandas as pd
 
 from ._validation import check_n_rows
 
+# The group id of a row whose sensitive value is unknown, with
+# missing="ignore": consumers of the codes skip such rows.
+MISSING_GROUP = -1
+
 
 @dataclass(frozen=True)
 class GroupEncoding:
@@ -24,7 +28,8 @@ class GroupEncoding:
     Attributes
     ----------
     codes : ndarray of shape (n_samples,), dtype int64
-        The group id of each row, in ``[0, n_groups)``.
+        The group id of each row, in ``[0, n_groups)``; ``MISSING_GROUP``
+        (-1) for a row whose value is missing, when the encoding allowed it.
     labels : list
         ``labels[k]`` is the value (a tuple of values for several columns)
         that group ``k`` stands for, sorted.
@@ -40,6 +45,11 @@ class GroupEncoding:
     @property
     def n_groups(self) -> int:
         return len(self.labels)
+
+    @property
+    def n_missing(self) -> int:
+        """The number of rows whose group is unknown."""
+        return int(np.count_nonzero(self.codes == MISSING_GROUP))
 
 
 def group_index(encoding: GroupEncoding) -> pd.Index:
@@ -124,6 +134,7 @@ def encode_groups(
     n_samples: int | None = None,
     name: str = "sensitive_features",
     reference: str = "X",
+    missing: str = "error",
 ) -> GroupEncoding:
     """Encode a sensitive attribute as integer group ids.
 
@@ -140,6 +151,9 @@ def encode_groups(
     reference : str, default="X"
         What ``n_samples`` counts the rows of, in error messages
         (``"y_true"`` for a metric, which has no ``X``).
+    missing : {"error", "ignore"}, default="error"
+        What a missing value (NaN or None) does: raise a ``ValueError`` that
+        names the rows, or give the row the code ``MISSING_GROUP`` (-1).
 
     Returns
     -------
@@ -155,6 +169,8 @@ def encode_groups(
     # the rows are hashed column by column, the few distinct ones are sorted
     # and labelled, and their codes are broadcast back to every row.
     key = _combined_codes(source)
+    if key is None and missing == "ignore":
+        return _encode_known(as_frame(source, name=name), name)
     if key is None:  # a missing value: say where
         _check_missing(as_frame(source, name=name), name)
     first = _first_rows(key)
@@ -162,6 +178,21 @@ def encode_groups(
     distinct = _encode_distinct(as_frame(head, name=name))
     return GroupEncoding(codes=distinct.codes[key], labels=distinct.labels,
                          names=distinct.names)
+
+
+def _encode_known(frame: pd.DataFrame, name: str) -> GroupEncoding:
+    """Codes of the rows without a missing value; ``MISSING_GROUP`` for the others."""
+    known = ~frame.isna().to_numpy().any(axis=1)
+    if not known.any():
+        raise ValueError(
+            f"{name} is missing (NaN or None) in all {known.size} rows: no row has "
+            "a known group, so there is nothing to be fair between. Give the "
+            "groups of at least some rows."
+        )
+    encoding = encode_groups(frame[known], name=name)
+    codes = np.full(known.size, MISSING_GROUP, dtype=np.int64)
+    codes[known] = encoding.codes
+    return GroupEncoding(codes=codes, labels=encoding.labels, names=encoding.names)
 
 
 def _check_rows(n_rows: int, n_samples: int | None, name: str, reference: str) -> None:

@@ -28,8 +28,10 @@ class GroupBatch:
 
     Parameters
     ----------
-    X : Tensor of shape (n_rows, n_features)
+    X : Tensor of shape (n_rows, ...), or dict of str to such tensors
     groups : Tensor of int64, or None
+        Group ids; a negative id (``skfairtune._groups.MISSING_GROUP``) marks
+        a row whose group is unknown.
     weight : Tensor of float, or None
     """
 
@@ -44,7 +46,7 @@ class GroupBatch:
         self.X, self.groups, self.weight = X, groups, weight
 
     def __len__(self) -> int:
-        return len(self.X)
+        return n_rows_of(self.X)
 
 
 class GroupDataset(Dataset):
@@ -52,7 +54,9 @@ class GroupDataset(Dataset):
 
     Parameters
     ----------
-    X : Tensor of shape (n_samples, n_features)
+    X : Tensor of shape (n_samples, ...), or dict of str to such tensors
+        A dict is what a network with several inputs takes as keyword
+        arguments; every entry has one row per sample.
     y : Tensor or None
     groups : Tensor of int64, or None
     weight : Tensor of float, or None
@@ -62,12 +66,14 @@ class GroupDataset(Dataset):
         self.X, self.y, self.groups, self.weight = X, y, groups, weight
 
     def __len__(self) -> int:
-        return len(self.X)
+        return n_rows_of(self.X)
 
     def take(self, index) -> GroupDataset:
         """The rows at ``index``, as a new dataset."""
         pick = (lambda t: None if t is None else t[index])  # noqa: E731
-        return GroupDataset(pick(self.X), pick(self.y), pick(self.groups), pick(self.weight))
+        X = ({k: v[index] for k, v in self.X.items()} if isinstance(self.X, dict)
+             else self.X[index])
+        return GroupDataset(X, pick(self.y), pick(self.groups), pick(self.weight))
 
     def batch(self, index=None) -> tuple[GroupBatch, torch.Tensor | None]:
         """``(GroupBatch, y)`` for the rows at ``index`` (all rows when None)."""
@@ -101,12 +107,51 @@ def resolve(dataset) -> GroupDataset:
     return dataset
 
 
+def n_rows_of(X) -> int:
+    """The rows of a tensor, or of the first entry of a dict of tensors."""
+    return len(next(iter(X.values()))) if isinstance(X, dict) else len(X)
+
+
+def features_to(X, device, float_dtype=None):
+    """``X`` (a tensor or a dict of them) on ``device``.
+
+    With ``float_dtype``, floating-point tensors are cast to it; integer
+    tensors (token ids, indices) keep their dtype.
+    """
+    if isinstance(X, dict):
+        return {k: features_to(v, device, float_dtype) for k, v in X.items()}
+    if float_dtype is not None and X.is_floating_point():
+        return X.to(device, float_dtype)
+    return X.to(device)
+
+
+def call_module(module, X):
+    """Run ``module`` on ``X``: a dict of inputs goes as keyword arguments, as in skorch."""
+    return module(**X) if isinstance(X, dict) else module(X)
+
+
+def feature_tensor(X):
+    """Validated features as tensors: floats in float32, integers kept as they are.
+
+    A copy always: the arrays may be read-only memory maps.
+    """
+    if isinstance(X, dict):
+        return {k: feature_tensor(v) for k, v in X.items()}
+    if isinstance(X, torch.Tensor):
+        X = X.detach().cpu()
+        return X.to(torch.float32) if X.is_floating_point() else X.clone()
+    X = np.asarray(X)
+    if X.dtype.kind in "iub":
+        return torch.tensor(X)
+    return torch.tensor(X, dtype=torch.float32)
+
+
 def to_tensor_data(X, y, groups, weight, *, y_dtype) -> GroupDataset:
     """Build a :class:`GroupDataset` from validated numpy arrays.
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray of shape (n_samples, ...), or dict of str to such arrays
     y : ndarray or None
     groups : array-like of int, or None
     weight : array-like of float, or None
@@ -120,8 +165,7 @@ def to_tensor_data(X, y, groups, weight, *, y_dtype) -> GroupDataset:
     y_t = None if y is None else torch.tensor(y, dtype=y_dtype)
     g_t = None if groups is None else torch.as_tensor(np.asarray(groups), dtype=torch.long)
     w_t = None if weight is None else torch.as_tensor(np.asarray(weight), dtype=torch.float32)
-    # torch.tensor copies: the arrays may be read-only memory maps.
-    return GroupDataset(torch.tensor(X, dtype=torch.float32), y_t, g_t, w_t)
+    return GroupDataset(feature_tensor(X), y_t, g_t, w_t)
 
 
 class TensorBatches:
@@ -160,7 +204,9 @@ class TensorBatches:
 
 def _stratified_order(groups, generator):
     # Each row's position within its group, shuffled and scaled to [0, 1):
-    # sorting by it deals the groups out evenly across the epoch.
+    # sorting by it deals the groups out evenly across the epoch. Rows of
+    # unknown group are dealt out as one group more.
+    groups = torch.where(groups < 0, groups.max() + 1, groups)
     n = len(groups)
     perm = torch.randperm(n, generator=generator)
     shuffled = groups[perm]

@@ -190,7 +190,9 @@ class FairnessMonitor(Callback):
             batch = data.batch(slice(start, start + self.batch_size))
             outputs.append(net.evaluation_step(batch, training=False).detach().cpu())
         scores = torch.cat(outputs)
-        return data.y.cpu().numpy(), _hard(scores, task), data.groups.cpu().numpy()
+        groups = data.groups.cpu().numpy()
+        known = groups >= 0  # rows of unknown group (missing_groups="ignore")
+        return (data.y.cpu().numpy()[known], _hard(scores, task)[known], groups[known])
 
 
 def _hard(outputs: torch.Tensor, task: str) -> np.ndarray:

@@ -11,12 +11,15 @@ does not fit.
 Weight files are read safely: ``.safetensors`` holds tensors only, and
 ``.pt``/``.pth`` files are read with ``torch.load(weights_only=True)``, which
 refuses pickled objects that carry code instead of running it.
+
+:class:`EmbeddingTransformer` turns a frozen pre-trained network into a
+scikit-learn transformer of a layer's activations, on which a fair head can
+be fitted in a ``Pipeline`` (last-layer retraining).
 """
 
 from __future__ import annotations
 
 import copy
-import fnmatch
 import pickle
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,14 +30,18 @@ import torch
 from sklearn.exceptions import NotFittedError
 from torch import nn
 
+from skfairtune._embedding import EmbeddingTransformer
+from skfairtune._freeze import freeze_parameters, parameterised_layers
 from skfairtune._mlp import MLP
 
 __all__ = [
+    "EmbeddingTransformer",
     "PretrainedSource",
     "read_pretrained",
     "read_weight_file",
     "load_state_dict",
     "freeze_parameters",
+    "parameterised_layers",
     "save_weights",
     "module_from_sklearn",
 ]
@@ -299,17 +306,19 @@ def load_state_dict(module: nn.Module, state_dict: dict) -> None:
     if missing or unexpected:
         raise ValueError(
             "The pre-trained weights do not fit the network: "
-            f"missing {missing or 'none'}, unexpected {unexpected or 'none'}. "
-            f"The network's parameters are {sorted(own)}."
+            f"missing {missing or 'none'}, unexpected {unexpected or 'none'}.\n"
+            f"{_both_sides(state_dict, own)}\n{_KEY_FIX}"
         )
-    for name, tensor in state_dict.items():
-        if tuple(tensor.shape) != tuple(own[name].shape):
-            raise ValueError(
-                f"The pre-trained weights do not fit the network: layer {name!r} "
-                f"has shape {tuple(tensor.shape)} in the weights but "
-                f"{tuple(own[name].shape)} in the network. Check the number of "
-                "features, of classes and hidden_layer_sizes."
-            )
+    wrong = [n for n, t in state_dict.items() if tuple(t.shape) != tuple(own[n].shape)]
+    if wrong:
+        name = wrong[0]
+        raise ValueError(
+            f"The pre-trained weights do not fit the network: layer {name!r} "
+            f"has shape {tuple(state_dict[name].shape)} in the weights but "
+            f"{tuple(own[name].shape)} in the network ({len(wrong)} layer(s) differ). "
+            "Check the number of features, of classes and hidden_layer_sizes (or "
+            f"the module__* arguments).\n{_both_sides(state_dict, own)}"
+        )
     bad = first_non_finite(state_dict)
     if bad is not None:
         raise ValueError(
@@ -322,53 +331,37 @@ def load_state_dict(module: nn.Module, state_dict: dict) -> None:
             tensor.copy_(state_dict[name].to(dtype=tensor.dtype, device=tensor.device))
 
 
+# The usual cause of names that differ: weights saved from another class.
+_KEY_FIX = (
+    "To fix it: pass module= the class (or an instance) of the network the "
+    "weights were saved from, with the same module__* arguments. With "
+    "module=None the network is skfairtune's MLP (parameters 'hidden.<i>.*' and "
+    "'output.*'), which fits only weights saved from it. A state dict saved from "
+    "a wrapper has prefixed names ('model.0.weight'): strip the prefix first."
+)
+
+# How many names each side lists before "... and N more".
+_LISTED = 12
+
+
+def _both_sides(weights: dict, own: dict) -> str:
+    """The names and shapes of the weights and of the network, side by side."""
+    return (f"The weights hold {_names_and_shapes(weights)}.\n"
+            f"The network has {_names_and_shapes(own)}.")
+
+
+def _names_and_shapes(state: dict) -> str:
+    items = [f"{name} {tuple(t.shape)}" for name, t in state.items()]
+    more = len(items) - _LISTED
+    return ", ".join(items[:_LISTED]) + (f", ... and {more} more" if more > 0 else "")
+
+
 def first_non_finite(tensors: dict) -> str | None:
     """The name of the first floating-point tensor holding NaN or inf, or None."""
     for name, tensor in tensors.items():
         if tensor.is_floating_point() and not torch.isfinite(tensor).all():
             return name
     return None
-
-
-def freeze_parameters(module: nn.Module, patterns: str | list | tuple | None) -> list:
-    """Stop gradients for parameters matching names or glob patterns.
-
-    Parameters
-    ----------
-    module : torch.nn.Module
-        The network.
-    patterns : str or list of str or None
-        Parameter names or ``fnmatch`` patterns such as ``"hidden.*"``.
-
-    Returns
-    -------
-    list of str
-        The frozen parameters' names.
-
-    Raises
-    ------
-    ValueError
-        If a pattern matches no parameter (a typo would otherwise train
-        everything silently).
-    """
-    # Every flag is set, not just the frozen ones: a module copied from a
-    # source may carry requires_grad=False flags of its own.
-    if patterns is None:
-        patterns = []
-    patterns = [patterns] if isinstance(patterns, str) else list(patterns)
-    names = [name for name, _ in module.named_parameters()]
-    frozen = []
-    for pattern in patterns:
-        hits = [n for n in names if fnmatch.fnmatchcase(n, pattern)]
-        if not hits:
-            raise ValueError(
-                f"freeze pattern {pattern!r} matches no parameter; the network's "
-                f"parameters are {names}."
-            )
-        frozen.extend(h for h in hits if h not in frozen)
-    for name, param in module.named_parameters():
-        param.requires_grad_(name not in frozen)
-    return frozen
 
 
 def save_weights(module: nn.Module, path: str | Path) -> Path:

@@ -317,3 +317,22 @@ def test_freeze_parameters_patterns(module):
 def test_freeze_pattern_matching_nothing_names_it(module, pattern):
     with pytest.raises(ValueError, match=f"{pattern!r}.*matches no parameter"):
         freeze_parameters(module, ["hidden.0.weight", pattern])
+
+
+def test_sequential_weights_with_default_module_show_both_sides(data):
+    # A state dict saved from a user's own nn.Sequential, fitted with module=None.
+    net = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.ReLU(), torch.nn.Linear(4, 2))
+    with pytest.raises(ValueError) as info:
+        _fit_from(net.state_dict(), data, hidden_layer_sizes=(4,))
+    message = str(info.value)
+    assert "The weights hold 0.weight (4, 3), 0.bias (4,), 2.weight (2, 4)" in message
+    assert "The network has hidden.0.weight (4, 3), hidden.0.bias (4,)" in message
+    assert "pass module= the class (or an instance) of the network" in message
+
+
+def test_shape_mismatch_lists_both_sides(data):
+    state = MLP(3, 2, (8,)).state_dict()
+    with pytest.raises(ValueError, match=r"\(3 layer\(s\) differ\)[\s\S]*The weights hold "
+                                         r"hidden\.0\.weight \(8, 3\)[\s\S]*The network has "
+                                         r"hidden\.0\.weight \(6, 3\)"):
+        _fit_from(state, data, hidden_layer_sizes=(6,))

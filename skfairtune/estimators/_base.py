@@ -23,15 +23,18 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 from sklearn.utils.validation import (
     _check_sample_weight,
+    _check_y,
     check_is_fitted,
     validate_data,
 )
 from skorch.callbacks import Callback, EarlyStopping
 
+from skfairtune import _inputs
 from skfairtune import pretrained as _pretrained
 from skfairtune._groups import encode_groups
 from skfairtune._mlp import ACTIVATIONS, MLP
-from skfairtune._torch_data import FLOAT32_MAX, to_tensor_data
+from skfairtune._torch_data import FLOAT32_MAX, call_module, feature_tensor, to_tensor_data
+from skfairtune._validation import check_n_rows
 from skfairtune.estimators._budget import BudgetKeeper, uses_group_multipliers
 from skfairtune.estimators._holdout import (
     MIN_VALIDATION_ROWS,
@@ -67,10 +70,12 @@ class _BaseFairTune(BaseEstimator):
         # Many kinds of source; read_pretrained names what it accepts.
         "pretrained": "no_validation",
         "freeze": [None, str, list, tuple],
+        "train_last": [None, Interval(Integral, 1, None, closed="left")],
         "penalty": [None, StrOptions(set(PENALTIES)), Penalty],
         "penalty_strength": [Interval(Real, 0, None, closed="left")],
         "max_gap": [None, Interval(Real, 0, None, closed="left")],
         "multiplier_lr": [Interval(Real, 0, None, closed="neither")],
+        "missing_groups": [StrOptions({"error", "ignore"})],
         "hidden_layer_sizes": [tuple, list],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
@@ -97,10 +102,12 @@ class _BaseFairTune(BaseEstimator):
         *,
         pretrained=None,
         freeze=None,
+        train_last=None,
         penalty="demographic_parity",
         penalty_strength=1.0,
         max_gap=None,
         multiplier_lr=1.0,
+        missing_groups="error",
         hidden_layer_sizes=(64,),
         activation="relu",
         dropout=0.0,
@@ -124,10 +131,12 @@ class _BaseFairTune(BaseEstimator):
         self.module = module
         self.pretrained = pretrained
         self.freeze = freeze
+        self.train_last = train_last
         self.penalty = penalty
         self.penalty_strength = penalty_strength
         self.max_gap = max_gap
         self.multiplier_lr = multiplier_lr
+        self.missing_groups = missing_groups
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
         self.dropout = dropout
@@ -237,20 +246,22 @@ class _BaseFairTune(BaseEstimator):
             X, y, sensitive_features, sample_weight
         )
         X, y = self._validate_xy(X, y, reset=first)
+        n_rows = len(y)
         source = self._pretrained_source() if first else None
         y_enc = self._encode_y(y, classes=classes, first=first, source=source)
+        # Only X's row count is read, and X may be a dict of arrays.
         sample_weight = _check_sample_weight(
-            sample_weight, X, dtype=np.float32, ensure_non_negative=True
+            sample_weight, np.empty((n_rows, 0)), dtype=np.float32, ensure_non_negative=True
         )
-        groups, n_groups = self._groups(sensitive_features, X.shape[0], first)
+        groups, n_groups = self._groups(sensitive_features, n_rows, first)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(seed)
             if first:
                 # A partial_fit (one epoch, epochs=1) trains on every row it is given.
-                split = self._train_split(X.shape[0], seed) if epochs is None else None
+                split = self._train_split(n_rows, seed) if epochs is None else None
                 self.batch_size_, self.max_epochs_ = self._schedule(
-                    X.shape[0] - self._held_out(X.shape[0], split))
+                    n_rows - self._held_out(n_rows, split))
                 net = self._build_net(X, seed, source, split)
             else:
                 net = self.net_
@@ -372,11 +383,53 @@ class _BaseFairTune(BaseEstimator):
         )
 
     def _validate_xy(self, X, y, *, reset):
+        if self._custom_input(X, reset):
+            X, n_rows = self._validate_custom(X, reset=reset)
+            y = _check_y(y, **self._y_checks)
+            check_n_rows(len(y), n_rows, name="y")
+            return X, y
         X, y = validate_data(
             self, X, y, reset=reset, dtype=[np.float32, np.float64], accept_sparse="csr",
             **self._y_checks,
         )
+        if reset:
+            self._input_layout = None
         return _check_float32_range(_dense(X)), y
+
+    def _custom_input(self, X, reset: bool) -> bool:
+        """Whether X takes the path of a user's network: N-D, dict or integer input.
+
+        Only with a user's ``module``; the MLP takes 2-D float tables, which
+        scikit-learn's ``validate_data`` checks.
+        """
+        if self.module is None:
+            return False
+        fitted_custom = not reset and getattr(self, "_input_layout", None) is not None
+        return fitted_custom or _inputs.is_custom_input(_inputs.to_numpy(X))
+
+    def _validate_custom(self, X, *, reset: bool):
+        """Check an array of any shape or a dict of arrays; see ``_inputs``."""
+        X, n_rows = _inputs.check_custom_input(_inputs.to_numpy(X))
+        for value in X.values() if isinstance(X, dict) else [X]:
+            _check_float32_range(value)
+        if reset:
+            self._input_layout = _inputs.input_layout(X)
+            for name in ("n_features_in_", "feature_names_in_"):
+                if hasattr(self, name):
+                    delattr(self, name)
+            if not isinstance(X, dict) and X.ndim == 2:
+                self.n_features_in_ = X.shape[1]
+            return X, n_rows
+        layout = getattr(self, "_input_layout", None)
+        _inputs.check_layout(
+            X, _inputs.table_layout(self.n_features_in_) if layout is None else layout)
+        if not isinstance(X, dict) and X.ndim == 2 and X.shape[1] != getattr(
+                self, "n_features_in_", X.shape[1]):
+            raise ValueError(
+                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
+                f"{self.n_features_in_} features as input."
+            )
+        return X, n_rows
 
     def _groups(self, sensitive_features, n_samples, first):
         active = self.penalty is not None and (
@@ -389,8 +442,18 @@ class _BaseFairTune(BaseEstimator):
                     f"{self.penalty!r} is inactive and this trains on the loss alone.",
                     FairnessWarning, stacklevel=4,
                 )
+            self.n_missing_groups_ = 0
             return np.zeros(n_samples, dtype=np.int64), 1
-        encoding = encode_groups(sensitive_features, n_samples=n_samples)
+        encoding = encode_groups(sensitive_features, n_samples=n_samples,
+                                 missing=self.missing_groups)
+        self.n_missing_groups_ = encoding.n_missing
+        if encoding.n_missing and encoding.n_groups < 2:
+            raise ValueError(
+                f"sensitive_features is known for {n_samples - encoding.n_missing} of "
+                f"{n_samples} rows, and those hold one group only "
+                f"({encoding.labels[0]!r}): the penalty needs at least two groups "
+                "among the rows whose group is known."
+            )
         if encoding.n_groups < 2 and active:
             warnings.warn(
                 f"sensitive_features holds one group only ({encoding.labels[0]!r}): "
@@ -403,6 +466,15 @@ class _BaseFairTune(BaseEstimator):
     def _resample(self, X, y, sensitive_features, sample_weight):
         if self.sampler is None:
             return X, y, sensitive_features, sample_weight
+        _check_groups_for_sampler(sensitive_features, self.missing_groups)
+        rows_change = self.sampler not in ("reweighing", "passthrough")
+        if rows_change and self.module is not None and _inputs.is_custom_input(
+                _inputs.to_numpy(X)):
+            raise ValueError(
+                "sampler resamples the rows of a 2-D table X, not images, integer "
+                "arrays or dicts of arrays. Resample the rows before fit, or weigh "
+                "them with sampler='reweighing'."
+            )
         from skfairtune.resampling import resample
 
         # A fresh copy per fit, kept as sampler_: the parameter stays unfitted.
@@ -414,7 +486,7 @@ class _BaseFairTune(BaseEstimator):
 
     def _build_net(self, X, seed, source, split):
         device = torch.device(self.device)
-        module = self._make_module(X.shape[1], source)
+        module = self._make_module(X.shape[1] if self.module is None else None, source)
         if source is not None:
             _pretrained.load_state_dict(module, source.state_dict)
         bad = _pretrained.first_non_finite(module.state_dict())
@@ -425,7 +497,8 @@ class _BaseFairTune(BaseEstimator):
                 "weights are finite."
             )
         self._check_module_fits(module, X)
-        self.frozen_parameters_ = _pretrained.freeze_parameters(module, self.freeze)
+        self.frozen_parameters_ = _pretrained.freeze_parameters(
+            module, self.freeze, train_last=self.train_last)
         net = self._net_class(
             module=module.to(device),
             criterion=self._criterion(),
@@ -492,30 +565,43 @@ class _BaseFairTune(BaseEstimator):
         return copy.deepcopy(self.module)
 
     def _check_module_fits(self, module, X):
-        probe = torch.tensor(X[:2], dtype=torch.float32)
+        """Run the network on two rows: refuse X it cannot take or outputs of the wrong width."""
+        probe = _inputs.first_rows(X, 2)
         try:
             with torch.no_grad():
-                out = module.eval()(probe)
-        except RuntimeError as exc:
-            raise ValueError(
-                f"The network does not accept X with {X.shape[1]} features: {exc}"
-            ) from None
+                out = call_module(module.eval(), feature_tensor(probe))
+        except (RuntimeError, TypeError, ValueError, IndexError) as exc:
+            raise ValueError(_inputs.refusal_message(X, exc)) from None
         finally:
             module.train()
+        n_probe = _inputs.n_rows(probe)
+        if not isinstance(out, torch.Tensor) or out.ndim > 2 or out.shape[0] != n_probe:
+            got = (f"shape {tuple(out.shape)}" if isinstance(out, torch.Tensor)
+                   else type(out).__name__)
+            raise ValueError(
+                f"The network returned {got} for {n_probe} rows; it must return a "
+                f"tensor of shape (n_rows, n_outputs) ({self._outputs_meaning()})."
+            )
         width = out.shape[1] if out.ndim == 2 else 1
-        if width != self._n_outputs():
+        if width not in self._output_widths():
             raise ValueError(
                 f"The network gives {width} outputs per row but this task needs "
                 f"{self._n_outputs()} ({self._outputs_meaning()})."
             )
 
+    def _output_widths(self) -> tuple[int, ...]:
+        """The numbers of outputs per row that the task accepts."""
+        return (self._n_outputs(),)
+
     # -- prediction -------------------------------------------------------
     def _forward(self, X) -> torch.Tensor:
         check_is_fitted(self, "net_")
-        X = _dense(validate_data(self, X, reset=False, dtype=[np.float32, np.float64],
-                                 accept_sparse="csr"))
-        data = to_tensor_data(_check_float32_range(X), None, None, None,
-                              y_dtype=self.net_.target_dtype)
+        if self._custom_input(X, reset=False):
+            X, _ = self._validate_custom(X, reset=False)
+        else:
+            X = _check_float32_range(_dense(validate_data(
+                self, X, reset=False, dtype=[np.float32, np.float64], accept_sparse="csr")))
+        data = to_tensor_data(X, None, None, None, y_dtype=self.net_.target_dtype)
         out = self.net_.forward_float64(data).double()
         finite = torch.isfinite(out.reshape(len(out), -1)).all(dim=1)
         if not finite.all():
@@ -561,6 +647,19 @@ class _BaseFairTune(BaseEstimator):
 def _input_tags(tags):
     tags.input_tags.sparse = True  # densified in fit and predict
     return tags
+
+
+def _check_groups_for_sampler(sensitive_features, missing_groups: str) -> None:
+    # Resampling balances the groups, so it needs every row's.
+    if missing_groups != "ignore" or sensitive_features is None:
+        return
+    n_missing = encode_groups(sensitive_features, missing="ignore").n_missing
+    if n_missing:
+        raise ValueError(
+            f"sampler needs the group of every row, but sensitive_features is missing "
+            f"in {n_missing} row(s). With missing_groups='ignore', fit without a "
+            "sampler, or give the missing values a group of their own ('unknown')."
+        )
 
 
 def _is_callback(item) -> bool:

@@ -79,6 +79,18 @@ class HeldOut:
                   else data.weight.double().cpu().numpy())
         return cls(pred, out.shape[1], y, data.groups.cpu().numpy(), weight)
 
+    def known(self) -> HeldOut:
+        """The rows whose group is known: what a gap reads.
+
+        With ``missing_groups="ignore"`` the others have a negative group id;
+        they count for accuracy, not for the gap.
+        """
+        known = self.groups >= 0
+        if known.all():
+            return self
+        return HeldOut(self.pred[known], self.n_outputs, self.y[known], self.groups[known],
+                       self.weight[known])
+
     def squared_errors(self) -> np.ndarray:
         """Each row's squared error, averaged over its targets."""
         error = (self.y - self.pred) ** 2
@@ -107,6 +119,7 @@ def hard_gap(penalty_name: str, task: str, held: HeldOut, n_groups: int) -> floa
     mean prediction for regression); for a group-loss penalty, the worst-off
     group's error rate (classification) or mean squared error (regression).
     """
+    held = held.known()
     g, w = held.groups, held.weight
     if penalty_name in GROUP_LOSSES:
         errors = (held.squared_errors() if task == "regression"
@@ -143,6 +156,7 @@ def gap_standard_error(penalty_name: str, task: str, held: HeldOut, n_groups: in
     to tell apart: a gap within the budget by less than about twice this
     may be over it on new data.
     """
+    held = held.known()
     if penalty_name in GROUP_LOSSES:
         errors = (held.squared_errors() if task == "regression"
                   else (held.pred != held.y).astype(float))
@@ -215,6 +229,7 @@ class GroupMultipliers:
     def start(self, held: HeldOut, n_groups: int, max_gap: float, strength: float) -> None:
         """Weigh every group outside the budget by ``strength`` from the first step."""
         self.up, self.down = [], []
+        held = held.known()
         for dev in self._deviations(*self._values(held), held.groups, held.weight, n_groups):
             self.up.append(np.where(dev > max_gap / 2, strength, 0.0))
             self.down.append(np.where(-dev > max_gap / 2, strength, 0.0))
@@ -222,6 +237,7 @@ class GroupMultipliers:
 
     def step(self, held: HeldOut, n_groups: int, max_gap: float, lr: float) -> None:
         """Move each multiplier by its group's excess over B/2."""
+        held = held.known()
         deviations = self._deviations(*self._values(held), held.groups, held.weight, n_groups)
         for r, dev in enumerate(deviations):
             # 2 * dev - B is the gap's excess when two groups sit at the extremes.

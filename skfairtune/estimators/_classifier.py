@@ -39,13 +39,16 @@ net_ : skorch.NeuralNet
 module_ : torch.nn.Module
     The fitted torch network.
 n_features_in_ : int
-    Number of features seen in fit.
+    Number of features seen in fit (2-D X only: not set for N-D or dict X).
 feature_names_in_ : ndarray of shape (`n_features_in_`,)
     Names of the features seen in fit, when ``X`` had string column names.
 sensitive_groups_ : list
     The groups found in ``sensitive_features`` at fit, in id order.
 frozen_parameters_ : list of str
-    The names of the parameters that ``freeze`` kept fixed.
+    The names of the parameters that ``freeze`` and ``train_last`` kept fixed.
+n_missing_groups_ : int
+    The rows of the last fit whose sensitive value was missing (with
+    ``missing_groups="ignore"``; 0 otherwise).
 sampler_ : object
     The fitted copy of ``sampler``, when one was given (its
     ``cell_counts_`` report what resampling did).
@@ -177,7 +180,14 @@ Examples
         return len(self.classes_)
 
     def _outputs_meaning(self) -> str:
+        if len(self.classes_) == 2:
+            return ("one logit per class, or a single logit for the positive class "
+                    "as with BCEWithLogitsLoss")
         return "one logit per class"
+
+    def _output_widths(self) -> tuple[int, ...]:
+        # A binary network may give the positive class's logit alone.
+        return (2, 1) if len(self.classes_) == 2 else (len(self.classes_),)
 
     def _criterion(self):
         return torch.nn.CrossEntropyLoss(reduction="none")

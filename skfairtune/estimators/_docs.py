@@ -6,7 +6,17 @@ Parameters
 module : torch.nn.Module class or instance, default=None
     The network. None builds an MLP sized from the data (see
     ``hidden_layer_sizes``); a class is instantiated with the ``module__*``
-    parameters; an instance is copied, never changed in place.
+    parameters; an instance is copied, never changed in place. Its output
+    contract: a tensor of shape ``(n_rows, n_outputs)``; a classifier's
+    network returns one logit per class, or, for two classes, a single
+    logit for the positive class (the ``BCEWithLogitsLoss`` convention: its
+    probability is the sigmoid); a regressor's one value per target (a
+    vector when there is one). With a user's network, X may also be an
+    array of any shape (images ``(n, C, H, W)``, sequences) or a dict of
+    arrays with one row per sample, passed to ``forward`` as keyword
+    arguments; integer arrays (token ids) keep their dtype, floats become
+    float32. ``n_features_in_`` is set for 2-D arrays only. See the guide
+    "Bring your own PyTorch model".
 pretrained : str, Path, dict, torch.nn.Module or fitted estimator, default=None
     Where fine-tuning starts: a ``.safetensors`` or ``.pt``/``.pth``
     state-dict file (a ``.pt`` is read with ``weights_only=True``), a state
@@ -18,6 +28,13 @@ pretrained : str, Path, dict, torch.nn.Module or fitted estimator, default=None
 freeze : str or list of str, default=None
     Names or glob patterns (``"hidden.*"``) of parameters kept fixed; the
     optimizer sees only the others.
+train_last : int, default=None
+    Train only the last ``train_last`` layers: the submodules that hold
+    parameters of their own, in the order the network registers them
+    (``skfairtune.pretrained.parameterised_layers``); 1 trains the head
+    alone. Everything before them is frozen, as well as what ``freeze``
+    names. For a lower learning rate on the body instead of none, use
+    skorch's ``optimizer__param_groups=[("hidden.*", {"lr": 1e-4})]``.
 penalty : str, Penalty or None, default="demographic_parity"
     The fairness penalty: a name from ``skfairtune.penalties.PENALTIES``,
     a penalty object, or None for none.
@@ -35,15 +52,22 @@ max_gap : float, default=None
     groups' midpoint (it starts at ``penalty_strength`` for a group already
     outside); for several classes and the group-loss penalties one weight,
     starting at ``penalty_strength``, moves by how far the gap is from
-    ``max_gap``. The epoch kept is the most accurate one on the slice among those within the
-    budget whose predictions beat a constant (``best_epoch_``,
-    ``budget_met_``, ``validation_gap_``). When none is, the closest is kept,
+    ``max_gap``. The epoch kept is the most accurate one on the slice among
+    those within the budget whose predictions beat a constant
+    (``best_epoch_``, ``budget_met_``, ``validation_gap_``). When none is, the closest is kept,
     with a ``BudgetNotMetWarning``. See the guide "Choosing a budget".
 multiplier_lr : float, default=1.0
     Step size of the weights' updates in constraint mode, per epoch: a
     group's weight moves by ``2 * multiplier_lr`` per unit of its excess gap;
     a single weight by ``multiplier_lr`` per unit of excess gap relative to
     the budget (to 0.05 at least).
+missing_groups : {"error", "ignore"}, default="error"
+    What a missing value (NaN or None) in ``sensitive_features`` does.
+    ``"error"`` refuses it; ``"ignore"`` keeps such rows in the loss but
+    out of the penalty, the group-stratified validation gap and
+    ``FairnessMonitor``'s metrics, which read the rows whose group is known
+    (``n_missing_groups_`` counts the others). The known rows must hold at
+    least two groups.
 hidden_layer_sizes : tuple of int, default=(64,)
     The hidden layers of the MLP that ``module=None`` builds.
 activation : {"relu", "tanh", "logistic", "identity", "gelu"}, default="relu"

@@ -20,7 +20,7 @@ from skorch import NeuralNet
 from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
 
-from skfairtune._torch_data import FLOAT32_MAX, TensorBatches
+from skfairtune._torch_data import FLOAT32_MAX, TensorBatches, call_module, features_to
 from skfairtune.exceptions import DivergenceError
 from skfairtune.pretrained import first_non_finite
 
@@ -170,11 +170,13 @@ class FairNet(NeuralNet):
         inactive = self.multiplier == 0 and self.max_gap is None
         if self.penalty is None or self.n_groups < 2 or inactive:
             return loss
+        scores, y_true, groups, weight, losses = self._known_rows(
+            self.scores(y_pred), y_true, X.groups.to(self.device), weight, losses)
         if self.group_multipliers is not None:
-            term = self.group_multipliers.term(self.scores(y_pred), y_true,
-                                               X.groups.to(self.device), weight, self.n_groups)
+            term = self.group_multipliers.term(scores, y_true, groups, weight, self.n_groups)
             return loss if term is None else self._add_penalty(loss, term[1], term[0], training)
-        value = self._penalty_value(y_pred, y_true, X, weight, losses)
+        value = self.penalty(scores=scores, y=y_true, groups=groups, weight=weight,
+                             n_groups=self.n_groups, losses=losses, task=self.task)
         return self._add_penalty(loss, value, self.multiplier, training)
 
     def _add_penalty(self, loss, value, weight, training):
@@ -193,12 +195,15 @@ class FairNet(NeuralNet):
         """The loss of each row, which the weights and some penalties read."""
         return self.criterion_(y_pred, y_true)
 
-    def _penalty_value(self, y_pred, y_true, X, weight, losses):
-        groups = X.groups.to(self.device)
-        return self.penalty(
-            scores=self.scores(y_pred), y=y_true, groups=groups, weight=weight,
-            n_groups=self.n_groups, losses=losses, task=self.task,
-        )
+    @staticmethod
+    def _known_rows(*rows):
+        """The rows whose group is known (``groups``, the third, is not negative).
+
+        Rows of unknown group (``missing_groups="ignore"``) train on the loss
+        alone: the penalty reads the others.
+        """
+        known = rows[2] >= 0
+        return rows if bool(known.all()) else tuple(t[known] for t in rows)
 
     def initialize_optimizer(self, *args, **kwargs):
         # With every parameter frozen there is nothing to optimise, and torch
@@ -225,7 +230,14 @@ class FairNet(NeuralNet):
         )
 
     def infer(self, x, **fit_params):
-        return self.module_(x.X.to(self.device))
+        return self.as_outputs(call_module(self.module_, features_to(x.X, self.device)))
+
+    def as_outputs(self, out: torch.Tensor) -> torch.Tensor:
+        """The module's outputs in the task's layout: one column per output.
+
+        A vector (one value per row) becomes a column.
+        """
+        return out.unsqueeze(1) if out.ndim == 1 else out
 
     # -- divergence ---------------------------------------------------------
     def check_finite_weights(self) -> None:
@@ -310,8 +322,10 @@ class FairNet(NeuralNet):
         try:
             with torch.no_grad():
                 for batch in self.get_iterator(dataset, training=False):
-                    X = batch[0].X.to(self.device, torch.float64)
-                    outputs.append(torch.func.functional_call(module, state, (X,)))
+                    X = features_to(batch[0].X, self.device, torch.float64)
+                    args, kwargs = ((), X) if isinstance(X, dict) else ((X,), {})
+                    outputs.append(self.as_outputs(
+                        torch.func.functional_call(module, state, args, kwargs)))
         except (RuntimeError, TypeError):
             self.float64_ok_ = False
             return self.forward(dataset)
@@ -327,11 +341,22 @@ class FairClassifierNet(FairNet):
     """The :class:`FairNet` of :class:`~skfairtune.FairTuneClassifier`.
 
     Its outputs are one logit per class; the penalty reads their softmax,
-    and the targets are class indices.
+    and the targets are class indices. A binary network may instead return
+    a single logit ``z`` (the ``BCEWithLogitsLoss`` convention): it is read
+    as the logits ``(0, z)``, whose softmax is ``(1 - sigmoid(z),
+    sigmoid(z))`` and whose cross-entropy is the binary one, so everything
+    downstream sees one logit per class.
     """
 
     task = "classification"
     target_dtype = torch.long
+
+    def as_outputs(self, out: torch.Tensor) -> torch.Tensor:
+        """One logit per class: a single logit ``z`` becomes ``(0, z)``."""
+        out = super().as_outputs(out)
+        if out.ndim == 2 and out.shape[1] == 1:
+            return torch.cat([torch.zeros_like(out), out], dim=1)
+        return out
 
     def scores(self, y_pred: torch.Tensor) -> torch.Tensor:
         """Class probabilities: the softmax of the logits ``y_pred``."""

@@ -29,7 +29,7 @@ from .._group_stats import (
     spread,
     worst_group,
 )
-from .._groups import group_index
+from .._groups import GroupEncoding, encode_groups, group_index
 from .._validation import check_n_rows
 from ..notions import NOTIONS
 from ._auc import ScoreOrder, auc_by_group
@@ -195,6 +195,7 @@ def group_report(
     n_boot: int | None = None,
     random_state: Any = None,
     confidence: float = 0.95,
+    missing_groups: str = "error",
 ) -> pd.DataFrame:
     """Per-group rates of a binary classifier, with the gaps between groups.
 
@@ -218,6 +219,10 @@ def group_report(
         Seeds the bootstrap.
     confidence : float, default=0.95
         Coverage of the percentile intervals.
+    missing_groups : {"error", "ignore"}, default="error"
+        What a missing value (NaN or None) in ``sensitive_features`` does:
+        raise, or leave the row out of the report, whose
+        ``attrs["n_missing_groups"]`` says how many rows had no group.
 
     Returns
     -------
@@ -252,6 +257,8 @@ def group_report(
     0.5
     """
     _check_boot(n_boot, confidence)
+    y_true, y_pred, sensitive_features, y_score, sample_weight, n_missing = _known_rows(
+        missing_groups, y_true, y_pred, sensitive_features, y_score, sample_weight)
     y, p, enc, weight = _prepare(y_true, y_pred, sensitive_features, sample_weight,
                                  pos_label)
     score = None
@@ -272,7 +279,25 @@ def group_report(
                                          random_state, confidence)
     report.attrs["gaps"] = gaps
     report.attrs["fairness"] = fairness
+    report.attrs["n_missing_groups"] = n_missing
     return report
+
+
+def _known_rows(missing_groups, y_true, y_pred, sensitive_features, y_score, sample_weight):
+    """The arguments restricted to the rows whose group is known, and how many were not."""
+    if missing_groups not in ("error", "ignore"):
+        raise ValueError(
+            f"missing_groups must be 'error' or 'ignore'; got {missing_groups!r}.")
+    if missing_groups == "error":
+        return y_true, y_pred, sensitive_features, y_score, sample_weight, 0
+    enc = encode_groups(sensitive_features, n_samples=len(y_true), name="sensitive_features",
+                        reference="y_true", missing="ignore")
+    known = enc.codes >= 0
+    pick = (lambda v: None if v is None else np.asarray(v)[known])  # noqa: E731
+    # An encoding is taken as it is: its codes are the known rows' groups.
+    groups = GroupEncoding(codes=enc.codes[known], labels=enc.labels, names=enc.names)
+    return (pick(y_true), pick(y_pred), groups, pick(y_score), pick(sample_weight),
+            enc.n_missing)
 
 
 def _bootstrapped(report, fairness, atoms, n_boot, random_state, confidence):

@@ -31,7 +31,8 @@ def test_docstring_examples_run(name):
 
 GUIDES = ["docs/guide/metrics.rst", "docs/guide/model_selection.rst",
           "docs/guide/notions.rst", "docs/guide/choosing_a_budget.rst",
-          "docs/guide/explaining_the_gap.rst", "docs/guide/transfer_examples.rst"]
+          "docs/guide/explaining_the_gap.rst", "docs/guide/transfer_examples.rst",
+          "docs/guide/bring_your_own_model.rst"]
 
 
 @pytest.mark.parametrize("path", GUIDES)
