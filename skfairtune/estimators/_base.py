@@ -276,7 +276,7 @@ class _BaseFairTune(BaseEstimator):
         self.n_iter_ = len(net.history)
         self._read_budget(net)
         if first and epochs > 0:
-            self._warn_if_degenerate(net.predict(data), y_enc)
+            self._warn_if_degenerate(net.predict(data), y_enc, sample_weight)
         return self
 
     # -- how much to train, and on which rows ---------------------------------
@@ -340,8 +340,8 @@ class _BaseFairTune(BaseEstimator):
                     f"validation_fraction (now {self.validation_fraction}), or allow a "
                     "larger max_gap.", BudgetUncertainWarning, stacklevel=4)
 
-    def _warn_if_degenerate(self, pred, y_enc) -> None:
-        reason = self._degenerate_reason(pred, y_enc)
+    def _warn_if_degenerate(self, pred, y_enc, sample_weight) -> None:
+        reason = self._degenerate_reason(pred, y_enc, sample_weight)
         if reason is None:
             return
         fixes = ["train longer (max_epochs, lr)"]

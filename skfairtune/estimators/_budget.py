@@ -97,18 +97,21 @@ class HeldOut:
         return error if error.ndim == 1 else error.mean(axis=1)
 
 
-def degenerate_reason_for(task: str, y, pred) -> str | None:
+def degenerate_reason_for(task: str, y, pred, sample_weight=None) -> str | None:
     """Why predictions are no better than a constant, or None: one rule per task.
 
     A classifier's is :func:`skfairtune.metrics.degenerate_reason` (constant,
     or no better than the majority class); a regressor's majority class is
-    the mean, so an R^2 of 0 or less is a model that learned nothing.
+    the mean, so an R^2 of 0 or less is a model that learned nothing. Both
+    weigh the rows by ``sample_weight``: a fit that weighs the classes to
+    balance is judged against the balance, not against the rare class's
+    absence.
     """
     if task == "classification":
-        return degenerate_reason(y, pred)
+        return degenerate_reason(y, pred, sample_weight=sample_weight)
     if np.ptp(y) == 0:
         return None
-    r2 = r2_score(y, np.reshape(pred, np.shape(y)))
+    r2 = r2_score(y, np.reshape(pred, np.shape(y)), sample_weight=sample_weight)
     return None if r2 > 0 else f"is no better than predicting the mean of y (R^2 {r2:.3f})"
 
 
@@ -359,7 +362,7 @@ class BudgetKeeper(Callback):
         net.history.record("multiplier", self._multiplier(net))
         # A constant prediction has no gap at all: without this the first
         # epochs of a strongly penalised network would be the "fairest" kept.
-        useful = degenerate_reason_for(net.task, held.y, held.pred) is None
+        useful = degenerate_reason_for(net.task, held.y, held.pred, held.weight) is None
         net.history.record("valid_degenerate", not useful)
         if useful and gap <= self.max_gap and (not self.budget_met_ or score > self._best_score):
             self._keep(net, epoch, gap, held, met=True, useful=True)

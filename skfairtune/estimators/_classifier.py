@@ -107,10 +107,10 @@ Examples
         return self._fit(X, y, sensitive_features, sample_weight,
                          epochs=None, first=True)
 
-    def _degenerate_reason(self, pred, y_enc) -> str | None:
+    def _degenerate_reason(self, pred, y_enc, sample_weight) -> str | None:
         # In the labels' own words: "predicts 'No' for every row".
         return degenerate_reason_for("classification", self.classes_[y_enc],
-                                     self.classes_[pred])
+                                     self.classes_[pred], sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def partial_fit(self, X, y, classes=None, sensitive_features=None, sample_weight=None):
@@ -159,7 +159,16 @@ Examples
                 f"classes are {self.classes_.tolist()}); pass every class in "
                 "`classes` at the first partial_fit call."
             )
-        return pd.Index(self.classes_).get_indexer(y)
+        codes = pd.Index(self.classes_).get_indexer(y)
+        if (codes < 0).any():
+            # numpy calls 1 and True one label (so the checks above pass),
+            # pandas does not: say so rather than train on class -1.
+            raise ValueError(
+                f"y holds labels of type {np.asarray(y).dtype} but the classes are "
+                f"{self.classes_.tolist()} (type {self.classes_.dtype}), as the "
+                "pretrained model or the first fit had them; pass y with the same "
+                f"type, e.g. y.astype({self.classes_.dtype.name!r}).")
+        return codes
 
     @staticmethod
     def _classes_from(known, source):

@@ -103,8 +103,8 @@ Examples
         return self._fit(X, y, sensitive_features, sample_weight,
                          epochs=None, first=True)
 
-    def _degenerate_reason(self, pred, y) -> str | None:
-        return degenerate_reason_for("regression", y, pred)
+    def _degenerate_reason(self, pred, y, sample_weight) -> str | None:
+        return degenerate_reason_for("regression", y, pred, sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def partial_fit(self, X, y, sensitive_features=None, sample_weight=None):

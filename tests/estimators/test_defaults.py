@@ -2,6 +2,8 @@
 goes back to the best epoch, training scaled with the data, and a warning
 when a fit learned nothing."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -9,6 +11,7 @@ from skfairtune import FairTuneClassifier, FairTuneRegressor
 from skfairtune.estimators._base import MIN_STEPS
 from skfairtune.estimators._holdout import StratifiedHoldOut
 from skfairtune.exceptions import DegenerateModelWarning
+from skfairtune.metrics import degenerate_reason
 
 
 def test_the_slice_is_stratified_by_group_and_label():
@@ -87,3 +90,19 @@ def test_a_regressor_that_learned_nothing_warns():
     y = 100 + rng.normal(size=300)
     with pytest.warns(DegenerateModelWarning, match="mean of y"):
         FairTuneRegressor(penalty=None, lr=1e-6, max_epochs=1, random_state=0).fit(X, y)
+
+
+def test_a_fit_weighted_to_balance_is_judged_against_the_balance():
+    # 10% positives and a weak signal: weighted to balance the classes, the
+    # network finds positives at the cost of raw accuracy, which falls below
+    # "always no" (0.9) although it beats a coin on both classes.
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 3))
+    y = (X[:, 0] + 1.5 * rng.normal(size=2000) > 2.1).astype(int)
+    weight = np.where(y == 1, (y == 0).sum() / (y == 1).sum(), 1.0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", DegenerateModelWarning)
+        est = FairTuneClassifier(penalty=None, random_state=0).fit(X, y, sample_weight=weight)
+    assert est.score(X, y) < np.mean(y == 0)
+    # unweighted, the same predictions lose to the majority class
+    assert "majority class" in degenerate_reason(y, est.predict(X))

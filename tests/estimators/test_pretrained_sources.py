@@ -252,3 +252,16 @@ def test_pretrained_module_flags_do_not_freeze(data):
     est = FairTuneClassifier(pretrained=module, max_epochs=2, lr=0.05, random_state=0)
     est.fit(X, y2, sensitive_features=group)
     assert not torch.equal(est.module_[0].weight, module[0].weight)
+
+
+def test_labels_of_another_type_than_the_pretrained_classes_are_refused():
+    import re
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    y = X[:, 0] > 0
+    base = FairTuneClassifier(penalty=None, max_epochs=2, random_state=0).fit(X, y)
+    est = FairTuneClassifier(pretrained=base, penalty=None, max_epochs=1)
+    with pytest.raises(ValueError, match=re.escape("y.astype('bool')")):
+        est.fit(X, y.astype(int))
+    assert est.set_params().fit(X, y).classes_.tolist() == [False, True]
