@@ -257,7 +257,7 @@ def model_report(
     >>> report.groups["count"].tolist()
     [148.0, 152.0]
     >>> report.verdict
-    'over'
+    'uncertain'
     >>> "<img src=\\"data:image/png;base64," in report.to_html()
     True
     """
