@@ -21,7 +21,7 @@ from .._pipeline import final_step
 from .._validation import is_column_names, read_columns
 from ._card import model_card, now
 from ._document import Document, Table
-from ._measure import Measured, measure
+from ._measure import SMALL_GROUP, Measured, measure
 from ._model_sections import model_sections
 from ._rendered import Rendered
 from ._summary import verdict
@@ -149,6 +149,16 @@ class ModelReport(Rendered):
         key = self.notion_object.metric_name("difference")
         row = self.fairness.loc[key]
         return verdict(float(row["value"]), row.get("low"), row.get("high"), self.budget)
+
+    @property
+    def small_groups(self) -> pd.Series:
+        """The groups with fewer than 50 held-out rows, and their sizes.
+
+        Their rates move by tenths from one sample to the next; the report
+        marks them and says so.
+        """
+        counts = self.groups["count"]
+        return counts[counts < SMALL_GROUP]
 
     def document(self) -> Document:
         """The report as a document of sections (tables and figures)."""
