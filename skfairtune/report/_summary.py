@@ -97,7 +97,7 @@ def _changes(report) -> list[str]:
     if base is None:
         return []
     before, after = _accuracy(base.groups), _accuracy(report.groups)
-    better, worse = [], []
+    better, worse = [], {}
     for notion in classification_notions():
         key = notion.metric_name("difference")
         a, b = float(base.fairness.loc[key, "value"]), float(report.fairness.loc[key, "value"])
@@ -107,11 +107,15 @@ def _changes(report) -> list[str]:
         if b < a:
             better.append(f"the {gap_name(key)} narrowed from {a:.3f} to {b:.3f}{noise}")
         else:
-            worse.append(f"The {gap_name(key)} widened from {a:.3f} to {b:.3f}{noise}: "
-                         f"{_widest_rate(report.groups, notion)}.")
+            # Gaps that widened for one reason (equal opportunity and equalized
+            # odds, both by the true positive rate) share one sentence.
+            gaps = worse.setdefault(_widest_rate(report.groups, notion), [])
+            gaps.append(f"the {gap_name(key)} {'' if gaps else 'widened '}from {a:.3f} to "
+                        f"{b:.3f}{noise}")
     head = f"Compared with the base model, accuracy went from {before:.3f} to {after:.3f}"
     head += f", and {' and '.join(better)}." if better else "."
-    return [head, *worse]
+    widened = [" and ".join(gaps) + f": {why}." for why, gaps in worse.items()]
+    return [head, *(text[0].upper() + text[1:] for text in widened)]
 
 
 def _accuracy(groups) -> float:

@@ -127,7 +127,11 @@ def test_the_summary_says_which_gap_narrowed_and_which_widened(compared, data):
     assert dp[1] < dp[0] - 0.02 and eo[1] > eo[0] + 0.02  # what the data were built for
     text = " ".join(report.document().sections[0].paragraphs)
     assert f"demographic parity gap narrowed from {dp[0]:.3f} to {dp[1]:.3f}" in text
-    assert f"The equalized odds gap widened from {eo[0]:.3f} to {eo[1]:.3f}" in text
+    # Alone, or after the equal opportunity gap when both widened for one reason.
+    widened = re.search(rf"[^.]* widened [^.:]*the equalized odds gap (widened )?from "
+                        rf"{eo[0]:.3f} to {eo[1]:.3f}|The equalized odds gap widened from "
+                        rf"{eo[0]:.3f} to {eo[1]:.3f}", text)
+    assert widened, text
     fpr = {g: chosen.predict(X[(group == g) & (y == 0)]).mean() for g in ("a", "b")}
     assert (f"the false positive rate is {fpr['b']:.3f} for b against {fpr['a']:.3f} "
             "for a") in text
