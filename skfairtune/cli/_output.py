@@ -176,8 +176,9 @@ def save(job: Job, search, table: pd.DataFrame, test: tuple, notes: list, *,
         pickle.dump(model, file)
     _flat(table, lambda part, name: f"{_PREFIX[part]}_{name}".lower().replace(" ", "_")
           ).to_csv(job.out.file("results.csv"))
-    _report(job, search, _flat(table, "{} {}".format),
-            [choice(job, table), *notes, *degenerate_notes(table)], test, base)
+    report = _report(job, search, _flat(table, "{} {}".format),
+                     [choice(job, table), *notes, *degenerate_notes(table)], test, base)
+    print_report(report)
     written = set(job.out.commit())
     # In the order a reader wants them: the weights, the model, the table, the report.
     order = ["base.safetensors", "model.safetensors", "model.pkl", "results.csv",
@@ -208,7 +209,37 @@ def _report(job: Job, search, flat: pd.DataFrame, notes: list, test: tuple, base
             notes=[notes[0].replace("* chosen", "Chosen"), *notes[1:]],
             tables={"Accuracy and gaps by penalty strength": flat},
             class_names=job.class_names, card=_card(job))
-        return report.write(job.out.staging)
+        report.write(job.out.staging)
+        return report
+
+
+def print_report(report) -> None:
+    """The report's summary, its gaps with their intervals, and each group before
+    and after, on standard output."""
+    level = f"{report.confidence:.0%} interval" if report.confidence else "interval"
+    print(f"\nOn the test split ({level}s from a bootstrap of its rows):")
+    for sentence in report.summary():
+        print(f"  {sentence}")
+    gaps = report.fairness.loc[[k for k in GAP_NAMES if k in report.fairness.index]]
+    before = None if report.base is None else report.base.fairness
+    print(f"\n{'gap':<28}{'base':>8}{'chosen':>9}  {level}")
+    for key, row in gaps.iterrows():
+        base = "-" if before is None else number(before.loc[key, "value"])
+        bounds = (f"{number(row['low'])} to {number(row['high'])}" if "low" in row
+                  else "")
+        print(f"{short(key):<28}{base:>8}{number(row['value']):>9}  {bounds}")
+    frame = report.by_group()
+    if frame is not None:
+        frame = frame.map(number)
+        frame.index = [f"{g} / {m}" for g, m in frame.index]
+        print(f"\nBy group (rows: {_sizes(report)}):\n{frame.to_string()}")
+
+
+def _sizes(report) -> str:
+    from skfairtune._labels import label_text
+
+    return ", ".join(f"{label_text(g)} {n:,.0f}" for g, n in
+                     report.groups["count"].iloc[:10].items())
 
 
 def _card(job: Job) -> dict:

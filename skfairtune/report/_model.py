@@ -22,9 +22,9 @@ from .._validation import is_column_names, read_columns
 from ._card import model_card, now
 from ._document import Document, Table
 from ._measure import SMALL_GROUP, Measured, measure
-from ._model_sections import model_sections
+from ._model_sections import comparison_frame, model_sections
 from ._rendered import Rendered
-from ._summary import verdict
+from ._summary import summary_sentences, verdict
 
 # History keys that are bookkeeping, not curves.
 _SKIPPED = ("batches", "epoch", "dur", "train_batch_count", "valid_batch_count")
@@ -149,6 +149,31 @@ class ModelReport(Rendered):
         key = self.notion_object.metric_name("difference")
         row = self.fairness.loc[key]
         return verdict(float(row["value"]), row.get("low"), row.get("high"), self.budget)
+
+    def summary(self) -> list[str]:
+        """The summary in plain words, as the report opens: one sentence a line.
+
+        Written from the numbers: the gaps and their intervals, the budget's
+        verdict, what changed from the base model (gaps that narrowed or
+        widened, groups whose calibration moved), and the small groups.
+
+        Returns
+        -------
+        list of str
+        """
+        return summary_sentences(self)
+
+    def by_group(self) -> pd.DataFrame | None:
+        """The base and the chosen model side by side, by group; None without a base.
+
+        Returns
+        -------
+        pandas.DataFrame or None
+            Indexed by group and measure (selection rate, true and false
+            positive rates, accuracy, calibration error), with the columns
+            ``base``, ``chosen`` and ``change``.
+        """
+        return None if self.base is None else comparison_frame(self)
 
     @property
     def small_groups(self) -> pd.Series:

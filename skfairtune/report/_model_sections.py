@@ -63,10 +63,23 @@ def gap_table(report) -> Table:
 def _comparison(report) -> Section | None:
     if report.base is None:
         return None
+    frame = comparison_frame(report)
+    text = ["The base model (before fine-tuning) and the chosen model on the same "
+            "held-out rows, group by group. The calibration error is the mean distance "
+            "between the predicted probability and the observed share of positives "
+            "(0 is perfect)."]
+    n_groups = len(frame.index.get_level_values("group").unique())
+    text += left_out(report.groups["count"].to_numpy(), {"table shows": n_groups},
+                     holder="report.groups and report.base.groups")
+    return Section("Before and after, by group", text,
+                   [Table("Base and chosen model by group", frame)])
+
+
+def comparison_frame(report) -> pd.DataFrame:
+    """The base's and the chosen model's rates, by group and measure (largest groups)."""
     rows, names = [], rate_names()
     base, chosen = report.base, report.groups
-    keep = largest(chosen["count"].to_numpy(), MAX_TABLE_ROWS // len(_COMPARED))
-    for k in keep:
+    for k in largest(chosen["count"].to_numpy(), MAX_TABLE_ROWS // len(_COMPARED)):
         group = label_text(chosen.index[k])
         for key in _COMPARED:
             rows.append((group, names[key], base.groups[key].iloc[k], chosen[key].iloc[k]))
@@ -76,15 +89,7 @@ def _comparison(report) -> Section | None:
                          report.calibration["calibration_error"].iloc[k]))
     frame = pd.DataFrame(rows, columns=["group", "measure", "base", "chosen"])
     frame["change"] = frame["chosen"] - frame["base"]
-    frame = frame.set_index(["group", "measure"])
-    text = ["The base model (before fine-tuning) and the chosen model on the same "
-            "held-out rows, group by group. The calibration error is the mean distance "
-            "between the predicted probability and the observed share of positives "
-            "(0 is perfect)."]
-    text += left_out(chosen["count"].to_numpy(), {"table shows": len(keep)},
-                     holder="report.groups and report.base.groups")
-    return Section("Before and after, by group", text,
-                   [Table("Base and chosen model by group", frame)])
+    return frame.set_index(["group", "measure"])
 
 
 def _search(search) -> Section:

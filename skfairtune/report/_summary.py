@@ -162,14 +162,14 @@ def _calibration(report) -> list[str]:
         if before is not None:
             old = before["calibration_error"].iloc[k]
             if error - old >= CHANGE:
-                text.append(f"{label_text(group)}'s calibration worsened (calibration error "
-                            f"{old:.3f} to {error:.3f}): {how}.")
+                text.append(f"Calibration worsened for {label_text(group)} (calibration "
+                            f"error {old:.3f} to {error:.3f}): {how}.")
             elif old - error >= CHANGE:
-                text.append(f"{label_text(group)}'s calibration improved (calibration error "
-                            f"{old:.3f} to {error:.3f}).")
+                text.append(f"Calibration improved for {label_text(group)} (calibration "
+                            f"error {old:.3f} to {error:.3f}).")
         elif error >= MISCALIBRATED:
-            text.append(f"{label_text(group)} is poorly calibrated (calibration error "
-                        f"{error:.3f}): {how}.")
+            text.append(f"The scores of {label_text(group)} are poorly calibrated "
+                        f"(calibration error {error:.3f}): {how}.")
     return text[:NAMED]
 
 

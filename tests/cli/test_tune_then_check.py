@@ -10,6 +10,10 @@ def test_the_tune_report_stands_on_its_own(tuned):
     code, out, _, folder = tuned
     assert code == 0
     assert "A base model was trained here without a penalty, then fine-tuned" in out
+    # The command line prints what the report opens with.
+    assert "On the test split (90% intervals from a bootstrap of its rows):" in out
+    assert "Compared with the base model, accuracy went from" in out
+    assert "By group (rows: female " in out and "male / true positive rate" in out
     markdown = (folder / "report.md").read_text()
     for heading in ("## Summary", "## Before and after, by group", "## Model card"):
         assert heading in markdown

@@ -112,6 +112,8 @@ def test_base_and_chosen_side_by_side_by_group(compared, data):
             (chosen.predict(X[rows]) == y[rows]).mean())
     assert {"true positive rate", "false positive rate", "calibration error"} <= set(
         frame.index.get_level_values("measure"))
+    pd.testing.assert_frame_equal(report.by_group(), frame)
+    np.testing.assert_allclose(frame["change"], frame["chosen"] - frame["base"])
     markdown = report.to_markdown()
     assert "## Before and after, by group" in markdown
     assert "| a / false positive rate |" in markdown
@@ -125,7 +127,8 @@ def test_the_summary_says_which_gap_narrowed_and_which_widened(compared, data):
     eo = [equalized_odds_difference(y, m.predict(X), sensitive_features=group)
           for m in (base, chosen)]
     assert dp[1] < dp[0] - 0.02 and eo[1] > eo[0] + 0.02  # what the data were built for
-    text = " ".join(report.document().sections[0].paragraphs)
+    assert report.document().sections[0].paragraphs == report.summary()
+    text = " ".join(report.summary())
     assert f"demographic parity gap narrowed from {dp[0]:.3f} to {dp[1]:.3f}" in text
     # Alone, or after the equal opportunity gap when both widened for one reason.
     widened = re.search(rf"[^.]* widened [^.:]*the equalized odds gap (widened )?from "
@@ -135,8 +138,8 @@ def test_the_summary_says_which_gap_narrowed_and_which_widened(compared, data):
     fpr = {g: chosen.predict(X[(group == g) & (y == 0)]).mean() for g in ("a", "b")}
     assert (f"the false positive rate is {fpr['b']:.3f} for b against {fpr['a']:.3f} "
             "for a") in text
-    assert "a's calibration worsened" in text
-    assert "b's calibration" not in text  # its scores did not move
+    assert "Calibration worsened for a (calibration error" in text
+    assert "Calibration worsened for b" not in text  # its scores did not move
 
 
 def test_calibration_error_by_group_against_a_loop(data):
