@@ -96,17 +96,21 @@ def _search(search) -> Section:
     table = search_table(search.cv_results, best_index=search.best_index)
     text = ["Mean scores over the cross-validation folds, one row per candidate; "
             "gaps are shown positive (lower is fairer)."]
-    judged = search.constraint
+    gap = None if search.constraint is None else gap_name(search.constraint)
+    judged = gap
     if search.bounds is not None:
-        judged = f"{search.constraint} {search.confidence:.0%} bound"
+        judged = f"{gap} {search.confidence:.0%} bound"
         table.insert(table.columns.get_loc(search.constraint) + 1, judged, search.bounds)
         text.append(f"The {judged} column is a one-sided {search.confidence:.0%} upper "
-                    f"confidence bound on {search.constraint} from its spread over the "
+                    f"confidence bound on the {gap} from its spread over the "
                     "folds: the budget was applied to it, not to the mean.")
     if "degenerate" in table:
         text.append("A candidate with degenerate > 0 predicted one class overall or within "
                     "a group, or did no better than the majority class, on some fold: its "
                     "small gaps say nothing about fairness, and the rule passed it over.")
+    # The scorers' names in words, where they are a named metric's.
+    table = table.rename(columns={c: gap_name(c) for c in table.columns
+                                  if isinstance(c, str) and c not in ("chosen", "degenerate")})
     if search.max_value is not None:
         shown = table[judged].to_numpy(dtype=float)[search.best_index]
         if shown <= search.max_value:
@@ -131,6 +135,7 @@ def _pareto(search) -> Plot:
     plot_pareto_front(search.cv_results, metric=search.metric, constraint=search.constraint,
                       chosen=search.best_index, max_value=search.max_value, ax=ax)
     ax.set_title("Accuracy and fairness of the candidates")
+    ax.set_xlabel(f"{gap_name(search.constraint)} (lower is fairer)")
     return Plot("Pareto front of the search; the star marks the chosen model, the dashed "
                 "line the budget", figure)
 
