@@ -5,12 +5,15 @@ model the ordinary way (the biased starting point), save its weights,
 fine-tune from them over a grid of penalty strengths with group-aware
 cross-validation, choose within a fairness budget, print the table and write
 the report. ``skfairtune tune`` does the same on a CSV or Parquet file, and
-``skfairtune audit`` audits a file's data.
+``skfairtune audit`` audits a file's data, and ``skfairtune check`` holds a
+saved model to a fairness budget on new labeled data.
 
-Exit codes: 0 success, 1 a run that failed, 2 bad usage or input. Errors are
-one line on standard error, never a traceback (``--traceback`` shows it).
+Exit codes: 0 success, 1 a run that failed, 2 bad usage or input; ``check``
+exits 0 within the budget, 1 over it and 3 when the data cannot tell. Errors
+are one line on standard error, never a traceback (``--traceback`` shows it).
 
-The modules: ``_parser`` (options), ``_commands`` (the three commands),
+The modules: ``_parser`` (options), ``_commands`` (demo, tune, audit),
+``_check`` (check),
 ``_inputs`` (reading and checking the user's table), ``_files`` (the
 ``--out`` folder), ``_tune`` (the fine-tuning run), ``_search`` (its grid
 search and the strengths that failed), ``_cluster`` (``--scheduler``) and
@@ -23,11 +26,19 @@ from __future__ import annotations
 
 import sys
 
-from ._common import EXIT_FAILED, EXIT_OK, EXIT_USAGE, RunFailed, UsageError
+from ._common import (
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_OVER,
+    EXIT_UNSURE,
+    EXIT_USAGE,
+    RunFailed,
+    UsageError,
+)
 from ._parser import build_parser
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_USAGE", "RunFailed", "UsageError", "build_parser",
-           "main"]
+__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_OVER", "EXIT_UNSURE", "EXIT_USAGE", "RunFailed",
+           "UsageError", "build_parser", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -41,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     Returns
     -------
     int
-        The exit code: 0 success, 1 a run that failed, 2 bad usage or input.
+        The exit code: 0 success, 1 a run that failed, 2 bad usage or input;
+        ``check`` gives 0 within the budget, 1 over it, 3 when the interval
+        straddles it.
 
     Examples
     --------
@@ -54,11 +67,13 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as exc:  # --help and --version (0), or a usage error (2)
         return EXIT_USAGE if exc.code not in (0, None) else EXIT_OK
     # Imported once the options are good: they bring pandas and scikit-learn.
+    from ._check import run_check
     from ._commands import run_audit, run_demo, run_tune
 
-    run = {"demo": run_demo, "tune": run_tune, "audit": run_audit}[args.command]
+    run = {"demo": run_demo, "tune": run_tune, "audit": run_audit,
+           "check": run_check}[args.command]
     try:
-        run(args)
+        code = run(args)
     except UsageError as exc:
         return _fail(f"error: {exc}", EXIT_USAGE, args.traceback)
     except RunFailed as exc:
@@ -68,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the one place that turns errors into codes
         kind = "" if isinstance(exc, (ValueError, OSError)) else f"{type(exc).__name__}: "
         return _fail(f"error: the run failed: {kind}{exc}", EXIT_FAILED, args.traceback)
-    return EXIT_OK
+    return EXIT_OK if code is None else code
 
 
 def _fail(message: str, code: int, traceback: bool) -> int:

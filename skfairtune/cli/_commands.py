@@ -26,8 +26,11 @@ def run_demo(args) -> None:
     test = load_adult(split="test", as_frame=True).frame
     if args.sample is not None and args.sample < len(train):
         train = train.sample(n=args.sample, random_state=args.seed)
-    tune(make_job(args, train, test, out, target="income", sensitive=["sex"],
-                  title="skfairtune demo: Adult, sex"))
+    job = make_job(args, train, test, out, target="income", sensitive=["sex"],
+                   title="skfairtune demo: Adult, sex")
+    job.data_name = "Adult (UCI census income), bundled: its train and test files"
+    job.class_names = {0: "<=50K", 1: ">50K"}
+    tune(job)
 
 
 def run_tune(args) -> None:
@@ -36,6 +39,7 @@ def run_tune(args) -> None:
 
     frame = read_table(args.data)
     target, sensitive = check_columns(frame, args.target, args.sensitive, args.data)
+    original = frame[target]
     frame = frame.assign(**{target: binary_target(frame[target], args.pos_label, target)})
     cells = frame[sensitive].astype(str).agg(" / ".join, axis=1) + " | " + \
         frame[target].astype(str)
@@ -50,7 +54,20 @@ def run_tune(args) -> None:
                    target=target, sensitive=sensitive,
                    title=f"skfairtune tune: {args.data.name}")
     job.pretrained = args.pretrained
+    job.data_name = str(args.data)
+    job.class_names = class_names(original, frame[target])
     tune(job)
+
+
+def class_names(original, binary) -> dict:
+    """The names of the 0/1 classes, as the file writes them: the positive label,
+    and the other one (or "not <positive>" when several labels are negative)."""
+    from skfairtune._labels import label_text
+
+    positive = {label_text(v) for v in original[binary == 1].unique()}
+    negative = sorted({label_text(v) for v in original[binary == 0].unique()})
+    name = positive.pop() if len(positive) == 1 else "positive"
+    return {1: name, 0: negative[0] if len(negative) == 1 else f"not {name}"}
 
 
 def run_audit(args) -> None:

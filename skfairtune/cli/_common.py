@@ -15,11 +15,18 @@ if TYPE_CHECKING:  # pandas and the output folder are not needed to build the pa
     from ._files import OutputFolder
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# skfairtune check: within the budget (EXIT_OK), over it, or the data cannot tell.
+EXIT_OVER, EXIT_UNSURE = 1, 3
+EXIT_CODES = ("0 success (check: within the budget), 1 a run that failed (check: over the "
+              "budget), 2 bad usage or input, 3 check could not tell (the interval "
+              "straddles the budget)")
 
 # The penalties and the gaps a budget can be on come from the registry of
 # notions, which (unlike skfairtune.penalties) does not import torch: `--help`
 # does not wait for it. The command line tunes classifiers.
 PENALTY_NAMES = tuple(notions.penalty_names("classification"))
+# The notions whose gap `check` can hold to a budget.
+NOTION_NAMES = tuple(n.name for n in notions.NOTIONS.values() if "classification" in n.tasks)
 # Each gap a budget can be on, with how the table names it.
 GAP_NAMES = {name: notions.metric_label(name) for name in (
     *[n for n in notions.gap_metric_names("classification") if n.endswith("_difference")],
@@ -66,6 +73,10 @@ class Job:
     title: str = "skfairtune"
     metric: str = "accuracy"
     confidence: float | None = None
+    # What the data are (for the model card), and the classes' names by 0/1
+    # label (the run trains on 0/1; the report names them as the file does).
+    data_name: str = ""
+    class_names: dict | None = None
 
     @property
     def bound_name(self) -> str:

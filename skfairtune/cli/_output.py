@@ -68,14 +68,22 @@ def warn(caught: list) -> None:
 
 def print_results(job: Job, search, table: pd.DataFrame, notes: list) -> None:
     """The run's table, the strengths that failed, and the choice, on standard output."""
-    start = "--pretrained weights" if job.pretrained else "a base model trained here"
-    print(f"{job.title}\nFine-tuned from {start} with the {job.penalty} penalty; "
-          f"{len(job.train):,} training rows, {len(job.test):,} test rows.\n")
+    print(f"{job.title}\n{start_text(job)}; {len(job.train):,} training rows, "
+          f"{len(job.test):,} test rows.\n")
     print(format_table(table, {"cross-validated": f"cross-validated ({job.folds} folds)",
                                "test": "test split"}))
     for note in [*notes, *degenerate_notes(table)]:
         print(f"! {note}")
     print(f"\n{choice(job, table)}")
+
+
+def start_text(job: Job) -> str:
+    """Where fine-tuning started, and with which penalty, in words."""
+    penalty = job.penalty.replace("_", " ")
+    if job.pretrained:
+        return f"Fine-tuned with the {penalty} penalty from the --pretrained weights"
+    return (f"A base model was trained here without a penalty, then fine-tuned from it "
+            f"with the {penalty} penalty")
 
 
 def degenerate_notes(table: pd.DataFrame) -> list:
@@ -153,8 +161,13 @@ def choice(job: Job, table: pd.DataFrame) -> str:
     return text
 
 
-def save(job: Job, search, table: pd.DataFrame, test: tuple, notes: list) -> None:
-    """Write the chosen model, the table and the report into ``job.out``."""
+def save(job: Job, search, table: pd.DataFrame, test: tuple, notes: list, *,
+         base=None) -> None:
+    """Write the chosen model, the table and the report into ``job.out``.
+
+    ``model.pkl`` is the fitted pipeline, pickled: what ``skfairtune check``
+    reads. Loading a pickle runs code, so only load files you trust.
+    """
     import pickle
 
     model = search.best_estimator_
@@ -163,8 +176,9 @@ def save(job: Job, search, table: pd.DataFrame, test: tuple, notes: list) -> Non
         pickle.dump(model, file)
     _flat(table, lambda part, name: f"{_PREFIX[part]}_{name}".lower().replace(" ", "_")
           ).to_csv(job.out.file("results.csv"))
-    _report(job, search, _flat(table, "{} {}".format),
-            [choice(job, table), *notes, *degenerate_notes(table)], test)
+    report = _report(job, search, _flat(table, "{} {}".format),
+                     [choice(job, table), *notes, *degenerate_notes(table)], test, base)
+    print_report(report)
     written = set(job.out.commit())
     # In the order a reader wants them: the weights, the model, the table, the report.
     order = ["base.safetensors", "model.safetensors", "model.pkl", "results.csv",
@@ -183,7 +197,7 @@ def _flat(table: pd.DataFrame, join) -> pd.DataFrame:
     return flat
 
 
-def _report(job: Job, search, flat: pd.DataFrame, notes: list, test: tuple) -> dict:
+def _report(job: Job, search, flat: pd.DataFrame, notes: list, test: tuple, base) -> dict:
     from skfairtune.report import model_report
 
     X_test, y_test, groups_test = test
@@ -191,7 +205,48 @@ def _report(job: Job, search, flat: pd.DataFrame, notes: list, test: tuple) -> d
         warnings.simplefilter("ignore")  # undefined rates show as dashes in the tables
         report = model_report(
             search.best_estimator_, X_test, y_test, sensitive_features=groups_test,
-            search=search, title=job.title,
+            search=search, title=job.title, base=base, random_state=job.seed,
             notes=[notes[0].replace("* chosen", "Chosen"), *notes[1:]],
-            tables={"Accuracy and gaps by penalty strength": flat})
-        return report.write(job.out.staging)
+            tables={"Accuracy and gaps by penalty strength": flat},
+            class_names=job.class_names, card=_card(job))
+        report.write(job.out.staging)
+        return report
+
+
+def print_report(report) -> None:
+    """The report's summary, its gaps with their intervals, and each group before
+    and after, on standard output."""
+    level = f"{report.confidence:.0%} interval" if report.confidence else "interval"
+    print(f"\nOn the test split ({level}s from a bootstrap of its rows):")
+    for sentence in report.summary():
+        print(f"  {sentence}")
+    gaps = report.fairness.loc[[k for k in GAP_NAMES if k in report.fairness.index]]
+    before = None if report.base is None else report.base.fairness
+    print(f"\n{'gap':<28}{'base':>8}{'chosen':>9}  {level}")
+    for key, row in gaps.iterrows():
+        base = "-" if before is None else number(before.loc[key, "value"])
+        bounds = (f"{number(row['low'])} to {number(row['high'])}" if "low" in row
+                  else "")
+        print(f"{short(key):<28}{base:>8}{number(row['value']):>9}  {bounds}")
+    frame = report.by_group()
+    if frame is not None:
+        frame = frame.map(number)
+        frame.index = [f"{g} / {m}" for g, m in frame.index]
+        print(f"\nBy group (rows: {_sizes(report)}):\n{frame.to_string()}")
+
+
+def _sizes(report) -> str:
+    from skfairtune._labels import label_text
+
+    return ", ".join(f"{label_text(g)} {n:,.0f}" for g, n in
+                     report.groups["count"].iloc[:10].items())
+
+
+def _card(job: Job) -> dict:
+    """What only the run knows, for the report's model card."""
+    return {"Data": job.data_name, "Training rows": f"{len(job.train):,}",
+            "Held-out rows": f"{len(job.test):,} (the test split)",
+            "Start": start_text(job),
+            "Strengths searched": ", ".join(f"{s:g}" for s in job.strengths),
+            "Cross-validation": f"{job.folds} folds, stratified by group and label",
+            "Seed": str(job.seed)}

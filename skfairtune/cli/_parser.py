@@ -6,7 +6,13 @@ import argparse
 import math
 from pathlib import Path
 
-from ._common import GAP_NAMES, METRIC_NAMES, PENALTY_NAMES
+from ._common import (
+    EXIT_CODES,
+    GAP_NAMES,
+    METRIC_NAMES,
+    NOTION_NAMES,
+    PENALTY_NAMES,
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -20,7 +26,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="skfairtune", description="Fine-tune neural networks for bias reduction.",
-        epilog="Exit codes: 0 success, 1 a run that failed, 2 bad usage or input.")
+        epilog=f"Exit codes: {EXIT_CODES}.")
     parser.add_argument("--version", action="version", version=f"skfairtune {__version__}")
     parser.add_argument("--traceback", action="store_true",
                         help="show the full traceback of an error")
@@ -28,6 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_demo(commands)
     _add_tune(commands)
     _add_audit(commands)
+    _add_check(commands)
     return parser
 
 
@@ -72,6 +79,41 @@ def _add_audit(commands) -> None:
     audit.add_argument("--out", type=Path, default=Path("skfairtune-audit"), metavar="DIR",
                        help="folder for audit.html and audit.md (default: ./skfairtune-audit)")
     _add_overwrite(audit)
+
+
+def _add_check(commands) -> None:
+    check = commands.add_parser(
+        "check", help="check a saved model's gaps on new labeled data against a budget",
+        description="Score a saved model on new labeled data: each gap of the notion with "
+        "a bootstrap interval, against --budget; print the table, write check.html, "
+        "check.md and check.json, and exit with a code a CI or scheduled job can act on. "
+        "MODEL is a pickle (the model.pkl that 'skfairtune tune' or 'demo' writes): "
+        "loading a pickle runs code, so check only model files you trust.",
+        epilog="Exit codes: 0 within the budget (the interval's upper end is at most "
+        "--budget); 1 over the budget (its lower end is above it); 3 cannot tell (the "
+        "interval straddles the budget: more rows would narrow it); 2 bad usage or "
+        "input; 1 also when the check itself fails.")
+    check.add_argument("model", type=Path, help="the saved model: a model.pkl that "
+                       "'skfairtune tune' wrote (a pickled fitted classifier or pipeline)")
+    check.add_argument("data", type=Path, help="new labeled rows: a .csv, .tsv or .parquet "
+                       "file with the model's feature columns, the target and the "
+                       "sensitive column(s)")
+    _add_columns(check)
+    check.add_argument("--budget", type=_budget, required=True, metavar="GAP",
+                       help="the largest gap accepted, a number in (0, 1], such as 0.05")
+    check.add_argument("--notion", choices=NOTION_NAMES, default=None, metavar="NAME",
+                       help=f"the notion whose gap is checked: {', '.join(NOTION_NAMES)} "
+                       "(default: the one the model was trained with, from its penalty)")
+    check.add_argument("--confidence", type=_fraction, default=0.9, metavar="LEVEL",
+                       help="coverage of the two-sided bootstrap interval (default: 0.9)")
+    check.add_argument("--n-boot", type=_positive_int, default=1000, metavar="N",
+                       help="bootstrap replicates (default: 1000)")
+    check.add_argument("--seed", type=_seed, metavar="N", default=0,
+                       help="seed of the bootstrap (default: 0)")
+    check.add_argument("--out", type=Path, default=Path("skfairtune-check"), metavar="DIR",
+                       help="folder for check.html, check.md and check.json "
+                       "(default: ./skfairtune-check)")
+    _add_overwrite(check)
 
 
 def _add_columns(parser) -> None:
@@ -188,6 +230,13 @@ def _non_negative(text: str) -> float:
     if not 0 <= value < math.inf:
         raise argparse.ArgumentTypeError(f"must be a finite non-negative number: {text!r}")
     return value + 0.0  # -0 is 0
+
+
+def _budget(text: str) -> float:
+    value = _non_negative(text)
+    if not 0 < value <= 1:
+        raise argparse.ArgumentTypeError(f"must be a gap in (0, 1], such as 0.05: {text!r}")
+    return value
 
 
 def _positive_float(text: str) -> float:

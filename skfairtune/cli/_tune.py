@@ -46,10 +46,11 @@ def tune(job: Job) -> None:
                             _all_degenerate(job):
                         search.fit(X, y, groups=groups, model__sensitive_features=groups)
                 progress.refitted()
-                table = _results(job, search, pipeline, (X, y, groups), progress, failures)
+                table, base = _results(job, search, pipeline, (X, y, groups), progress,
+                                       failures)
         print_results(job, search, table, failures.notes())
         warn(caught)
-        save(job, search, table, xy(job.test, job), failures.notes())
+        save(job, search, table, xy(job.test, job), failures.notes(), base=base)
 
 
 def advice(job: Job, *, penalty: bool = True) -> str:
@@ -282,11 +283,13 @@ def _quiet():
         yield caught
 
 
-def _results(job: Job, search, pipeline, train, progress, failures) -> pd.DataFrame:
+def _results(job: Job, search, pipeline, train, progress, failures):
     """Cross-validated and test-split accuracy and gaps: the base and each strength.
 
     A strength that failed (in cross-validation, or now, refit on all the
-    training rows) has no test scores, and is noted in ``failures``.
+    training rows) has no test scores, and is noted in ``failures``. Returns
+    the table and the base model (None if it failed), which the report sets
+    beside the chosen one.
     """
     from skfairtune.report import search_table
 
@@ -298,6 +301,7 @@ def _results(job: Job, search, pipeline, train, progress, failures) -> pd.DataFr
     rows = {"majority class": _majority_scores(job, search, train, (X_test, y_test,
                                                                      groups_test))}
     flags = {"majority class": ""}
+    base = None
     for strength in [None, *job.strengths]:
         if strength == chosen:
             model = search.best_estimator_
@@ -311,6 +315,8 @@ def _results(job: Job, search, pipeline, train, progress, failures) -> pd.DataFr
         scores = (_test_scores(job, model, X_test, y_test, groups_test)
                   if model is not None else
                   {("test", short(n)): np.nan for n in [*job.scores, *job.gaps]})
+        if strength is None:
+            base = model
         label = "base" if strength is None else f"{strength:g}"
         # A failed strength's cross-validated gaps (a NaN network predicts one
         # class: no gap) are not shown either.
@@ -323,7 +329,7 @@ def _results(job: Job, search, pipeline, train, progress, failures) -> pd.DataFr
     table = table + 0.0
     table[("chosen", "")] = table.index == f"{chosen:g}"  # a full key: columns are pairs
     table[("degenerate", "")] = pd.Series(flags)
-    return table
+    return table, base
 
 
 # The cross-validated column of the budget's upper confidence bound.

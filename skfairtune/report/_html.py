@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 
 from ._document import Document, Plot, Section, Table, formatted
 
@@ -22,6 +23,7 @@ p.subtitle { color: #555; margin-top: 0; }
 table { border-collapse: collapse; margin: 0.5em 0 1.2em; font-size: 0.9em; }
 caption { text-align: left; font-weight: 600; padding-bottom: 0.3em; }
 th, td { padding: 0.25em 0.7em; border-bottom: 1px solid #e4e4e4; text-align: right; }
+td.text { text-align: left; }
 th { background: #f5f5f5; }
 tbody th { text-align: left; }
 tr.highlight td, tr.highlight th { background: #fff4d6; font-weight: 600; }
@@ -29,6 +31,11 @@ figure { margin: 0.5em 0 1.5em; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
 figcaption { color: #555; font-size: 0.9em; }
 """
+
+
+# A cell that reads as a number (or a dash, or an interval of numbers) is
+# right-aligned; any other text reads from the left.
+_NUMBER = re.compile(r"[-+–]?[\d,.]*( to [-+]?[\d,.]+)?|yes")
 
 
 def figure_to_data_uri(figure, dpi: int = 100) -> str:
@@ -48,13 +55,18 @@ def table_html(table: Table) -> str:
     rows = []
     for label, values in zip(frame.index, frame.itertuples(index=False)):
         cls = ' class="highlight"' if str(label) in marked else ""
-        cells = "".join(f"<td>{html.escape(v)}</td>" for v in values)
+        cells = "".join(_cell(v) for v in values)
         rows.append(f"<tr{cls}><th>{html.escape(str(label))}</th>{cells}</tr>")
     return (
         f"<table>\n<caption>{html.escape(table.caption)}</caption>\n"
         f"<thead><tr><th>{corner}</th>{head}</tr></thead>\n"
         f"<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
     )
+
+
+def _cell(value: str) -> str:
+    aligned = "" if _NUMBER.fullmatch(value) else ' class="text"'
+    return f"<td{aligned}>{html.escape(value)}</td>"
 
 
 def plot_html(plot: Plot) -> str:

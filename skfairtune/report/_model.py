@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -11,17 +10,21 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection._search import BaseSearchCV
 
-from skfairtune.metrics import UndefinedGroupWarning, group_report
+from skfairtune.metrics import degenerate_reason
 from skfairtune.model_selection import BudgetRefit
+from skfairtune.notions import NOTIONS, Notion
 
 from .._deprecation import deprecated
 from .._groups import encode_groups, group_index
 from .._labels import label_text, plain, positive_label
 from .._pipeline import final_step
 from .._validation import is_column_names, read_columns
+from ._card import model_card, now
 from ._document import Document, Table
-from ._model_sections import model_sections
+from ._measure import SMALL_GROUP, Measured, measure
+from ._model_sections import comparison_frame, model_sections
 from ._rendered import Rendered
+from ._summary import summary_sentences, verdict
 
 # History keys that are bookkeeping, not curves.
 _SKIPPED = ("batches", "epoch", "dur", "train_batch_count", "valid_batch_count")
@@ -76,6 +79,34 @@ class ModelReport(Rendered):
         What the ROC and calibration plots read: the 0/1 labels (``"y"``),
         the positive class's scores, the group ids and names, and each
         group's AUC; None for a model without ``predict_proba``.
+    intervals : pandas.DataFrame or None
+        The bootstrap bounds of every per-group rate: columns
+        ``(rate, "low")`` and ``(rate, "high")``; None without ``n_boot``.
+        The bounds of the named gaps are the ``low`` and ``high`` columns
+        of ``fairness``.
+    calibration : pandas.DataFrame or None
+        Each group's ``mean_score``, ``share_positive`` and
+        ``calibration_error`` (the expected calibration error over ten
+        bins); None for a model without ``predict_proba``.
+    base : Measured or None
+        The base model measured on the same rows (its ``groups``,
+        ``fairness`` and ``calibration``), when one was given.
+    notion : str or None
+        The notion the budget is on.
+    budget : float or None
+        The largest gap of ``notion`` accepted.
+    confidence : float or None
+        The coverage of the intervals.
+    degenerate : str or None
+        Why the model's predictions are degenerate (one class for everyone,
+        or for a whole group), or None.
+    card : dict
+        The model card: data, rows, groups, notion, budget, selection rule,
+        seed, package versions and date.
+    created : str
+        When the report was made (UTC).
+    class_names : list of str
+        How the plots name the classes.
     """
 
     title: str
@@ -88,6 +119,71 @@ class ModelReport(Rendered):
     tables: list = field(default_factory=list)
     notes: list = field(default_factory=list)
     curves: dict | None = field(default=None, repr=False)
+    intervals: pd.DataFrame | None = field(default=None, repr=False)
+    calibration: pd.DataFrame | None = None
+    base: Measured | None = field(default=None, repr=False)
+    notion: str | None = None
+    budget: float | None = None
+    confidence: float | None = None
+    degenerate: str | None = None
+    card: dict = field(default_factory=dict)
+    created: str = field(default_factory=now)
+    class_names: list = field(default_factory=list)
+
+    @property
+    def notion_object(self) -> Notion | None:
+        """The :class:`~skfairtune.notions.Notion` the budget is on, or None."""
+        return None if self.notion is None else NOTIONS[self.notion]
+
+    @property
+    def verdict(self) -> str | None:
+        """The notion's gap against the budget: ``"within"``, ``"over"`` or ``"uncertain"``.
+
+        "within" when the interval's upper end is at most the budget, "over"
+        when its lower end is above it, "uncertain" when it straddles it
+        (without intervals the gap itself decides). None without a budget
+        or a notion.
+        """
+        if self.budget is None or self.notion is None:
+            return None
+        key = self.notion_object.metric_name("difference")
+        row = self.fairness.loc[key]
+        return verdict(float(row["value"]), row.get("low"), row.get("high"), self.budget)
+
+    def summary(self) -> list[str]:
+        """The summary in plain words, as the report opens: one sentence a line.
+
+        Written from the numbers: the gaps and their intervals, the budget's
+        verdict, what changed from the base model (gaps that narrowed or
+        widened, groups whose calibration moved), and the small groups.
+
+        Returns
+        -------
+        list of str
+        """
+        return summary_sentences(self)
+
+    def by_group(self) -> pd.DataFrame | None:
+        """The base and the chosen model side by side, by group; None without a base.
+
+        Returns
+        -------
+        pandas.DataFrame or None
+            Indexed by group and measure (selection rate, true and false
+            positive rates, accuracy, calibration error), with the columns
+            ``base``, ``chosen`` and ``change``.
+        """
+        return None if self.base is None else comparison_frame(self)
+
+    @property
+    def small_groups(self) -> pd.Series:
+        """The groups with fewer than 50 held-out rows, and their sizes.
+
+        Their rates move by tenths from one sample to the next; the report
+        marks them and says so.
+        """
+        counts = self.groups["count"]
+        return counts[counts < SMALL_GROUP]
 
     def document(self) -> Document:
         """The report as a document of sections (tables and figures)."""
@@ -107,16 +203,27 @@ def model_report(
     title: str = "Fairness report",
     tables: dict | None = None,
     notes: list | None = None,
+    base: Any = None,
+    notion: str | None = None,
+    budget: float | None = None,
+    n_boot: int | None = 500,
+    confidence: float = 0.9,
+    random_state: Any = 0,
+    card: dict | None = None,
+    class_names: dict | None = None,
 ) -> ModelReport:
     """Report a fitted binary classifier's behaviour by group on held-out data.
 
-    The report holds the :func:`~skfairtune.metrics.group_report` (every
-    per-group rate, with AUC when the model has ``predict_proba``), the named
-    gaps, a confusion matrix per group, ROC and calibration curves by group,
-    the training curves (loss, penalty and any gap a
-    :class:`~skfairtune.callbacks.FairnessMonitor` recorded, by epoch) and,
-    for a grid search, its candidates and the Pareto front with the chosen
-    model marked.
+    The report opens with a summary in plain words, written from its numbers:
+    the gaps with their bootstrap intervals, the gap of ``notion`` against
+    ``budget``, what changed from the ``base`` model (a gap that narrowed,
+    another notion's gap that widened, a group's calibration), and what the
+    data are too few to tell (small groups). Then the base and the model
+    side by side by group, the grid search, the
+    :func:`~skfairtune.metrics.group_report` with the group sizes, a
+    confusion matrix per group, ROC and calibration curves by group, the
+    training curves, and a model card (data, rows, groups, notion, budget,
+    selection rule, seed, package versions, date).
 
     Parameters
     ----------
@@ -144,6 +251,28 @@ def model_report(
         ``chosen`` column is True are highlighted.
     notes : list of str, default=None
         Paragraphs for the top of the report.
+    base : estimator, default=None
+        The model before fine-tuning, fitted on the same features: shown
+        beside ``estimator``, group by group, and compared in the summary.
+    notion : str, default=None
+        The notion (a key of :data:`skfairtune.notions.NOTIONS`) the budget
+        is on. None takes the estimator's ``penalty`` when it names a notion.
+    budget : float, default=None
+        The largest gap of ``notion`` accepted, in [0, 1]: the summary says
+        whether the gap's interval is within it, over it, or straddles it.
+        None falls back on the search's budget when it is on ``notion``.
+    n_boot : int or None, default=500
+        Bootstrap replicates of the intervals; None for none.
+    confidence : float, default=0.9
+        The coverage of the two-sided percentile intervals.
+    random_state : int, RandomState instance or None, default=0
+        Seeds the bootstrap (0: the same report each time).
+    card : dict of str to str, default=None
+        Entries for the model card that only the caller knows (where the
+        data came from, the training rows); the rest is read off the model.
+    class_names : dict, default=None
+        How to name each class in the plots, by class label (the command
+        line trains on 0/1 and names them by the original labels).
 
     Returns
     -------
@@ -158,9 +287,12 @@ def model_report(
     >>> X, group = rng.normal(size=(300, 2)), rng.choice(["a", "b"], 300)
     >>> y = (X[:, 0] + (group == "b") > 0.5).astype(int)
     >>> clf = LogisticRegression().fit(X, y)
-    >>> report = model_report(clf, X, y, sensitive_features=group)
+    >>> report = model_report(clf, X, y, sensitive_features=group,
+    ...                       notion="demographic_parity", budget=0.05)
     >>> report.groups["count"].tolist()
     [148.0, 152.0]
+    >>> report.verdict
+    'uncertain'
     >>> "<img src=\\"data:image/png;base64," in report.to_html()
     True
     """
@@ -172,26 +304,59 @@ def model_report(
         raise ValueError(f"model_report needs a binary classifier; it has classes "
                          f"{[plain(c) for c in classes]}.")
     positive = positive_label(classes, pos_label, name="the classifier's classes_")
+    searched = _search_results(search)
+    notion = _check_notion(notion, estimator)
+    budget = _check_budget(budget, searched, notion)
     y = np.asarray(y)
-    y_pred = np.asarray(estimator.predict(X))
-    score = _positive_scores(estimator, X, classes, positive)
-    with warnings.catch_warnings():
-        # An undefined rate shows as a dash in the table: the warning adds nothing.
-        warnings.simplefilter("ignore", UndefinedGroupWarning)
-        groups = group_report(y, y_pred, sensitive_features=sensitive, y_score=score,
-                              pos_label=positive)
     encoding = encode_groups(sensitive, n_samples=len(y))
-    return ModelReport(
-        title=title, groups=groups, fairness=groups.attrs["fairness"],
-        confusion=_confusions(y, y_pred, encoding, classes), classes=classes,
-        history=_history(estimator), search=_search_results(search),
+    boot = None if n_boot is None else {"n_boot": n_boot, "confidence": confidence,
+                                        "random_state": random_state}
+    where = {"encoding": encoding, "classes": classes, "boot": boot}
+    measured = measure(estimator, X, y, sensitive, positive, **where)
+    before = None if base is None else measure(base, X, y, sensitive, positive, **where)
+    groups = measured.groups
+    report = ModelReport(
+        title=title, groups=groups, fairness=measured.fairness,
+        confusion=_confusions(y, measured.y_pred, encoding, classes), classes=classes,
+        history=_history(estimator), search=searched,
         tables=[Table(caption, frame, highlight=_chosen_rows(frame))
                 for caption, frame in (tables or {}).items()],
         notes=list(notes or []),
-        curves=None if score is None else {
-            "y": (y == positive).astype(int), "score": score, "codes": encoding.codes,
-            "labels": [label_text(v) for v in group_index(encoding)], "auc": groups.get("auc")},
+        curves=None if measured.score is None else {
+            "y": (y == positive).astype(int), "score": measured.score,
+            "codes": encoding.codes, "labels": [label_text(v) for v in group_index(encoding)],
+            "auc": groups.get("auc")},
+        intervals=measured.intervals, calibration=measured.calibration, base=before,
+        notion=notion, budget=budget, confidence=None if boot is None else confidence,
+        degenerate=degenerate_reason(y, measured.y_pred, sensitive_features=sensitive),
+        class_names=[label_text((class_names or {}).get(c, c)) for c in classes],
     )
+    report.card = model_card(report, estimator, card or {})
+    return report
+
+
+def _check_notion(notion, estimator) -> str | None:
+    if notion is None:
+        penalty = getattr(final_step(estimator)[1], "penalty", None)
+        return penalty if isinstance(penalty, str) and penalty in NOTIONS else None
+    known = [n for n, v in NOTIONS.items() if "classification" in v.tasks]
+    if notion not in known:
+        raise ValueError(f"notion={notion!r} is not a fairness notion of a classifier; "
+                         f"the notions are {known}.")
+    return notion
+
+
+def _check_budget(budget, searched, notion) -> float | None:
+    if budget is None:
+        if searched is not None and notion is not None and \
+                searched.constraint == NOTIONS[notion].metric_name("difference"):
+            return searched.max_value
+        return None
+    if isinstance(budget, bool) or not isinstance(budget, (int, float, np.number)) or \
+            not 0 <= budget <= 1:
+        raise ValueError(f"budget must be a gap between 0 and 1, such as 0.05; got "
+                         f"{budget!r}.")
+    return float(budget)
 
 
 @deprecated("write_report", "report.write(out, name=...)")
@@ -229,13 +394,6 @@ def _sensitive_values(X, sensitive_features):
     if is_column_names(sensitive_features):
         return read_columns(X, sensitive_features)
     return sensitive_features
-
-
-def _positive_scores(estimator, X, classes, positive):
-    if not hasattr(estimator, "predict_proba"):
-        return None
-    proba = np.asarray(estimator.predict_proba(X))
-    return proba[:, classes.index(positive)].astype(float)
 
 
 def _confusions(y, y_pred, encoding, classes) -> dict:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.text import Text
+from matplotlib.ticker import MaxNLocator
 
 from .._labels import label_text
 
@@ -102,6 +103,8 @@ def plot_group_rates(report: pd.DataFrame, ax, *,
                      rates=("selection_rate", "accuracy", "tpr", "fpr")) -> Any:
     """Grouped bars of per-group rates from a ``group_report`` frame (its first
     ``MAX_PANELS`` rows: callers pass the largest groups)."""
+    from ._words import rate_names
+
     report = report.iloc[:MAX_PANELS]
     rates = [r for r in rates if r in report.columns]
     labels = _labels(report.index)
@@ -110,10 +113,12 @@ def plot_group_rates(report: pd.DataFrame, ax, *,
     for k, label in enumerate(labels):
         ax.bar(positions + k * width, report.iloc[k][rates].to_numpy(dtype=float),
                width, label=label)
-    ax.set_xticks(positions + width * (len(labels) - 1) / 2, rates)
+    names = rate_names()
+    ax.set_xticks(positions + width * (len(labels) - 1) / 2, [names.get(r, r) for r in rates])
     ax.set_ylim(0, 1)
     ax.set_title("Rates by group")
-    ax.legend(fontsize=8)
+    # Beside the axes, not over the bars.
+    ax.legend(fontsize=9, loc="upper left", bbox_to_anchor=(1.01, 1.0), title="group")
     return ax
 
 
@@ -196,15 +201,18 @@ def plot_training_curves(history: pd.DataFrame) -> Figure:
                           and c.startswith(("train_", "valid_"))],
     }
     panels = {title: keys for title, keys in panels.items() if keys}
-    figure, axes = new_figure(len(panels), width=4.6, height=3.2)
+    figure, axes = new_figure(len(panels), width=4.6, height=3.8)
     epochs = history.index.to_numpy()
     for ax, (title, keys) in zip(axes, panels.items()):
         for key in keys:
             ax.plot(epochs, history[key].to_numpy(dtype=float), "o-", markersize=3,
                     label=key)
         ax.set_xlabel("epoch")
+        # Epochs are whole numbers: no tick at 1.25.
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_title(title)
-        ax.legend(fontsize=7)
+        ax.legend(fontsize=9, loc="lower center", bbox_to_anchor=(0.5, 1.08),
+                  frameon=False)
     return figure
 
 

@@ -131,7 +131,7 @@ def test_tune_from_pretrained_weights(tuned, csv_file, tmp_path, run):
                  "--pos-label", "yes", "--pretrained", tuned[3] / "base.safetensors",
                  "--out", tmp_path, "--no-progress", *QUICK)
     assert result.code == 0, result.err
-    assert "Fine-tuned from --pretrained weights" in result.out
+    assert "penalty from the --pretrained weights" in result.out
     assert not (tmp_path / "base.safetensors").exists()
     # Starting from the same weights, on the same split, gives the same table.
     before = pd.read_csv(tuned[3] / "results.csv", index_col=0)

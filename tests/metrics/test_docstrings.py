@@ -32,7 +32,9 @@ def test_docstring_examples_run(name):
 GUIDES = ["docs/guide/metrics.rst", "docs/guide/model_selection.rst",
           "docs/guide/notions.rst", "docs/guide/choosing_a_budget.rst",
           "docs/guide/explaining_the_gap.rst", "docs/guide/transfer_examples.rst",
-          "docs/guide/bring_your_own_model.rst"]
+          "docs/guide/bring_your_own_model.rst",
+          # Three fits and three bootstrapped reports: half a minute.
+          pytest.param("docs/guide/checking_new_data.rst", marks=pytest.mark.slow)]
 
 
 @pytest.mark.parametrize("path", GUIDES)

@@ -51,7 +51,10 @@ def pages(tmp_path_factory):
     clf = FairTuneClassifier(max_epochs=3, random_state=0,
                              callbacks=[FairnessMonitor(on="train")])
     clf.fit(X[:200], y[:200], sensitive_features=group[:200])
-    report = model_report(clf, X[200:], y[200:], sensitive_features=group[200:])
+    base = FairTuneClassifier(max_epochs=0, random_state=0).fit(
+        X[:200], y[:200], sensitive_features=group[:200])
+    report = model_report(clf, X[200:], y[200:], sensitive_features=group[200:], base=base,
+                          budget=0.1, n_boot=200)
     audit = audit_dataset(X, y, sensitive_features=group)
     return {"report": (report.write(folder)["html"], 4),
             "audit": (audit.write(folder)["html"], 2)}
@@ -82,4 +85,47 @@ def test_screenshot_shows_the_report(pages, tmp_path):
     pixels = imread(shot)
     assert pixels.shape[:2] == (3000, 1200)
     # Text, tables and plots: far from a blank page.
+    assert (pixels[..., :3].mean(axis=2) < 0.5).mean() > 0.01
+
+
+# The report's sections, as a reader of the page sees them.
+SECTIONS = ["Summary", "Before and after, by group", "Groups", "Scores by group", "Training",
+            "Model card"]
+
+
+def rendered_text(path, tmp_path) -> str:
+    """The page's DOM after Chromium rendered it, tags and all."""
+    result = chromium(tmp_path, "--dump-dom", path.as_uri())
+    assert "<h1>" in result.stdout, result.stderr[-2000:]
+    return result.stdout
+
+
+def test_the_page_shows_every_section_the_summary_and_the_intervals(pages, tmp_path):
+    dom = rendered_text(pages["report"][0], tmp_path)
+    assert re.findall(r"<h2>([^<]+)</h2>", dom) == SECTIONS
+    assert re.search(r"the demographic parity gap is \d\.\d{3} \(90% interval "
+                     r"\d\.\d{3} to \d\.\d{3}\)", dom)
+    assert "Compared with the base model, accuracy went from" in dom
+    assert "chosen 90% interval" in dom and "Package versions" in dom
+
+
+@pytest.mark.slow
+def test_the_demo_report_in_a_browser(tmp_path):
+    """The demo, on a sample of Adult, writes a page with every section and the
+    budget's verdict; a screenshot of it is far from blank."""
+    from skfairtune.cli import main
+
+    out = tmp_path / "demo"
+    assert main(["demo", "--sample", "3000", "--no-progress", "--out", str(out)]) == 0
+    dom = rendered_text(out / "report.html", tmp_path)
+    headings = re.findall(r"<h2>([^<]+)</h2>", dom)
+    assert headings == ["Summary", "Before and after, by group", "Model selection",
+                        "Groups", "Scores by group", "Training", "Model card"]
+    assert re.search(r"The (model is within|model is over|interval straddles) the budget "
+                     r"of 0\.05", dom)
+    assert "Adult (UCI census income)" in dom  # the model card
+    shot = tmp_path / "demo.png"
+    chromium(tmp_path, f"--screenshot={shot}", "--window-size=1300,4000",
+             (out / "report.html").as_uri())
+    pixels = imread(shot)
     assert (pixels[..., :3].mean(axis=2) < 0.5).mean() > 0.01

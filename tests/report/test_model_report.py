@@ -82,7 +82,8 @@ def test_training_history_and_search_are_read(search, report):
 
 def test_sections(report):
     headings = [s.heading for s in report.document().sections]
-    assert headings == ["Summary", "Model selection", "Groups", "Scores by group", "Training"]
+    assert headings == ["Summary", "Model selection", "Groups", "Scores by group", "Training",
+                        "Model card"]
 
 
 def test_html_is_self_contained_with_png_images(report, tmp_path):
@@ -94,7 +95,8 @@ def test_html_is_self_contained_with_png_images(report, tmp_path):
     assert all(base64.b64decode(i).startswith(b"\x89PNG") for i in images)
     assert not re.search(r'(src|href)="(?!data:)', page)  # nothing to fetch
     assert "<title>Test report</title>" in page
-    assert page.count('class="highlight"') == 1  # the chosen candidate
+    # The chosen candidate, and the gap the budget is on.
+    assert page.count('class="highlight"') == 2
 
 
 def test_markdown_summary(report):
@@ -112,8 +114,8 @@ def test_extra_tables_highlight_the_chosen_row(search):
     report = model_report(search.best_estimator_, X, y, sensitive_features=X["group"],
                           search=search, tables={"By strength": table}, notes=["Hello."])
     summary = report.document().sections[0]
-    assert summary.paragraphs == ["Hello."]
-    assert summary.tables[0].highlight == ["3"]
+    assert summary.paragraphs[-1] == "Hello."
+    assert summary.tables[1].caption == "By strength" and summary.tables[1].highlight == ["3"]
     assert '<tr class="highlight"><th>3</th>' in report.to_html()
 
 
@@ -123,7 +125,7 @@ def test_a_scikit_learn_classifier_without_training_curves():
     report = model_report(clf, X[["a", "b"]], y, sensitive_features=X["group"])
     assert isinstance(report, ModelReport) and report.history is None
     assert [s.heading for s in report.document().sections] == [
-        "Summary", "Groups", "Scores by group"]
+        "Summary", "Groups", "Scores by group", "Model card"]
     assert "Rates by group" in str(report)
     assert report._repr_html_().startswith("<h1>")
 

@@ -1,0 +1,35 @@
+"""``tune``'s report sets the base beside the chosen model, and ``check`` reads the
+``model.pkl`` that ``tune`` wrote."""
+
+import json
+
+from skfairtune.cli import EXIT_OK, EXIT_OVER, EXIT_UNSURE
+
+
+def test_the_tune_report_stands_on_its_own(tuned):
+    code, out, _, folder = tuned
+    assert code == 0
+    assert "A base model was trained here without a penalty, then fine-tuned" in out
+    # The command line prints what the report opens with.
+    assert "On the test split (90% intervals from a bootstrap of its rows):" in out
+    assert "Compared with the base model, accuracy went from" in out
+    assert "By group (rows: female " in out and "male / true positive rate" in out
+    markdown = (folder / "report.md").read_text()
+    for heading in ("## Summary", "## Before and after, by group", "## Model card"):
+        assert heading in markdown
+    assert "Compared with the base model, accuracy went from" in markdown
+    assert "| base | base 90% interval | chosen | chosen 90% interval |" in markdown
+    assert "| Training rows | 300 |" in markdown and "| Seed | 0 |" in markdown
+
+
+def test_check_reads_the_model_that_tune_wrote(tuned, csv_file, run, tmp_path):
+    folder = tuned[3]
+    result = run("check", folder / "model.pkl", csv_file, "--target", "hired",
+                 "--sensitive", "sex", "--pos-label", "yes", "--budget", "0.05",
+                 "--n-boot", "200", "--out", tmp_path)
+    assert result.code in (EXIT_OK, EXIT_OVER, EXIT_UNSURE), result.err
+    summary = json.loads((tmp_path / "check.json").read_text())
+    assert summary["exit_code"] == result.code
+    assert summary["notion"] == "demographic_parity"  # tune's --penalty
+    assert summary["rows"] == 400
+    assert sorted(summary["groups"]) == ["female", "male"]
