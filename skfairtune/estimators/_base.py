@@ -265,6 +265,7 @@ class _BaseFairTune(BaseEstimator):
                 net = self._build_net(X, seed, source, split)
             else:
                 net = self.net_
+                self._carry_penalty_settings(net)
             epochs = self.max_epochs_ if epochs is None else epochs
             self._check_trainable(net, epochs)
             self.net_ = net
@@ -323,6 +324,25 @@ class _BaseFairTune(BaseEstimator):
             steps = -(-max(n_train, 1) // batch)
             epochs = int(np.clip(-(-MIN_STEPS // steps), 20, 200))
         return batch, epochs
+
+    def _carry_penalty_settings(self, net) -> None:
+        """Give a partial_fit the penalty that set_params has set since the last call.
+
+        The rest of the net (its layers, optimiser, callbacks) is built once, at
+        the first call; the penalty and its strength are read on every batch,
+        so they can change between calls, as users of partial_fit expect.
+        """
+        if (self.max_gap is None) != (net.max_gap is None):
+            raise ValueError(
+                f"max_gap was {net.max_gap} at the first call and is {self.max_gap} now: "
+                "partial_fit cannot switch between a fixed penalty strength and "
+                "constraint mode. Call fit to start again with the new setting.")
+        _check_penalty_task(self.penalty, net.task)
+        net.penalty = get_penalty(self.penalty)
+        net.penalty_strength = self.penalty_strength
+        net.max_gap, net.multiplier_lr = self.max_gap, self.multiplier_lr
+        if self.max_gap is None:
+            net.multiplier = float(self.penalty_strength)
 
     def _read_budget(self, net) -> None:
         keeper = dict(net.callbacks_).get("budget")

@@ -6,6 +6,8 @@ import torch
 
 from skfairtune import FairTuneClassifier, FairTuneRegressor
 
+from .conftest import dp_gap, make_biased
+
 
 def _weights(est):
     return {k: v.clone() for k, v in est.module_.state_dict().items()}
@@ -157,3 +159,20 @@ def test_warm_start_unfreeze(binary_data):
     assert est.frozen_parameters_ == []
     assert not torch.equal(before["output.weight"], _weights(est)["output.weight"])
 
+
+
+def test_partial_fit_reads_a_penalty_set_since_the_first_call():
+    X, y, group = make_biased(1000, 0)
+    est = FairTuneClassifier(penalty_strength=0, random_state=0)
+    est.partial_fit(X, y, classes=[0, 1], sensitive_features=group)
+    for _ in range(3):
+        est.partial_fit(X, y, sensitive_features=group)
+    before = dp_gap(est.predict(X), group)
+    est.set_params(penalty_strength=5)
+    for _ in range(3):
+        est.partial_fit(X, y, sensitive_features=group)
+    assert est.multiplier_ == 5
+    assert dp_gap(est.predict(X), group) < before / 2
+    est.set_params(max_gap=0.05)
+    with pytest.raises(ValueError, match="cannot switch"):
+        est.partial_fit(X, y, sensitive_features=group)
