@@ -132,6 +132,7 @@ def summary(runs: pd.DataFrame) -> pd.DataFrame:
     out = grouped.agg(accuracy=("accuracy", "mean"), accuracy_sd=("accuracy", "std"),
                       gap=("gap", "mean"), worst_gap=("gap", "max"),
                       noise=("noise", "mean"), met=("met", "mean"),
+                      warned=("warned", "mean"),
                       epochs=("epochs", "mean"), first_met=("first_met", "mean"),
                       seconds=("seconds", "mean"))
     return out.round(4)
@@ -143,19 +144,24 @@ def main(argv=None) -> None:
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--budgets", nargs="+", type=float, default=list(BUDGETS))
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--summarize", action="store_true",
+                        help="only rewrite the table from the results' csv")
     args = parser.parse_args(argv)
     if args.quick:
         args.tables, args.seeds = ["compas", "german"], [0]
     torch.set_num_threads(1)
     suffix = "_quick" if args.quick else ""
     RESULTS.mkdir(exist_ok=True)
-    parts = []
-    with threadpool_limits(1):
-        warm_up()
-        for table in args.tables:  # a long run keeps what it has done so far
-            parts.append(run([table], args.seeds, args.budgets))
-            pd.concat(parts).to_csv(RESULTS / f"budget{suffix}.csv", index=False)
-    runs = pd.concat(parts, ignore_index=True)
+    if args.summarize:
+        runs = pd.read_csv(RESULTS / f"budget{suffix}.csv")
+    else:
+        parts = []
+        with threadpool_limits(1):
+            warm_up()
+            for table in args.tables:  # a long run keeps what it has done so far
+                parts.append(run([table], args.seeds, args.budgets))
+                pd.concat(parts).to_csv(RESULTS / f"budget{suffix}.csv", index=False)
+        runs = pd.concat(parts, ignore_index=True)
     command = " ".join(["`.venv/bin/python benchmarks/budget.py", *(argv or sys.argv[1:])])
     text = "\n".join([
         "# Constraint mode: the budget on unseen data", "", f"Command: {command}`", "",
@@ -165,7 +171,10 @@ def main(argv=None) -> None:
         "The peer's row is its best bound among B, B/2, B/4 whose test gap met B "
         "(chosen on the test split, in its favour). 'epochs' counts every epoch "
         "trained (the last 10 wait for a better one); 'first_met' is the first "
-        "epoch whose held-out gap met B with a model better than a constant.", "",
+        "epoch whose held-out gap met B with a model better than a constant; "
+        "'warned' the share of our fits that warned (BudgetNotMetWarning, or "
+        "BudgetUncertainWarning: the validation slice too small to tell B from "
+        "noise).", "",
         summary(runs).to_markdown(), ""])
     print(text)
     (RESULTS / f"budget{suffix}.md").write_text(text)
