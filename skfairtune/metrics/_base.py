@@ -19,8 +19,8 @@ from .._validation import check_n_rows, num_rows
 from ..exceptions import UndefinedGroupWarning
 
 
-def as_1d(values: Any, name: str) -> np.ndarray:
-    """Return ``values`` as a 1-D array, naming the argument when it is not."""
+def as_rows(values: Any, name: str) -> np.ndarray:
+    """Return ``values`` as an array with one row per sample (a column as 1-D)."""
     if values is None:
         raise ValueError(f"{name} is required but got None.")
     if hasattr(values, "detach"):  # torch tensors
@@ -28,6 +28,14 @@ def as_1d(values: Any, name: str) -> np.ndarray:
     array = np.asarray(values)
     if array.ndim == 2 and array.shape[1] == 1:
         array = array[:, 0]
+    if array.ndim == 0:
+        raise ValueError(f"{name} must have one row per sample; got a scalar.")
+    return array
+
+
+def as_1d(values: Any, name: str) -> np.ndarray:
+    """Return ``values`` as a 1-D array, naming the argument when it is not."""
+    array = as_rows(values, name)
     if array.ndim != 1:
         raise ValueError(
             f"{name} must be 1-D (one value per sample); got shape {array.shape}."

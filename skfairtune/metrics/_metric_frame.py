@@ -24,7 +24,7 @@ import pandas as pd
 
 from .._group_stats import confusion_counts, segment_sum
 from .._groups import GroupEncoding
-from ._base import check_lengths, encode
+from ._base import as_rows, check_lengths, encode
 
 _METHODS = ("between_groups", "to_overall")
 _ERRORS = ("raise", "coerce")
@@ -115,7 +115,7 @@ class MetricFrame:
         n = check_lengths(y_true=y_true, y_pred=y_pred)
         params = _sample_params(sample_params, functions, self._single, n)
         encoding = encode(sensitive_features, n)
-        data = _Data(_rows(y_true, "y_true"), _rows(y_pred, "y_pred"), encoding)
+        data = _Data(as_rows(y_true, "y_true"), as_rows(y_pred, "y_pred"), encoding)
         groups, overall = {}, {}
         for name, func in functions.items():
             groups[name], overall[name] = _evaluate(func, data, params[name])
@@ -282,18 +282,6 @@ def _param_arrays(params: Any, metric: str, n: int) -> dict:
     return arrays
 
 
-def _rows(values: Any, name: str) -> np.ndarray:
-    """Labels or predictions as an array with one row per sample."""
-    if values is None:
-        raise ValueError(f"{name} is required but got None.")
-    if hasattr(values, "detach"):  # torch tensors
-        values = values.detach().cpu().numpy()
-    array = np.asarray(values)
-    if array.ndim == 2 and array.shape[1] == 1:
-        array = array[:, 0]
-    if array.ndim == 0:
-        raise ValueError(f"{name} must have one row per sample; got a scalar.")
-    return array
 
 
 class _Data:
