@@ -9,7 +9,7 @@ import skfairtune.exceptions as exceptions
 
 def test_every_class_is_exported_where_it_is_raised_too():
     from skfairtune.datasets import load_adult
-    from skfairtune.estimators import DivergenceError, FairnessWarning
+    from skfairtune.estimators import BudgetUncertainWarning, DivergenceError, FairnessWarning
     from skfairtune.metrics import UndefinedGroupWarning
     from skfairtune.model_selection import (
         AllDegenerateError,
@@ -22,7 +22,8 @@ def test_every_class_is_exported_where_it_is_raised_too():
     except ValueError as error:
         datasets_error = type(error)
     same = [DivergenceError, FairnessWarning, UndefinedGroupWarning, BudgetNotMetWarning,
-            DegenerateModelWarning, AllDegenerateError, datasets_error]
+            BudgetUncertainWarning, DegenerateModelWarning, AllDegenerateError,
+            datasets_error]
     assert {c.__name__ for c in same} == set(exceptions.__all__)
     for cls in same:
         assert getattr(exceptions, cls.__name__) is cls

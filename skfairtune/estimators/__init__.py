@@ -2,6 +2,12 @@
 
 from skfairtune.estimators._classifier import FairTuneClassifier
 from skfairtune.estimators._regressor import FairTuneRegressor
-from skfairtune.exceptions import DivergenceError, FairnessWarning
+from skfairtune.exceptions import BudgetUncertainWarning, DivergenceError, FairnessWarning
 
-__all__ = ["DivergenceError", "FairTuneClassifier", "FairTuneRegressor", "FairnessWarning"]
+__all__ = [
+    "BudgetUncertainWarning",
+    "DivergenceError",
+    "FairTuneClassifier",
+    "FairTuneRegressor",
+    "FairnessWarning",
+]
