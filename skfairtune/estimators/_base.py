@@ -43,6 +43,7 @@ from skfairtune.estimators._holdout import (
 )
 from skfairtune.estimators._net import FairNet
 from skfairtune.exceptions import (
+    BudgetNotMetWarning,
     BudgetUncertainWarning,
     DegenerateModelWarning,
     DivergenceError,
@@ -180,6 +181,11 @@ class _BaseFairTune(BaseEstimator):
         _check_forwarded(self._extra_params(), self.module)
         _check_device(self.device)
         _check_penalty_task(self.penalty, self._net_class.task)
+        if self.max_gap is not None and self.penalty is None:
+            raise ValueError(
+                f"max_gap={self.max_gap:g} bounds the gap of the penalty's notion, but "
+                f"penalty=None names none: set penalty (e.g. 'demographic_parity') or "
+                "max_gap=None.")
 
     def __sklearn_is_fitted__(self):
         # net_ is dropped when training diverges; other fitted attributes
@@ -351,14 +357,21 @@ class _BaseFairTune(BaseEstimator):
             self.budget_met_ = keeper.budget_met_
             self.validation_gap_ = keeper.gap_
             self.validation_gap_se_ = keeper.gap_se_
-            if self.budget_met_ and keeper.gap_se_ > self.max_gap / 2:
+            if not self.budget_met_:
+                warnings.warn(
+                    f"No epoch met max_gap={self.max_gap:g} on the held-out rows with "
+                    "predictions better than a constant: the closest, epoch "
+                    f"{keeper.best_epoch_} with a gap of {keeper.gap_:.4f}, is kept. Train "
+                    "longer (max_epochs), raise multiplier_lr or penalty_strength, or "
+                    "allow a larger max_gap.", BudgetNotMetWarning, stacklevel=5)
+            elif keeper.gap_se_ > self.max_gap / 2:
                 warnings.warn(
                     f"The kept epoch's gap on the validation slice, {keeper.gap_:.4f}, has a "
                     f"standard error of {keeper.gap_se_:.4f}: the slice is too small to tell "
                     f"max_gap={self.max_gap:g} from noise, and on new data the gap may "
                     f"exceed it by about {2 * keeper.gap_se_:.3f}. Fit on more rows, raise "
                     f"validation_fraction (now {self.validation_fraction}), or allow a "
-                    "larger max_gap.", BudgetUncertainWarning, stacklevel=4)
+                    "larger max_gap.", BudgetUncertainWarning, stacklevel=5)
 
     def _warn_if_degenerate(self, pred, y_enc, sample_weight) -> None:
         reason = self._degenerate_reason(pred, y_enc, sample_weight)
@@ -372,7 +385,7 @@ class _BaseFairTune(BaseEstimator):
         warnings.warn(
             f"The fitted network {reason}, on the rows it was fitted on; a gap of 0 from "
             f"such a model is no sign of fairness. To fix it: {'; or '.join(fixes)}.",
-            DegenerateModelWarning, stacklevel=4)
+            DegenerateModelWarning, stacklevel=5)
 
     def _train(self, net, data, y, epochs):
         try:
@@ -403,6 +416,7 @@ class _BaseFairTune(BaseEstimator):
         )
 
     def _validate_xy(self, X, y, *, reset):
+        _check_table_for_the_mlp(X, self.module)
         if self._custom_input(X, reset):
             X, n_rows = self._validate_custom(X, reset=reset)
             y = _check_y(y, **self._y_checks)
@@ -460,7 +474,7 @@ class _BaseFairTune(BaseEstimator):
                 warnings.warn(
                     "No sensitive_features were given to fit: the fairness penalty "
                     f"{self.penalty!r} is inactive and this trains on the loss alone.",
-                    FairnessWarning, stacklevel=4,
+                    FairnessWarning, stacklevel=5,
                 )
             self.n_missing_groups_ = 0
             return np.zeros(n_samples, dtype=np.int64), 1
@@ -477,7 +491,7 @@ class _BaseFairTune(BaseEstimator):
         if encoding.n_groups < 2 and active:
             warnings.warn(
                 f"sensitive_features holds one group only ({encoding.labels[0]!r}): "
-                "the fairness penalty is inactive.", FairnessWarning, stacklevel=4,
+                "the fairness penalty is inactive.", FairnessWarning, stacklevel=5,
             )
         if first:
             self.sensitive_groups_ = encoding.labels
@@ -616,13 +630,20 @@ class _BaseFairTune(BaseEstimator):
     # -- prediction -------------------------------------------------------
     def _forward(self, X) -> torch.Tensor:
         check_is_fitted(self, "net_")
+        _check_table_for_the_mlp(X, self.module)
         if self._custom_input(X, reset=False):
             X, _ = self._validate_custom(X, reset=False)
         else:
             X = _check_float32_range(_dense(validate_data(
                 self, X, reset=False, dtype=[np.float32, np.float64], accept_sparse="csr")))
         data = to_tensor_data(X, None, None, None, y_dtype=self.net_.target_dtype)
-        out = self.net_.forward_float64(data).double()
+        try:
+            out = self.net_.forward_float64(data).double()
+        except (RuntimeError, TypeError, IndexError) as exc:
+            # The layout check compares dimensions only (sequences may vary
+            # in length): an image of another size fails inside the network.
+            raise ValueError(_inputs.refusal_message(X, exc) + " Give X shaped as in fit.") \
+                from None
         finite = torch.isfinite(out.reshape(len(out), -1)).all(dim=1)
         if not finite.all():
             raise ValueError(
@@ -687,6 +708,18 @@ def _is_callback(item) -> bool:
     if isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str):
         item = item[1]
     return isinstance(item, Callback) or (isinstance(item, type) and issubclass(item, Callback))
+
+
+def _check_table_for_the_mlp(X, module) -> None:
+    """Refuse a dict or N-D X without a network of the user's: the MLP takes tables."""
+    if module is not None:
+        return
+    if isinstance(X, dict) or getattr(X, "ndim", 2) > 2:
+        what = "a dict of arrays" if isinstance(X, dict) else f"{X.ndim}-D"
+        raise ValueError(
+            f"X is {what}, but module=None builds an MLP that takes a 2-D table "
+            "(n_samples, n_features). Pass module= (a torch.nn.Module that takes X "
+            "as it is); see the guide 'Bring your own PyTorch model'.")
 
 
 def _check_float32_range(X):

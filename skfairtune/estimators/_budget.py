@@ -29,7 +29,6 @@ from __future__ import annotations
 
 import copy
 import math
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -39,7 +38,6 @@ from skorch.callbacks import Callback
 
 from skfairtune._group_stats import worst_group
 from skfairtune._torch_data import resolve
-from skfairtune.exceptions import BudgetNotMetWarning
 from skfairtune.metrics import degenerate_reason
 from skfairtune.notions import GROUP_LOSSES, get_notion
 
@@ -401,13 +399,7 @@ class BudgetKeeper(Callback):
         self._since_best = 0
 
     def on_train_end(self, net, **kwargs):
-        if self._weights is None:
-            return
-        net.module_.load_state_dict(self._weights)
-        if not self.budget_met_:
-            warnings.warn(
-                f"No epoch met max_gap={self.max_gap:g} on the held-out rows with "
-                "predictions better than a constant: the closest, epoch "
-                f"{self.best_epoch_} with a gap of {self.gap_:.4f}, is kept. Train "
-                "longer (max_epochs), raise multiplier_lr or penalty_strength, or "
-                "allow a larger max_gap.", BudgetNotMetWarning, stacklevel=2)
+        # The estimator warns when no epoch met the budget: it knows the
+        # user's call, where the warning belongs.
+        if self._weights is not None:
+            net.module_.load_state_dict(self._weights)

@@ -12,7 +12,7 @@ from skfairtune.estimators._budget import (
     gap_standard_error,
     hard_gap,
 )
-from skfairtune.exceptions import BudgetUncertainWarning
+from skfairtune.exceptions import BudgetNotMetWarning, BudgetUncertainWarning
 from skfairtune.notions import get_notion
 
 
@@ -133,3 +133,17 @@ def test_a_regressor_budget_on_the_mean_prediction():
     pred = est.predict(X_test)
     # the unconstrained gap is 1; two standard errors on 3000 rows a group: 0.02
     assert abs(pred[group_test == 1].mean() - pred[group_test == 0].mean()) < 0.2 + 0.02
+
+
+def test_a_budget_needs_a_penalty():
+    X, y, group = make_three_groups(200, 0)
+    with pytest.raises(ValueError, match="penalty=None names none"):
+        FairTuneClassifier(max_gap=0.05, penalty=None).fit(X, y, sensitive_features=group)
+
+
+def test_the_warnings_point_at_the_users_call():
+    X, y, group = make_three_groups(300, 0)
+    est = FairTuneClassifier(max_gap=0.0, max_epochs=2, random_state=0)
+    with pytest.warns(BudgetNotMetWarning) as caught:
+        est.fit(X, y, sensitive_features=group)
+    assert {w.filename for w in caught if w.category is BudgetNotMetWarning} == {__file__}

@@ -283,6 +283,17 @@ def test_predict_refuses_another_layout(tokens, images):
     est = FairTuneClassifier(module=ImageNet, max_epochs=1).fit(Xi, yi, sensitive_features=gi)
     with pytest.raises(ValueError, match=r"shape \(6, 6\) but had shape \(1, 6, 6\)"):
         est.predict(Xi[:, 0])
+    # images of another size reach the network, which refuses them
+    with pytest.raises(ValueError, match=r"does not accept X of shape \(200, 1, 4, 4\)"):
+        est.predict(Xi[:, :, :4, :4])
+
+
+def test_the_mlp_refuses_images_and_dicts(images, tokens):
+    X, y, group = images
+    with pytest.raises(ValueError, match="4-D, but module=None builds an MLP"):
+        FairTuneClassifier(max_epochs=1).fit(X, y, sensitive_features=group)
+    with pytest.raises(ValueError, match="a dict of arrays, but module=None"):
+        FairTuneClassifier(max_epochs=1).fit(tokens[0], y, sensitive_features=group)
 
 
 def test_network_that_refuses_the_images_names_their_shape(images):
