@@ -127,12 +127,28 @@ def check_target(model, y: pd.Series, pos_label, name: str):
         shown = ", ".join(map(label_text, y.unique()[:10]))
         raise UsageError(f"the target {name!r} has labels ({shown}) that are not the model's "
                          f"classes ({', '.join(map(label_text, classes))})")
-    binary = binary_target(y, pos_label, name).to_numpy()
+    tuned = getattr(model, "class_names_", {}).get(1)
+    if tuned is not None:
+        binary = _as_tuned(y, tuned, pos_label, name)
+    else:
+        binary = binary_target(y, pos_label, name).to_numpy()
     positive = {label_text(v) for v in y[binary == 1].unique()}
     negative = {label_text(v) for v in y[binary == 0].unique()}
     names = {classes[1]: positive.pop() if len(positive) == 1 else "positive",
              classes[0]: negative.pop() if len(negative) == 1 else "negative"}
     return np.where(binary == 1, classes[1], classes[0]), names
+
+
+def _as_tuned(y: pd.Series, positive: str, pos_label, name: str) -> np.ndarray:
+    """0/1 by the positive label ``tune`` recorded with the model (its class_names_)."""
+    if pos_label is not None and str(pos_label) != positive:
+        raise UsageError(f"--pos-label {pos_label!r}: the model was tuned with {positive!r} "
+                         "as the positive class; drop --pos-label or name that class")
+    texts = y.map(label_text)
+    if not (texts == positive).any():
+        raise UsageError(f"no row of the target {name!r} holds {positive!r}, the positive "
+                         "class the model was tuned for")
+    return (texts == positive).astype(int).to_numpy()
 
 
 def _zero_one(classes: list) -> bool:

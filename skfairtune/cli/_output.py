@@ -172,6 +172,9 @@ def save(job: Job, search, table: pd.DataFrame, test: tuple, notes: list, *,
 
     model = search.best_estimator_
     model[-1].save_weights(job.out.file("model.safetensors"))
+    # The run trains on 0/1: which label of the file was 1 travels with the
+    # model, so that check reads new labels by the same rule.
+    model.class_names_ = dict(job.class_names or {})
     with open(job.out.file("model.pkl"), "wb") as file:
         pickle.dump(model, file)
     _flat(table, lambda part, name: f"{_PREFIX[part]}_{name}".lower().replace(" ", "_")

@@ -33,3 +33,27 @@ def test_check_reads_the_model_that_tune_wrote(tuned, csv_file, run, tmp_path):
     assert summary["notion"] == "demographic_parity"  # tune's --penalty
     assert summary["rows"] == 400
     assert sorted(summary["groups"]) == ["female", "male"]
+
+
+def test_check_reads_labels_by_the_positive_class_tune_recorded(tuned, csv_file, run,
+                                                                tmp_path):
+    import pickle
+
+    import pandas as pd
+
+    from skfairtune.cli import EXIT_USAGE
+    from skfairtune.cli._check import check_target
+
+    folder = tuned[3]
+    with open(folder / "model.pkl", "rb") as file:
+        model = pickle.load(file)
+    assert model.class_names_ == {1: "yes", 0: "no"}
+    result = run("check", folder / "model.pkl", csv_file, "--target", "hired",
+                 "--sensitive", "sex", "--pos-label", "no", "--budget", "0.05",
+                 "--out", tmp_path)
+    assert result.code == EXIT_USAGE and "tuned with 'yes'" in result.err
+    # A model tuned with the first label in order as positive reads new labels
+    # the same way, with no --pos-label (the rule alone would take the last).
+    model.class_names_ = {1: "approve", 0: "deny"}
+    y, _ = check_target(model, pd.Series(["approve", "deny", "deny"]), None, "approved")
+    assert y.tolist() == [1, 0, 0]
