@@ -56,6 +56,20 @@ class GapExplained:
     sensitive: str = "the group"
     n_dropped: int = 0
 
+    def sentence(self) -> str | None:
+        """The top feature of the gap, its share and whether it is a proxy, in words."""
+        return headline(self)
+
+    def change_sentence(self) -> str | None:
+        """What fine-tuning changed (the gap and its largest change), in words."""
+        return change_sentence(self)
+
+    def top(self, k: int) -> pd.DataFrame:
+        """The ``k`` features with the largest parts of the chosen model's gap:
+        ``base``, ``chosen`` and ``change`` (with a base), ``share``,
+        ``proxy AUC`` and ``proxy``."""
+        return top_features(self, k)
+
 
 def explain_report(estimator, base, X, y, sensitive, *, notion, pos_label, max_rows,
                    random_state, name) -> GapExplained:
@@ -126,22 +140,23 @@ def headline(found: GapExplained) -> str | None:
     if result is None or not len(result.contributions):
         return None
     a, b = (label_text(g) for g in result.groups)
-    gap_words = f"the gap in mean score between {a} and {b} ({result.gap:.3f})"
     if result.gap == 0:
         return f"The model's mean scores of {a} and {b} are equal: there is no gap to split."
+    if result.gap < 0:  # the base's order of the groups; said the way round it is now
+        a, b = b, a
+    gap_words = f"the gap in mean score between {a} and {b} ({abs(result.gap):.3f})"
     feature, row = result.contributions.index[0], result.contributions.iloc[0]
-    share = float(row["share"])
+    share, proxy = float(row["share"]), _proxy_words(feature, row, found.sensitive)
     if share > 1:
-        text = (f"More than the whole of {gap_words} runs through {feature} ({share:.0%}): "
-                "the other features together narrow it")
-    elif share >= 0.5:
-        text = f"Most of {gap_words} runs through {feature} ({share:.0%})"
-    elif share > 0:
-        text = f"The largest part of {gap_words} runs through {feature} ({share:.0%})"
-    else:
-        text = (f"The largest single part of {gap_words} comes from {feature}, which "
-                f"narrows it ({share:.0%} of it)")
-    return text + _proxy_words(feature, row, found.sensitive) + "."
+        return (f"More than the whole of {gap_words} runs through {feature} ({share:.0%})"
+                f"{proxy}; the other features together narrow it.")
+    if share >= 0.5:
+        return f"Most of {gap_words} runs through {feature} ({share:.0%}){proxy}."
+    if share > 0:
+        return f"The largest part of {gap_words} runs through {feature} ({share:.0%}){proxy}."
+    return (f"The largest single part of {gap_words} comes from {feature} "
+            f"({abs(row['contribution']):.3f}){proxy}, and it works against the gap: "
+            "the other features make it.")
 
 
 def _proxy_words(feature: str, row, sensitive: str) -> str:
@@ -152,7 +167,7 @@ def _proxy_words(feature: str, row, sensitive: str) -> str:
         return ""
     if row["proxy"]:
         return f", a proxy of {sensitive} (alone it tells the groups apart with AUC {auc:.2f})"
-    return f"; it is not a proxy of {sensitive} (AUC {auc:.2f} alone)"
+    return f", not a proxy of {sensitive} (AUC {auc:.2f} alone)"
 
 
 def change_sentence(found: GapExplained) -> str | None:
