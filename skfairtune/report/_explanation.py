@@ -22,6 +22,8 @@ from ._document import Section, Table, left_out
 
 # The rows explained when ``model_report(explain=True)``: half from each group.
 EXPLAIN_ROWS = 500
+# A gap in mean score below this is called small: its features' shares say little.
+SMALL_GAP = 0.02
 # The features the section's table shows; report.explanation keeps them all.
 SHOWN_FEATURES = 10
 
@@ -135,28 +137,49 @@ def sensitive_name(X, sensitive_features) -> str:
 
 
 def headline(found: GapExplained) -> str | None:
-    """The explanation in one sentence: the top feature, its share, whether a proxy."""
+    """The explanation in one sentence: the top feature, its share, whether a proxy.
+
+    A gap in mean score under :data:`SMALL_GAP` is split into parts that
+    offset each other, whose shares say little: the sentence then says so,
+    and, with a base model whose gap was larger, what carried that one.
+    """
     result = found.chosen
     if result is None or not len(result.contributions):
         return None
-    a, b = (label_text(g) for g in result.groups)
-    if result.gap == 0:
-        return f"The model's mean scores of {a} and {b} are equal: there is no gap to split."
-    if result.gap < 0:  # the base's order of the groups; said the way round it is now
-        a, b = b, a
-    gap_words = f"the gap in mean score between {a} and {b} ({abs(result.gap):.3f})"
+    if abs(result.gap) >= SMALL_GAP:
+        return _split(result, found.sensitive, "the") + "."
+    a, b = _ordered(result)
+    text = f"The model's gap in mean score between {a} and {b} is small ({abs(result.gap):.3f})"
+    if found.base is not None and abs(found.base.gap) >= SMALL_GAP:
+        split = _split(found.base, found.sensitive, "the base model's")
+        return f"{text}: {split[0].lower()}{split[1:]}."
     feature, row = result.contributions.index[0], result.contributions.iloc[0]
-    share, proxy = float(row["share"]), _proxy_words(feature, row, found.sensitive)
+    return (f"{text}: its features' parts offset each other, the largest being {feature} "
+            f"({abs(row['contribution']):.3f}){_proxy_words(feature, row, found.sensitive)}.")
+
+
+def _ordered(result) -> tuple:
+    """The two groups, the one with the higher mean score first."""
+    a, b = (label_text(g) for g in result.groups)
+    return (b, a) if result.gap < 0 else (a, b)
+
+
+def _split(result, sensitive: str, whose: str) -> str:
+    """Which feature carries most of ``result``'s gap, as a sentence without its stop."""
+    a, b = _ordered(result)
+    gap_words = f"{whose} gap in mean score between {a} and {b} ({abs(result.gap):.3f})"
+    feature, row = result.contributions.index[0], result.contributions.iloc[0]
+    share, proxy = float(row["share"]), _proxy_words(feature, row, sensitive)
     if share > 1:
         return (f"More than the whole of {gap_words} runs through {feature} ({share:.0%})"
-                f"{proxy}; the other features together narrow it.")
+                f"{proxy}; the other features together narrow it")
     if share >= 0.5:
-        return f"Most of {gap_words} runs through {feature} ({share:.0%}){proxy}."
+        return f"Most of {gap_words} runs through {feature} ({share:.0%}){proxy}"
     if share > 0:
-        return f"The largest part of {gap_words} runs through {feature} ({share:.0%}){proxy}."
+        return f"The largest part of {gap_words} runs through {feature} ({share:.0%}){proxy}"
     return (f"The largest single part of {gap_words} comes from {feature} "
             f"({abs(row['contribution']):.3f}){proxy}, and it works against the gap: "
-            "the other features make it.")
+            "the other features make it")
 
 
 def _proxy_words(feature: str, row, sensitive: str) -> str:

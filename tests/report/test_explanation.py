@@ -3,6 +3,7 @@
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.compose import ColumnTransformer
 from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
@@ -113,3 +114,19 @@ def test_rows_with_missing_values_are_left_out_and_counted(data):
     pd.testing.assert_frame_equal(report.explanation.chosen.contributions,
                                   expected.contributions)
     assert "10 rows with missing values left out" in report.to_markdown()
+
+
+def test_a_small_gap_is_said_small_and_the_base_gap_explained(data):
+    X, y, sex, base, _ = data
+    # Reads noise only: its mean scores hardly differ between the groups.
+    fair = make_pipeline(ColumnTransformer([("noise", "passthrough", ["noise"])]),
+                         LogisticRegression()).fit(X, y)
+    report = model_report(fair, X, y, sensitive_features=sex, base=base, explain=ROWS,
+                          n_boot=None)
+    found = report.explanation
+    assert abs(found.chosen.gap) < 0.02 <= abs(found.base.gap)
+    sentence = found.sentence()
+    assert sentence.startswith("The model's gap in mean score between")
+    assert f"is small ({abs(found.chosen.gap):.3f}): " in sentence
+    assert "the base model's gap in mean score between male and female" in sentence
+    assert "through hours" in sentence and "a proxy of sex" in sentence
