@@ -259,8 +259,8 @@ def print_explanation(report) -> None:
     for feature, row in top.iterrows():
         before = f"{number(row['base'])} -> " if "base" in row else ""
         proxy = f"yes (AUC {row['proxy AUC']:.2f})" if row["proxy"] else "no"
-        print(f"{feature:<{width}}{before + number(row['chosen']):>18}"
-              f"{row['share']:>8.0%}  {proxy}")
+        share = "-" if pd.isna(row["share"]) else f"{row['share']:.0%}"
+        print(f"{feature:<{width}}{before + number(row['chosen']):>18}{share:>8}  {proxy}")
 
 
 def _sizes(report) -> str:

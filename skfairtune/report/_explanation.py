@@ -69,7 +69,8 @@ class GapExplained:
     def top(self, k: int) -> pd.DataFrame:
         """The ``k`` features with the largest parts of the chosen model's gap:
         ``base``, ``chosen`` and ``change`` (with a base), ``share``,
-        ``proxy AUC`` and ``proxy``."""
+        ``proxy AUC`` and ``proxy``. The share is NaN when the gap is under
+        :data:`SMALL_GAP`: a part over a gap near zero is noise."""
         return top_features(self, k)
 
 
@@ -212,7 +213,8 @@ def top_features(found: GapExplained, k: int) -> pd.DataFrame:
     """The ``k`` features with the largest part of the chosen model's gap:
     ``base`` (with a base), ``chosen``, ``share`` and ``proxy``."""
     table = found.chosen.contributions
-    frame = pd.DataFrame({"chosen": table["contribution"], "share": table["share"],
+    share = table["share"] if abs(found.chosen.gap) >= SMALL_GAP else np.nan
+    frame = pd.DataFrame({"chosen": table["contribution"], "share": share,
                           "proxy AUC": table["proxy_auc"], "proxy": table["proxy"]})
     if found.comparison is not None:
         frame.insert(0, "base", found.comparison["base"].reindex(frame.index))
@@ -242,6 +244,8 @@ def explanation_section(report) -> Section | None:
                      noun="features", by="largest parts", unit=None)
     caption = ("Each feature's part of the gap in mean score"
                + (", base and chosen model" if found.comparison is not None else ""))
+    if abs(found.chosen.gap) < SMALL_GAP:
+        caption += f" (no shares: the gap is under {SMALL_GAP:g}, and parts of it are noise)"
     return Section(heading, text, [Table(caption, top_features(found, SHOWN_FEATURES))])
 
 

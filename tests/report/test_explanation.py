@@ -130,3 +130,5 @@ def test_a_small_gap_is_said_small_and_the_base_gap_explained(data):
     assert f"is small ({abs(found.chosen.gap):.3f}): " in sentence
     assert "the base model's gap in mean score between male and female" in sentence
     assert "through hours" in sentence and "a proxy of sex" in sentence
+    assert found.top(3)["share"].isna().all()  # a part over a gap near zero is noise
+    assert "no shares: the gap is under 0.02" in report.to_markdown()
