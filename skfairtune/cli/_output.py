@@ -191,6 +191,10 @@ def save(job: Job, search, table: pd.DataFrame, test: tuple, notes: list, *,
 
 
 _PREFIX = {"cross-validated": "cv", "test": "test"}
+# The test rows whose gap is explained feature by feature (half from each group),
+# and the features printed: enough to name what carries the gap, in seconds.
+EXPLAINED_ROWS = 400
+TOP_FEATURES = 3
 
 
 def _flat(table: pd.DataFrame, join) -> pd.DataFrame:
@@ -211,7 +215,7 @@ def _report(job: Job, search, flat: pd.DataFrame, notes: list, test: tuple, base
             search=search, title=job.title, base=base, random_state=job.seed,
             notes=[notes[0].replace("* chosen", "Chosen"), *notes[1:]],
             tables={"Accuracy and gaps by penalty strength": flat},
-            class_names=job.class_names, card=_card(job))
+            class_names=job.class_names, card=_card(job), explain=EXPLAINED_ROWS)
         report.write(job.out.staging)
         return report
 
@@ -236,6 +240,30 @@ def print_report(report) -> None:
         frame = frame.map(number)
         frame.index = [f"{g} / {m}" for g, m in frame.index]
         print(f"\nBy group (rows: {_sizes(report)}):\n{frame.to_string()}")
+    print_explanation(report)
+
+
+def print_explanation(report) -> None:
+    """The features that carry most of the gap in mean score, base -> chosen."""
+    found = report.explanation
+    if found is None:
+        return
+    if found.chosen is None:
+        print(f"\nThe gap cannot be explained feature by feature: {found.reason}")
+        return
+    a, b = (str(g) for g in found.chosen.groups)
+    top = found.top(TOP_FEATURES)
+    print(f"\nWhere the {found.notion.replace('_', ' ')} gap in mean score ({a} - {b}) "
+          f"comes from, top {len(top)} features:")
+    if found.comparison is not None:  # the summary above already named the top feature
+        print(f"  {found.change_sentence()}")
+    width = max(len("feature"), *(len(str(f)) for f in top.index)) + 2
+    print(f"{'feature':<{width}}{'base -> chosen':>18}{'share':>8}  proxy")
+    for feature, row in top.iterrows():
+        before = f"{number(row['base'])} -> " if "base" in row else ""
+        proxy = f"yes (AUC {row['proxy AUC']:.2f})" if row["proxy"] else "no"
+        share = "-" if pd.isna(row["share"]) else f"{row['share']:.0%}"
+        print(f"{feature:<{width}}{before + number(row['chosen']):>18}{share:>8}  {proxy}")
 
 
 def _sizes(report) -> str:

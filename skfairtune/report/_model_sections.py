@@ -7,6 +7,7 @@ import pandas as pd
 from .._labels import label_text
 from ._card import card_frame
 from ._document import MAX_TABLE_ROWS, Plot, Section, Table, largest, left_out
+from ._explanation import explanation_section
 from ._measure import SMALL_GROUP
 from ._plots import (
     MAX_PANELS,
@@ -211,4 +212,5 @@ def _search_section(report) -> Section | None:
 
 # The sections of a model report, in order: each builder returns a Section, or
 # None where it does not apply. A new section is one more builder here.
-SECTIONS = [_summary, _comparison, _search_section, _groups, _scores, _training, _card]
+SECTIONS = [_summary, _comparison, explanation_section, _search_section, _groups, _scores,
+            _training, _card]

@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._labels import label_text
+from ._explanation import headline
 from ._measure import SMALL_GROUP
 from ._words import classification_notions, gap_name, rate_names
 
@@ -46,8 +47,8 @@ def verdict(value: float, low: float | None, high: float | None, budget: float) 
 
 def summary_sentences(report) -> list[str]:
     """What the report's numbers say, in sentences."""
-    parts = [*_headline(report), *_changes(report), *_calibration(report),
-             *_small_groups(report)]
+    parts = [*_headline(report), *_changes(report), *_explained(report),
+             *_calibration(report), *_small_groups(report)]
     if report.degenerate:
         parts.append(f"Warning: the model {report.degenerate}, so its small gaps say "
                      "nothing about fairness.")
@@ -116,6 +117,13 @@ def _changes(report) -> list[str]:
     head += f", and {' and '.join(better)}." if better else "."
     widened = [" and ".join(gaps) + f": {why}." for why, gaps in worse.items()]
     return [head, *(text[0].upper() + text[1:] for text in widened)]
+
+
+def _explained(report) -> list[str]:
+    """The top feature of the gap, and whether it is a proxy, when explained."""
+    found = report.explanation
+    sentence = None if found is None else headline(found)
+    return [] if sentence is None else [sentence]
 
 
 def _accuracy(groups) -> float:

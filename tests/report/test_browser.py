@@ -119,8 +119,9 @@ def test_the_demo_report_in_a_browser(tmp_path):
     assert main(["demo", "--sample", "3000", "--no-progress", "--out", str(out)]) == 0
     dom = rendered_text(out / "report.html", tmp_path)
     headings = re.findall(r"<h2>([^<]+)</h2>", dom)
-    assert headings == ["Summary", "Before and after, by group", "Model selection",
-                        "Groups", "Scores by group", "Training", "Model card"]
+    assert headings == ["Summary", "Before and after, by group", "Explaining the gap",
+                        "Model selection", "Groups", "Scores by group", "Training",
+                        "Model card"]
     assert re.search(r"The (model is within|model is over|interval straddles) the budget "
                      r"of 0\.05", dom)
     assert "Adult (UCI census income)" in dom  # the model card
