@@ -155,7 +155,8 @@ def explain_gap(
     y : array-like of shape (n_samples,), default=None
         Labels; required by notions that read them (equal opportunity).
     pos_label : object, default=None
-        The positive class; None takes the last of ``model.classes_``.
+        The positive class; None takes the last of ``model.classes_`` for two
+        classes, and is an error for more (name the class to explain).
     groups : tuple of two group values, default=None
         The groups to compare, ``(a, b)`` for ``mean(a) - mean(b)``. None
         compares the highest and the lowest mean score. Give the same pair to
@@ -206,6 +207,11 @@ def explain_gap(
     coder = FeatureCoder(X)
     n = coder.matrix.shape[0]
     encoding = encode_groups(sensitive_features, n_samples=n)
+    if len(classes) > 2 and pos_label is None:
+        raise ValueError(
+            f"model has {len(classes)} classes ({', '.join(map(str, classes))}): the "
+            "gap in mean score is one class's; name it with pos_label= (each class "
+            "can have a gap of its own, of either sign).")
     pos = positive_label(classes, pos_label, name="model.classes_")
     pos_index = list(classes).index(pos)
     scores = np.asarray(model.predict_proba(coder.decode(coder.matrix)))[:, pos_index]
@@ -271,7 +277,7 @@ def compare_gaps(base: GapExplanation, tuned: GapExplanation) -> pd.DataFrame:
 
 
 def _check_params(notion, method, baseline, max_rows, n_samples, n_steps, threshold):
-    get_notion(notion)
+    _explained_rates(get_notion(notion))
     if method not in METHODS:
         raise ValueError(f"method must be one of {list(METHODS)}; got {method!r}.")
     if isinstance(baseline, str) and baseline not in ("median", "mean"):
@@ -298,11 +304,8 @@ def _check_model(model: Any) -> np.ndarray:
     return np.asarray(classes)
 
 
-def _choose_gap(notion, scores, y, pos, encoding, groups):
-    """The rate, the rows of each of the two groups, the pair and their means."""
-    if notion.needs_labels and y is None:
-        raise ValueError(f"notion={notion.name!r} compares rates among labelled rows; "
-                         "pass y= (the labels of the rows of X).")
+def _explained_rates(notion) -> list:
+    """The notion's rates that are a mean score over fixed rows, or an error."""
     rates = [r for r in notion.rates if r.of == "prediction"
              and r.among != "predicted positives"]
     if not rates:
@@ -310,6 +313,15 @@ def _choose_gap(notion, scores, y, pos, encoding, groups):
             f"explain_gap explains a gap in mean score over fixed rows; {notion.title} "
             f"compares {', '.join(r.name for r in notion.rates)}, whose rows depend on "
             "the predictions. Use demographic_parity or equal_opportunity.")
+    return rates
+
+
+def _choose_gap(notion, scores, y, pos, encoding, groups):
+    """The rate, the rows of each of the two groups, the pair and their means."""
+    rates = _explained_rates(notion)
+    if notion.needs_labels and y is None:
+        raise ValueError(f"notion={notion.name!r} compares rates among labelled rows; "
+                         "pass y= (the labels of the rows of X).")
     y01 = np.zeros(len(scores))
     if y is not None:
         labels = np.asarray(y).reshape(-1)

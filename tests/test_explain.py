@@ -214,3 +214,22 @@ def test_missing_values_in_X_are_refused(data):
     X.iloc[3, 1] = np.nan
     with pytest.raises(ValueError, match="missing values in column"):
         explain_gap(model, X, sensitive_features=group)
+
+
+def test_several_classes_need_the_class_named():
+    rng = np.random.default_rng(0)
+    group = rng.integers(0, 2, 300)
+    X = np.column_stack([group + rng.normal(0, 0.5, 300), rng.normal(size=300)])
+    y = rng.integers(0, 3, 300) + (X[:, 0] > 1)
+    model = LogisticRegression().fit(X, y)
+    with pytest.raises(ValueError, match="name it with pos_label"):
+        explain_gap(model, X, sensitive_features=group)
+    result = explain_gap(model, X, sensitive_features=group, pos_label=3, max_rows=60)
+    assert abs(result.contributions["contribution"].sum() - result.gap) < 1e-9
+
+
+def test_predictive_parity_is_refused_before_asking_for_labels():
+    X, group = np.random.default_rng(1).normal(size=(50, 2)), np.arange(50) % 2
+    model = LogisticRegression().fit(X, group)
+    with pytest.raises(ValueError, match="whose rows depend on the predictions"):
+        explain_gap(model, X, sensitive_features=group, notion="predictive_parity")
