@@ -52,7 +52,8 @@ def gap_table(report) -> Table:
         if "low" in gaps:
             frame[f"{name} {report.confidence:.0%} interval"] = [
                 interval_text(lo, hi) for lo, hi in gaps.loc[order, ["low", "high"]].to_numpy()]
-    caption = "Fairness metrics on the held-out data (gaps: lower is fairer)"
+    caption = ("Fairness metrics on the held-out data (gaps: lower is fairer; ratios "
+               "and worst-group accuracy: higher is fairer)")
     highlight = []
     if report.budget is not None and report.notion_object is not None:
         key = report.notion_object.metric_name("difference")
