@@ -1,0 +1,138 @@
+"""Checks of the estimators' parameters and inputs that need no estimator.
+
+The estimators call them from ``_validate_params`` (parameters that
+scikit-learn's constraints cannot express) and from ``fit`` and ``predict``
+(what the network can take).
+"""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.utils._param_validation import InvalidParameterError
+from skorch.callbacks import Callback
+
+from skfairtune._groups import encode_groups
+from skfairtune._torch_data import FLOAT32_MAX
+from skfairtune.penalties import get_penalty
+
+# Keyword arguments forwarded to skorch, as skorch names them.
+FORWARDED_PREFIXES = ("module__", "optimizer__", "callbacks__")
+
+
+def _check_groups_for_sampler(sensitive_features, missing_groups: str) -> None:
+    # Resampling balances the groups, so it needs every row's.
+    if missing_groups != "ignore" or sensitive_features is None:
+        return
+    n_missing = encode_groups(sensitive_features, missing="ignore").n_missing
+    if n_missing:
+        raise ValueError(
+            f"sampler needs the group of every row, but sensitive_features is missing "
+            f"in {n_missing} row(s). With missing_groups='ignore', fit without a "
+            "sampler, or give the missing values a group of their own ('unknown')."
+        )
+
+
+def _is_callback(item) -> bool:
+    """What skorch accepts: a callback, its class, or a (name, either) pair."""
+    if isinstance(item, (tuple, list)) and len(item) == 2 and isinstance(item[0], str):
+        item = item[1]
+    return isinstance(item, Callback) or (isinstance(item, type) and issubclass(item, Callback))
+
+
+def _check_table_for_the_mlp(X, module) -> None:
+    """Refuse a dict or N-D X without a network of the user's: the MLP takes tables."""
+    if module is not None:
+        return
+    # scipy's dok sparse matrices are dicts too: scikit-learn's checks take those.
+    is_dict = isinstance(X, dict) and not sp.issparse(X)
+    if is_dict or getattr(X, "ndim", 2) > 2:
+        what = "a dict of arrays" if is_dict else f"{X.ndim}-D"
+        raise ValueError(
+            f"X is {what}, but module=None builds an MLP that takes a 2-D table "
+            "(n_samples, n_features). Pass module= (a torch.nn.Module that takes X "
+            "as it is); see the guide 'Bring your own PyTorch model'.")
+
+
+def _check_float32_range(X):
+    """Refuse finite values that the cast to the network's float32 makes inf."""
+    if X.dtype == np.float64 and X.size:
+        largest = max(-X.min(), X.max())
+        if largest > FLOAT32_MAX:
+            raise ValueError(
+                f"X holds values as large as {largest:.3g} in absolute value, "
+                f"beyond float32's range ({FLOAT32_MAX:.3g}) in which the network "
+                "computes. Scale X, e.g. with a StandardScaler in a Pipeline."
+            )
+    return X
+
+
+def _check_hidden_layer_sizes(sizes, name: str) -> None:
+    # A constraint can say "a tuple or a list", not what its items must be.
+    if not all(isinstance(h, Integral) and not isinstance(h, bool) and h > 0 for h in sizes):
+        raise InvalidParameterError(
+            f"The 'hidden_layer_sizes' parameter of {name} must hold positive "
+            f"integers, the width of each hidden layer. Got {tuple(sizes)!r} "
+            "instead; use e.g. (64,), or () for a linear model."
+        )
+
+
+def _check_callbacks(callbacks, name: str) -> None:
+    # A constraint can say "a list", not what its items must be.
+    for item in callbacks or []:
+        if not _is_callback(item):
+            raise InvalidParameterError(
+                f"The 'callbacks' parameter of {name} must hold skorch callbacks: "
+                "Callback instances or classes, or (name, callback) tuples. Got "
+                f"{item!r} among them."
+            )
+
+
+def _check_forwarded(kwargs: dict, module) -> None:
+    # The keyword arguments beyond the named ones have no constraint to declare.
+    bad = [k for k in kwargs if not k.startswith(FORWARDED_PREFIXES)]
+    if bad:
+        raise InvalidParameterError(
+            f"Unexpected keyword argument(s) {bad}; only parameters starting with "
+            f"{FORWARDED_PREFIXES} are forwarded to skorch."
+        )
+    for_module = sorted(k for k in kwargs if k.startswith("module__"))
+    if for_module and not isinstance(module, type):
+        raise InvalidParameterError(
+            f"The parameters {for_module} need module to be a class; "
+            f"module is {'None' if module is None else 'an instance'}, so "
+            "they would be ignored. With module=None use hidden_layer_sizes, "
+            "activation and dropout."
+        )
+
+
+def _check_penalty_task(penalty, task: str) -> None:
+    # Which penalties fit which task is the penalty's to say.
+    penalty = get_penalty(penalty)
+    if penalty is None:
+        return
+    try:
+        penalty.check_task(task)
+    except ValueError as exc:
+        raise InvalidParameterError(str(exc)) from None
+
+
+def _dense(X):
+    # One-hot encoders give sparse matrices by default; the network takes
+    # dense tensors, and tabular data fits in memory densely.
+    return X.toarray() if sp.issparse(X) else X
+
+
+def _check_device(device) -> None:
+    # A constraint can say "a str", not which strings torch reads as a device.
+    try:
+        device = torch.device(device)
+    except (RuntimeError, TypeError) as exc:
+        raise InvalidParameterError(f"device={device!r} is not a torch device: {exc}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise InvalidParameterError(
+            f"device={str(device)!r} was asked for but CUDA is not available."
+        )
