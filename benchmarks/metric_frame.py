@@ -24,19 +24,20 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import sys
 import time
 from functools import partial
 from pathlib import Path
 
-import fairlearn
 import fairlearn.metrics as flm
 import numpy as np
 import pandas as pd
 from sklearn.metrics import accuracy_score, f1_score, precision_score
 
 from skfairtune.metrics import MetricFrame
+
+sys.path.insert(0, str(Path(__file__).parent))
+from metrics_speed import machine_line, speed_rows  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 FAST = {"count": flm.count, "selection_rate": flm.selection_rate,
@@ -109,27 +110,14 @@ def _line(record: dict) -> str:
 
 
 def markdown(table: pd.DataFrame, command: str) -> str:
-    shown = table.copy()
-    shown["rows"] = shown["rows"].map("{:,}".format)
-    for column in ("ours ms", "fairlearn ms"):
-        shown[column] = shown[column].map("{:.1f}".format)
-    shown["speed-up"] = shown["speed-up"].map("{:.0f}x".format)
-    shown["max abs diff"] = shown["max abs diff"].map("{:.1e}".format)
-    header = "| " + " | ".join(shown.columns) + " |"
-    rule = "|" + "|".join("---" for _ in shown.columns) + "|"
-    body = ["| " + " | ".join(str(v) for v in row) + " |"
-            for row in shown.itertuples(index=False)]
-    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} "
-               f"CPUs, Python {platform.python_version()}, numpy {np.__version__}, "
-               f"pandas {pd.__version__}, fairlearn {fairlearn.__version__}, load "
-               f"average {os.getloadavg()[0]:.1f} at the end")
+    machine = f"{machine_line()}, load average {os.getloadavg()[0]:.1f} at the end"
     return "\n".join([
         "# MetricFrame: skfairtune against fairlearn", "",
         f"Command: `{command}`", "",
         f"Machine: {machine}.", "",
         "Sensitive columns are strings; groups are their combinations. Times are "
         "the best of a few runs (one for fairlearn at 1M rows).", "",
-        header, rule, *body, "",
+        *speed_rows(table, 1), "",
     ])
 
 

@@ -135,26 +135,34 @@ def encoding_share(n_rows: int, n_groups: int, repeats: int) -> str:
             "equalized_odds_difference takes; the rest is a few bincount passes.")
 
 
-def markdown(table: pd.DataFrame, note: str) -> str:
+def speed_rows(table: pd.DataFrame, ms_digits: int) -> list:
+    """A table of timings against fairlearn as markdown lines: header, rule, rows."""
     shown = table.copy()
     shown["rows"] = shown["rows"].map("{:,}".format)
     for column in ("ours ms", "fairlearn ms"):
-        shown[column] = shown[column].map("{:.2f}".format)
+        shown[column] = shown[column].map(f"{{:.{ms_digits}f}}".format)
     shown["speed-up"] = shown["speed-up"].map("{:.0f}x".format)
     shown["max abs diff"] = shown["max abs diff"].map("{:.1e}".format)
     header = "| " + " | ".join(shown.columns) + " |"
     rule = "|" + "|".join("---" for _ in shown.columns) + "|"
-    body = ["| " + " | ".join(str(v) for v in row) + " |"
-            for row in shown.itertuples(index=False)]
-    machine = (f"{platform.processor() or platform.machine()}, {os.cpu_count()} "
-               f"CPUs, Python {platform.python_version()}, numpy {np.__version__}, "
-               f"pandas {pd.__version__}, fairlearn {fairlearn.__version__}")
+    return [header, rule, *("| " + " | ".join(str(v) for v in row) + " |"
+                            for row in shown.itertuples(index=False))]
+
+
+def machine_line() -> str:
+    """The machine and the versions the timings depend on."""
+    return (f"{platform.processor() or platform.machine()}, {os.cpu_count()} "
+            f"CPUs, Python {platform.python_version()}, numpy {np.__version__}, "
+            f"pandas {pd.__version__}, fairlearn {fairlearn.__version__}")
+
+
+def markdown(table: pd.DataFrame, note: str) -> str:
     return "\n".join([
         "# Group metrics: skfairtune against fairlearn's MetricFrame", "",
         "Command: `.venv/bin/python benchmarks/metrics_speed.py`", "",
-        f"Machine: {machine}.", "",
+        f"Machine: {machine_line()}.", "",
         "Sensitive features are strings; times are the best of a few runs.", "",
-        header, rule, *body, "", note, "",
+        *speed_rows(table, 2), "", note, "",
     ])
 
 
