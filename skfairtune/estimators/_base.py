@@ -43,6 +43,7 @@ from skfairtune.estimators._checks import (
     _check_forwarded,
     _check_groups_for_sampler,
     _check_hidden_layer_sizes,
+    _check_param_groups,
     _check_penalty_task,
     _check_table_for_the_mlp,
     _dense,
@@ -541,6 +542,8 @@ class _BaseFairTune(BaseEstimator):
         self._check_module_fits(module, X)
         self.frozen_parameters_ = _pretrained.freeze_parameters(
             module, self.freeze, train_last=self.train_last)
+        _check_param_groups(self._forwarded("optimizer__").get("optimizer__param_groups"),
+                            module)
         net = self._net_class(
             module=module.to(device),
             criterion=self._criterion(),

@@ -7,6 +7,7 @@ scikit-learn's constraints cannot express) and from ``fit`` and ``predict``
 
 from __future__ import annotations
 
+import fnmatch
 from numbers import Integral
 
 import numpy as np
@@ -136,3 +137,25 @@ def _check_device(device) -> None:
         raise InvalidParameterError(
             f"device={str(device)!r} was asked for but CUDA is not available."
         )
+
+
+def _check_param_groups(groups, module) -> None:
+    """Refuse an ``optimizer__param_groups`` pattern that reaches no trainable parameter.
+
+    skorch matches each pattern with ``fnmatch`` and quietly skips one that
+    matches nothing, so a typo (or a group frozen by ``freeze``/``train_last``)
+    would train at the default learning rate, or not at all, without a word.
+    """
+    if not groups:
+        return
+    names = [name for name, _ in module.named_parameters()]
+    trainable = [name for name, p in module.named_parameters() if p.requires_grad]
+    for pattern, _ in groups:
+        if any(fnmatch.fnmatch(name, pattern) for name in trainable):
+            continue
+        frozen = any(fnmatch.fnmatch(name, pattern) for name in names)
+        why = ("matches only frozen parameters (freeze or train_last)" if frozen
+               else "matches no parameter")
+        raise ValueError(
+            f"optimizer__param_groups: the pattern {pattern!r} {why}. The network's "
+            f"parameters are {names[:12]}{' ...' if len(names) > 12 else ''}.")

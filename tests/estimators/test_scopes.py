@@ -106,3 +106,15 @@ def test_lower_lr_for_the_body_through_param_groups(binary_data):
                for k in before if k.startswith("output"))
     assert 0 < body < head / 10
     assert clone(tuned).get_params()["optimizer__param_groups"] == [("hidden.*", {"lr": 1e-4})]
+
+
+def test_a_param_group_that_reaches_no_trainable_parameter_is_refused(binary_data):
+    X, y, group = binary_data
+    typo = FairTuneClassifier(optimizer__param_groups=[("hiden.*", {"lr": 1e-4})],
+                              max_epochs=1)
+    with pytest.raises(ValueError, match=r"'hiden\.\*' matches no parameter.*hidden\.0"):
+        typo.fit(X, y, sensitive_features=group)
+    frozen = FairTuneClassifier(optimizer__param_groups=[("hidden.*", {"lr": 1e-4})],
+                                train_last=1, max_epochs=1)
+    with pytest.raises(ValueError, match="matches only frozen parameters"):
+        frozen.fit(X, y, sensitive_features=group)
