@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import os
 import sys
-import time
 from functools import partial
 from pathlib import Path
 
@@ -37,7 +36,7 @@ from sklearn.metrics import accuracy_score, f1_score, precision_score
 from skfairtune.metrics import MetricFrame
 
 sys.path.insert(0, str(Path(__file__).parent))
-from metrics_speed import machine_line, speed_rows  # noqa: E402
+from metrics_speed import best_time, machine_line, speed_rows  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 FAST = {"count": flm.count, "selection_rate": flm.selection_rate,
@@ -54,16 +53,6 @@ def make_inputs(n_rows: int, n_columns: int, seed: int = 0):
     y = (rng.random(n_rows) < 0.3 + shift).astype(np.int64)
     p = (rng.random(n_rows) < 0.2 + 0.4 * y + shift).astype(np.int64)
     return y, p, sf, rng.random(n_rows) + 0.5
-
-
-def best_time(call, repeats: int):
-    """The fastest of ``repeats`` runs, in milliseconds, and the last result."""
-    best, result = np.inf, None
-    for _ in range(repeats):
-        start = time.perf_counter()
-        result = call()
-        best = min(best, time.perf_counter() - start)
-    return best * 1e3, result
 
 
 def cases(w):
