@@ -284,7 +284,7 @@ class _BaseFairTune(BaseEstimator):
             epochs = self.max_epochs_ if epochs is None else epochs
             self._check_trainable(net, epochs)
             self.net_ = net
-            net.n_groups = n_groups
+            net.n_groups, net.groups_missing = n_groups, bool((groups < 0).any())
             data = to_tensor_data(X, y_enc, groups, sample_weight, y_dtype=net.target_dtype)
             self._train(net, data, y_enc, epochs)
         self.multiplier_ = (net.multiplier if net.group_multipliers is None

@@ -273,16 +273,21 @@ class GroupMultipliers:
         largest in float64, so that a huge multiplier overflows only in the
         product, where the net can say so, and not already in float32.
         """
-        largest = self.largest()
+        if self.up is None:  # not started: nothing to weigh yet
+            return None
+        if self._tensors is None or self._tensors[1][0].device != scores.device:
+            # Once per epoch (a step or a start clears it), not per batch.
+            largest = self.largest()
+            self._tensors = largest, [
+                torch.as_tensor(m / largest if largest else m, dtype=scores.dtype,
+                                device=scores.device) for m in self.signed()]
+        largest, weights = self._tensors
         if largest == 0:
             return None
-        if self._tensors is None or self._tensors[0].device != scores.device:
-            self._tensors = [torch.as_tensor(m / largest, dtype=scores.dtype,
-                                             device=scores.device) for m in self.signed()]
         values = scores[:, 1] if scores.ndim == 2 and scores.shape[1] == 2 else scores
         rates = self.notion.rate_values(values, y, groups, weight, n_groups)
         # An absent group's soft rate is 0, so it adds nothing.
-        return largest, sum((means * mu).sum() for (means, _), mu in zip(rates, self._tensors))
+        return largest, sum((means * mu).sum() for (means, _), mu in zip(rates, weights))
 
 
 def uses_group_multipliers(penalty_name: str, task: str, n_classes: int | None) -> bool:

@@ -80,6 +80,9 @@ class FairNet(NeuralNet):
         self.multiplier = float(penalty_strength)
         # Constraint mode's per-group multipliers, set by the BudgetKeeper.
         self.group_multipliers = None
+        # Whether some rows' group is unknown (missing_groups="ignore"): set
+        # by the estimator with n_groups.
+        self.groups_missing = False
         self.n_groups = 1
         self.n_iterators = 0
         # The last training batch's penalty weight and value, so that a
@@ -195,15 +198,17 @@ class FairNet(NeuralNet):
         """The loss of each row, which the weights and some penalties read."""
         return self.criterion_(y_pred, y_true)
 
-    @staticmethod
-    def _known_rows(*rows):
+    def _known_rows(self, *rows):
         """The rows whose group is known (``groups``, the third, is not negative).
 
         Rows of unknown group (``missing_groups="ignore"``) train on the loss
-        alone: the penalty reads the others.
+        alone: the penalty reads the others. Only a fit that has such rows
+        masks, so the others pay no host sync per batch for it.
         """
+        if not self.groups_missing:
+            return rows
         known = rows[2] >= 0
-        return rows if bool(known.all()) else tuple(t[known] for t in rows)
+        return tuple(t[known] for t in rows)
 
     def initialize_optimizer(self, *args, **kwargs):
         # With every parameter frozen there is nothing to optimise, and torch
