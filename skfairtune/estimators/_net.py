@@ -44,8 +44,10 @@ class FairNet(NeuralNet):
     max_gap : float or None
         Constraint mode: the budget on the hard-prediction gap. The
         estimators add a :class:`~skfairtune.estimators._budget.BudgetKeeper`
-        callback that moves ``multiplier`` by the held-out gap after each
-        epoch; within an epoch it stays as it is.
+        callback that moves the multipliers by the held-out gap after each
+        epoch (``group_multipliers``, one per group, for a notion's gap with
+        two classes or for regression; else ``multiplier``); within an epoch
+        they stay as they are.
     multiplier_lr : float
         Step size of the multiplier's updates.
     stratify : bool
