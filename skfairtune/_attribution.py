@@ -30,6 +30,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from skfairtune._validation import check_unique_columns
+
 
 class FeatureCoder:
     """A table of features as a float matrix, and the matrix back as the table.
@@ -51,6 +53,7 @@ class FeatureCoder:
             _check_complete(pd.DataFrame(self.matrix))
             self.columns, self.categories = None, {}
             return
+        check_unique_columns(X)  # features are named by their columns
         _check_complete(X)
         self.columns, self.dtypes = list(X.columns), X.dtypes
         self.categories, columns = {}, []
@@ -104,7 +107,8 @@ def _is_numeric(column: pd.Series) -> bool:
 
 
 def shapley_sampling(score: Callable, inputs: np.ndarray, baseline: np.ndarray, *,
-                     n_samples: int, seed: int, budget: int = 2_000_000) -> np.ndarray:
+                     n_samples: int, seed: int,
+                     budget: int = 2_000_000) -> tuple[np.ndarray, np.ndarray]:
     """Shapley value sampling of ``score`` (rows to scores) against ``baseline``.
 
     Each of ``n_samples`` random orders of the features moves every row from
@@ -113,12 +117,16 @@ def shapley_sampling(score: Callable, inputs: np.ndarray, baseline: np.ndarray, 
     ``n_features`` steps of an order are scored in one call, ``budget``
     numbers at a time.
 
-    Returns attributions of shape ``inputs.shape``; each row adds up to
-    ``score(row) - score(baseline)`` up to float64 rounding.
+    Returns attributions of shape ``inputs.shape``, each row adding up to
+    ``score(row) - score(baseline)`` up to float64 rounding, and per feature
+    the largest change in score that moving it made at any step: zero for a
+    feature the score does not read (the attribution alone could be zero by
+    gains of both signs cancelling).
     """
     n, d = inputs.shape
     rng = np.random.default_rng(seed)
     attributions = np.zeros((n, d))
+    moved = np.zeros(d)
     start = float(np.asarray(score(baseline[None, :]))[0])
     chunk = max(1, budget // max(d * d, 1))
     for _ in range(n_samples):
@@ -132,7 +140,8 @@ def shapley_sampling(score: Callable, inputs: np.ndarray, baseline: np.ndarray, 
             values = values.reshape(d, len(rows))
             gains = np.diff(values, axis=0, prepend=np.full((1, len(rows)), start))
             attributions[lo:lo + chunk, order] += gains.T
-    return attributions / n_samples
+            moved[order] = np.maximum(moved[order], np.abs(gains).max(axis=1))
+    return attributions / n_samples, moved
 
 
 def integrated_gradients(forward: Callable, inputs: np.ndarray, baseline: np.ndarray, *,

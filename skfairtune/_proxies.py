@@ -2,7 +2,8 @@
 
 The data-set audit ranks the features by it, and :func:`skfairtune.explain.
 explain_gap` marks the features that carry the group: one computation, here,
-for both.
+for both, on the rows as given (a missing value is a category of its own), so
+that the same rows give the same number in the audit and in a report.
 """
 
 from __future__ import annotations
@@ -10,6 +11,17 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.model_selection import StratifiedKFold
+
+
+def feature_frame(X) -> pd.DataFrame:
+    """``X`` as a table of named features: a frame as it is, an array's columns
+    named ``x0``, ``x1``... (the names every result of skfairtune gives them)."""
+    if isinstance(X, pd.DataFrame):
+        return X
+    array = np.asarray(X)
+    if array.ndim != 2:
+        raise ValueError(f"X must be 2-D (rows and features); got shape {array.shape}.")
+    return pd.DataFrame(array, columns=[f"x{j}" for j in range(array.shape[1])])
 
 
 def _categories(column: pd.Series, n_bins: int) -> tuple[np.ndarray, str, int]:

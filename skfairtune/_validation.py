@@ -173,3 +173,46 @@ the columns of X are ['sex', 'age'].
         )
     return X[spec] if isinstance(spec, kinds) else X[names]
 
+
+
+def check_unique_columns(X: Any, *, name: str = "X") -> None:
+    """Refuse a frame whose column names repeat.
+
+    Tables and reports name each feature by its column name as text, so two
+    columns that print alike (``"a"`` and ``"a"``, or ``0`` and ``"0"``) would
+    share one row of a result; pandas-to-narwhals conversions inside
+    scikit-learn refuse them too, with a message that names neither.
+
+    Parameters
+    ----------
+    X : object
+        The data; only a frame (anything with ``columns``) is checked.
+    name : str, default="X"
+        What ``X`` is called in the message.
+
+    Raises
+    ------
+    ValueError
+        If two columns have the same name as text, naming each repeated name.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from skfairtune._validation import check_unique_columns
+    >>> check_unique_columns(pd.DataFrame([[1, 2, 3]], columns=["a", "a", "b"]))
+    Traceback (most recent call last):
+    ...
+    ValueError: X has duplicated column names: 'a' (2 columns); each feature is \
+named by its column, so rename or drop the repeats.
+    """
+    columns = getattr(X, "columns", None)
+    if columns is None:
+        return
+    counts: dict = {}
+    for column in columns:
+        counts[str(column)] = counts.get(str(column), 0) + 1
+    repeated = {c: n for c, n in counts.items() if n > 1}
+    if repeated:
+        shown = ", ".join(f"{c!r} ({n} columns)" for c, n in repeated.items())
+        raise ValueError(f"{name} has duplicated column names: {shown}; each feature is "
+                         "named by its column, so rename or drop the repeats.")

@@ -19,9 +19,15 @@ from sklearn.utils.multiclass import type_of_target
 from skfairtune._deprecation import keyword_only
 from skfairtune._groups import GroupEncoding, encode_groups, group_index
 from skfairtune._labels import positive_label
+from skfairtune._proxies import feature_frame, proxy_table
 from skfairtune._proxies import held_out_auc as _held_out_auc  # noqa: F401 - tests read it
-from skfairtune._proxies import proxy_table
-from skfairtune._validation import check_n_rows, column_names, is_column_names, read_columns
+from skfairtune._validation import (
+    check_n_rows,
+    check_unique_columns,
+    column_names,
+    is_column_names,
+    read_columns,
+)
 from skfairtune.metrics import (
     demographic_parity_difference,
     demographic_parity_ratio,
@@ -107,13 +113,8 @@ def audit_dataset(
 
 def _split_columns(X, sensitive_features):
     """The features as a frame, the sensitive values, and the other features."""
-    if isinstance(X, pd.DataFrame):
-        frame = X.reset_index(drop=True)
-    else:
-        array = np.asarray(X)
-        if array.ndim != 2:
-            raise ValueError(f"X must be 2-D (rows and features); got shape {array.shape}.")
-        frame = pd.DataFrame(array, columns=[f"x{j}" for j in range(array.shape[1])])
+    check_unique_columns(X)  # two columns of one name would share one row of each table
+    frame = feature_frame(X).reset_index(drop=True)
     if frame.shape[0] == 0:
         raise ValueError("X is empty: it has 0 rows.")
     if not is_column_names(sensitive_features):

@@ -24,6 +24,12 @@ Two attribution methods:
   it shrinks slowly with ``n_steps``), which the result reports as
   ``residual``.
 
+The features of the gap are the columns of ``X`` that the model reads. A
+column that moved no explained row's score (a Pipeline that drops it) has no
+part in the gap and is not listed (``no_effect``); a column of ``X`` that holds
+the sensitive attribute itself is never a feature of the gap: what the model
+takes from it is the gap's ``direct`` part, reported apart.
+
 :func:`compare_gaps` sets two explanations of the same groups side by side
 (a base model and its fine-tuned version): per feature, what fine-tuning
 changed.
@@ -47,15 +53,18 @@ from skfairtune._attribution import (
     shapley_sampling,
 )
 from skfairtune._group_stats import group_means
-from skfairtune._groups import encode_groups
+from skfairtune._groups import as_frame, encode_groups
 from skfairtune._labels import plain, positive_label
-from skfairtune._proxies import proxy_table
+from skfairtune._proxies import feature_frame, proxy_table
 from skfairtune._validation import check_n_rows
 from skfairtune.notions import get_notion
 
-__all__ = ["GapExplanation", "compare_gaps", "explain_gap"]
+__all__ = ["GapComparison", "GapExplanation", "compare_gaps", "explain_gap"]
 
 METHODS = ("auto", "shapley_sampling", "integrated_gradients")
+# The largest change in a score (a probability) that is still rounding: a
+# column whose moving changed no score by more has no effect on the model.
+NO_EFFECT = 1e-12
 
 
 @dataclass
@@ -65,14 +74,16 @@ class GapExplanation:
     Attributes
     ----------
     contributions : pandas.DataFrame
-        One row per feature, largest absolute contribution first:
-        ``contribution`` (its part of the gap, on the score's scale),
+        One row per feature of the gap (a column of ``X`` that the model reads,
+        other than the sensitive attribute), largest absolute contribution
+        first: ``contribution`` (its part of the gap, on the score's scale),
         ``share`` (``contribution / gap``), ``proxy_auc`` (how well the
         feature alone predicts the group, as the data-set audit measures it)
         and ``proxy`` (``proxy_auc >= proxy_threshold``).
     gap : float
         The mean score of ``groups[0]`` minus that of ``groups[1]`` on the
-        explained rows; the contributions add up to it (up to ``residual``).
+        explained rows; the contributions and ``direct`` add up to it (up to
+        ``residual``).
     groups : tuple
         The two groups compared: by default the groups with the highest and
         the lowest mean score.
@@ -86,12 +97,25 @@ class GapExplanation:
     method : str
         ``"shapley_sampling"`` or ``"integrated_gradients"``.
     residual : float
-        ``gap - contributions["contribution"].sum()``: about 1e-15 for
-        Shapley sampling, the integration error for integrated gradients.
+        ``gap - contributions["contribution"].sum() - direct``: about 1e-15
+        for Shapley sampling, the integration error for integrated gradients.
     n_rows : tuple of int
         The rows of each group that were explained.
     baseline : pandas.Series
         The common reference row, as the method saw it (categories as codes).
+    direct : float
+        The part of the gap that runs through the column(s) of ``X`` holding
+        the sensitive attribute itself; 0.0 when the model does not read them
+        or ``X`` has none.
+    sensitive_columns : tuple of str
+        The columns of ``X`` that hold the sensitive attribute (its values, or
+        a one-to-one recoding of them): never features of the gap.
+    no_effect : tuple of str
+        The other columns of ``X`` whose moving changed no explained row's
+        score: the model does not read them (a Pipeline that drops them), or
+        not on these rows. They have no part in the gap and are not listed.
+    columns : tuple of str
+        Every column of ``X``, in order: what :func:`compare_gaps` checks.
     """
 
     contributions: pd.DataFrame
@@ -104,6 +128,41 @@ class GapExplanation:
     residual: float
     n_rows: tuple
     baseline: pd.Series = field(repr=False)
+    direct: float = 0.0
+    sensitive_columns: tuple = ()
+    no_effect: tuple = ()
+    columns: tuple = ()
+
+
+@dataclass
+class GapComparison:
+    """What :func:`compare_gaps` found: two explanations of one gap, side by side.
+
+    The features and the totals are two tables, so that no feature's name can
+    collide with a row the comparison adds.
+
+    Attributes
+    ----------
+    contributions : pandas.DataFrame
+        One row per feature of either gap, largest change first: ``base`` and
+        ``tuned`` contributions (0.0 where that model does not read the
+        feature), ``change`` (tuned minus base) and ``proxy``.
+    totals : pandas.DataFrame
+        Rows ``"gap"`` (the two gaps) and ``"direct"`` (their parts through the
+        sensitive column itself); columns ``base``, ``tuned`` and ``change``.
+    groups : tuple
+        The two groups compared, as in both explanations.
+    notion : str
+        The fairness notion.
+    rate : str
+        The rate whose gap is explained.
+    """
+
+    contributions: pd.DataFrame
+    totals: pd.DataFrame
+    groups: tuple
+    notion: str
+    rate: str
 
 
 def explain_gap(
@@ -121,6 +180,7 @@ def explain_gap(
     n_samples: int = 25,
     n_steps: int = 64,
     proxy_threshold: float = 0.7,
+    proxies: Any = None,
     random_state: int | None = 0,
 ) -> GapExplanation:
     """Attribute the gap in a classifier's mean score between groups to its features.
@@ -135,7 +195,9 @@ def explain_gap(
     Attributions are over the columns of ``X`` as passed in. For a Pipeline
     that is the raw columns (its preprocessing is part of the model);
     categorical and string columns are perturbed as whole values, never as
-    one-hot parts.
+    one-hot parts. A column the model does not read has no part and is not
+    listed; a column that holds the sensitive attribute is never a feature:
+    its part, if the model reads it, is the gap's ``direct`` part.
 
     Parameters
     ----------
@@ -153,7 +215,9 @@ def explain_gap(
         the prediction over fixed rows (not predictive parity, whose rows
         depend on the predictions).
     y : array-like of shape (n_samples,), default=None
-        Labels; required by notions that read them (equal opportunity).
+        Labels; required by notions that read them (equal opportunity,
+        equalized odds), which then refuse a missing label, as the metrics do:
+        a row without a label is neither a positive nor a negative.
     pos_label : object, default=None
         The positive class; None takes the last of ``model.classes_`` for two
         classes, and is an error for more (name the class to explain).
@@ -176,6 +240,11 @@ def explain_gap(
         Steps of the path integral for integrated gradients.
     proxy_threshold : float, default=0.7
         A feature whose proxy AUC reaches it is marked as a proxy.
+    proxies : DatasetAudit or pandas.DataFrame or pandas.Series, default=None
+        The proxy AUCs to mark the features with: an
+        :func:`~skfairtune.audit.audit_dataset` result, its ``proxies``
+        table, or AUCs by feature name. None measures them on ``X``, as the
+        audit measures them (all rows of ``X``, not only the explained ones).
     random_state : int or None, default=0
         Seeds the choice of rows, the permutations and the proxy folds.
 
@@ -203,6 +272,7 @@ def explain_gap(
     True
     """
     _check_params(notion, method, baseline, max_rows, n_samples, n_steps, proxy_threshold)
+    auc = None if proxies is None else _given_proxies(proxies)
     classes = _check_model(model)
     coder = FeatureCoder(X)
     n = coder.matrix.shape[0]
@@ -215,34 +285,47 @@ def explain_gap(
     pos = positive_label(classes, pos_label, name="model.classes_")
     pos_index = list(classes).index(pos)
     scores = np.asarray(model.predict_proba(coder.decode(coder.matrix)))[:, pos_index]
-    rate, rows, pair, _ = _choose_gap(get_notion(notion), scores, y, pos, encoding,
-                                          groups)
+    y01 = _positives(y, n, pos, get_notion(notion))
+    rate, rows, pair, _ = _choose_gap(get_notion(notion), scores, y01, encoding, groups)
     rng = check_random_state(random_state)
     picked = [_sample(r, max_rows, rng) for r in rows]
     method = _resolve_method(method, model, coder, pos_index)
     base = _baseline_row(coder, baseline)
     result = _attribute(model, coder, np.concatenate(picked), pos_index, method, base,
                         n_samples, n_steps, random_state)
-    explained = _explanation(result, picked, coder, pair, rate, notion, method, base)
-    return _with_proxies(explained, coder, encoding, proxy_threshold, random_state)
+    sensitive = _sensitive_columns(coder, sensitive_features, encoding)
+    explained = _explanation(result, picked, coder, sensitive, base,
+                             {"groups": pair, "rate": rate, "notion": notion,
+                              "method": method})
+    if auc is None:
+        auc = _measured_proxies(X, explained.contributions.index, encoding, random_state)
+    return _with_proxies(explained, auc, proxy_threshold)
 
 
-def compare_gaps(base: GapExplanation, tuned: GapExplanation) -> pd.DataFrame:
+def compare_gaps(base: GapExplanation, tuned: GapExplanation) -> GapComparison:
     """Set two explanations of the same gap side by side, feature by feature.
 
     Parameters
     ----------
     base, tuned : GapExplanation
         Explanations of two models (a base model and its fine-tuned version)
-        on the same groups and notion: pass ``groups=base.groups`` when
-        explaining the second model.
+        on the same columns, groups and notion: pass ``groups=base.groups``
+        when explaining the second model.
 
     Returns
     -------
-    pandas.DataFrame
-        One row per feature, largest change first: ``base`` and ``tuned``
-        contributions, ``change`` (tuned minus base) and ``proxy``; a last
-        row ``"gap"`` holds the two gaps and their change.
+    GapComparison
+        ``contributions``: one row per feature, largest change first, with the
+        ``base`` and ``tuned`` contributions, their ``change`` and ``proxy``;
+        ``totals``: the two gaps (row ``"gap"``) and their direct parts
+        (row ``"direct"``), apart from the features.
+
+    Raises
+    ------
+    TypeError
+        If either is not a :class:`GapExplanation`.
+    ValueError
+        If the two explain different columns, groups, notions or rates.
 
     Examples
     --------
@@ -256,24 +339,51 @@ def compare_gaps(base: GapExplanation, tuned: GapExplanation) -> pd.DataFrame:
     >>> base = explain_gap(LogisticRegression().fit(X, y), X, sensitive_features=group)
     >>> weaker = LogisticRegression(C=0.001).fit(X, y)  # shrinks every weight
     >>> tuned = explain_gap(weaker, X, sensitive_features=group, groups=base.groups)
-    >>> table = compare_gaps(base, tuned)
-    >>> bool(table.loc["gap", "change"] < 0)
+    >>> comparison = compare_gaps(base, tuned)
+    >>> bool(comparison.totals.loc["gap", "change"] < 0)
     True
+    >>> comparison.contributions.index[0]
+    'x0'
     """
+    _check_comparable(base, tuned)
+    features = list(dict.fromkeys([*base.contributions.index, *tuned.contributions.index]))
+    # A feature listed by one model only is one the other does not read: its
+    # part there is nil, not unknown.
+    table = pd.DataFrame({
+        "base": base.contributions["contribution"].reindex(features, fill_value=0.0),
+        "tuned": tuned.contributions["contribution"].reindex(features, fill_value=0.0)})
+    table["change"] = table["tuned"] - table["base"]
+    proxy = base.contributions["proxy"].reindex(features)
+    table["proxy"] = proxy.fillna(tuned.contributions["proxy"].reindex(features)).astype(bool)
+    table = table.reindex(table["change"].abs().sort_values(ascending=False,
+                                                             kind="stable").index)
+    table.index.name = "feature"
+    totals = pd.DataFrame({"base": [base.gap, base.direct],
+                           "tuned": [tuned.gap, tuned.direct]}, index=["gap", "direct"])
+    totals["change"] = totals["tuned"] - totals["base"]
+    return GapComparison(contributions=table, totals=totals, groups=base.groups,
+                         notion=base.notion, rate=base.rate)
+
+
+def _check_comparable(base: Any, tuned: Any) -> None:
+    """Refuse two explanations that are not of one gap over one set of columns."""
+    for name, value in (("base", base), ("tuned", tuned)):
+        if not isinstance(value, GapExplanation):
+            raise TypeError(f"{name} must be a GapExplanation (what explain_gap returns); "
+                            f"got {type(value).__name__}.")
+    if set(base.columns) != set(tuned.columns):
+        only_base = [c for c in base.columns if c not in tuned.columns]
+        only_tuned = [c for c in tuned.columns if c not in base.columns]
+        raise ValueError(
+            f"The two explanations are over different features: only base has "
+            f"{only_base or 'none'}, only tuned has {only_tuned or 'none'}; explain both "
+            "models on the same X.")
     for name in ("groups", "notion", "rate"):
         if getattr(base, name) != getattr(tuned, name):
             raise ValueError(
                 f"The two explanations differ in {name} ({getattr(base, name)!r} and "
                 f"{getattr(tuned, name)!r}); explain the second model with "
                 f"groups={base.groups!r} and the same notion.")
-    table = pd.DataFrame({"base": base.contributions["contribution"],
-                          "tuned": tuned.contributions["contribution"]})
-    table["change"] = table["tuned"] - table["base"]
-    table["proxy"] = base.contributions["proxy"]
-    table = table.reindex(table["change"].abs().sort_values(ascending=False).index)
-    gap = pd.DataFrame({"base": [base.gap], "tuned": [tuned.gap],
-                        "change": [tuned.gap - base.gap], "proxy": [False]}, index=["gap"])
-    return pd.concat([table, gap])
 
 
 def _check_params(notion, method, baseline, max_rows, n_samples, n_steps, threshold):
@@ -316,17 +426,31 @@ def _explained_rates(notion) -> list:
     return rates
 
 
-def _choose_gap(notion, scores, y, pos, encoding, groups):
-    """The rate, the rows of each of the two groups, the pair and their means."""
-    rates = _explained_rates(notion)
+def _positives(y, n: int, pos, notion) -> np.ndarray:
+    """1.0 where ``y`` is the positive class, else 0.0; an error for a missing
+    label where the notion counts positives or negatives."""
     if notion.needs_labels and y is None:
         raise ValueError(f"notion={notion.name!r} compares rates among labelled rows; "
                          "pass y= (the labels of the rows of X).")
-    y01 = np.zeros(len(scores))
-    if y is not None:
-        labels = np.asarray(y).reshape(-1)
-        check_n_rows(len(labels), len(scores), name="y")
-        y01 = (labels == pos).astype(np.float64)
+    if y is None:
+        return np.zeros(n)
+    labels = np.asarray(y).reshape(-1)
+    check_n_rows(len(labels), n, name="y")
+    missing = np.flatnonzero(pd.isna(labels))
+    if notion.needs_labels and missing.size:
+        # Counted as anything, they would move a rate; left out, the gap would
+        # no longer be the one the metrics report (they refuse them too).
+        raise ValueError(
+            f"y has {missing.size} missing label(s), the first in row {missing[0]}: a row "
+            f"without a label is neither a positive nor a negative, so the "
+            f"{notion.title} rates cannot count it. Drop those rows from X, y and "
+            "sensitive_features.")
+    return (labels == pos).astype(np.float64)
+
+
+def _choose_gap(notion, scores, y01, encoding, groups):
+    """The rate, the rows of each of the two groups, the pair and their means."""
+    rates = _explained_rates(notion)
     options = [_pair(rate, scores, y01, encoding, groups) for rate in rates]
     return max(options, key=lambda o: abs(o[3][0] - o[3][1]))
 
@@ -428,36 +552,69 @@ def _baseline_row(coder: FeatureCoder, baseline: Any) -> np.ndarray:
 
 
 def _attribute(model, coder, rows, pos_index, method, baseline, n_samples, n_steps, seed):
-    """Attributions and scores of ``rows``."""
+    """Attributions and scores of ``rows``, and the largest change in score that
+    moving each feature made."""
     inputs = coder.matrix[rows]
     if method == "integrated_gradients":
-        return integrated_gradients(network_score(model, pos_index), inputs, baseline,
-                                    n_steps=n_steps)
+        attributions, scores = integrated_gradients(network_score(model, pos_index), inputs,
+                                                    baseline, n_steps=n_steps)
+        # One path per row: an attribution is zero only where the gradient is.
+        return attributions, scores, np.abs(attributions).max(axis=0)
 
     def score(matrix: np.ndarray) -> np.ndarray:
         return np.asarray(model.predict_proba(coder.decode(matrix)))[:, pos_index]
 
     seed = 0 if seed is None else int(check_random_state(seed).randint(2**31 - 1))
-    attributions = shapley_sampling(score, inputs, baseline, n_samples=n_samples, seed=seed)
-    return attributions, score(inputs)
+    attributions, moved = shapley_sampling(score, inputs, baseline, n_samples=n_samples,
+                                           seed=seed)
+    return attributions, score(inputs), moved
 
 
-def _explanation(result, picked, coder, pair, rate, notion, method, base) -> GapExplanation:
-    attributions, scores = result
+def _sensitive_columns(coder: FeatureCoder, sensitive_features, encoding) -> list:
+    """The columns of ``X`` that hold the sensitive attribute: a column whose
+    values match a sensitive column's (or the groups') one to one, whatever
+    their coding."""
+    attribute = [encoding.codes, *(column.to_numpy(dtype=object) for _, column in
+                                   as_frame(sensitive_features).items())]
+    names = _names(coder)
+    return [names[j] for j in range(len(names))
+            if any(_one_to_one(coder.matrix[:, j], values) for values in attribute)]
+
+
+def _one_to_one(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether each value of ``a`` goes with one value of ``b`` and back."""
+    codes_a, uniques_a = pd.factorize(a)
+    codes_b, uniques_b = pd.factorize(b)
+    if len(uniques_a) != len(uniques_b):
+        return False
+    pairs = np.unique(codes_a.astype(np.int64) * len(uniques_b) + codes_b)
+    return len(pairs) == len(uniques_a)
+
+
+def _explanation(result, picked, coder, sensitive, baseline, about) -> GapExplanation:
+    """The explanation of the gap from the rows' attributions: the columns the
+    model reads, the sensitive ones apart."""
+    attributions, scores, moved = result
     split = len(picked[0])
     first, second = slice(0, split), slice(split, None)
     contribution = attributions[first].mean(0) - attributions[second].mean(0)
     means = (float(scores[first].mean()), float(scores[second].mean()))
     gap = means[0] - means[1]
-    names = _names(coder)
-    table = pd.DataFrame({"contribution": contribution,
-                          "share": contribution / gap if gap else np.nan}, index=names)
-    table.index.name = "feature"
+    names = np.array(_names(coder), dtype=object)
+    read = moved > NO_EFFECT
+    held = np.isin(names, sensitive)
+    listed = read & ~held
+    table = pd.DataFrame({"contribution": contribution[listed],
+                          "share": contribution[listed] / gap if gap else np.nan},
+                         index=pd.Index(list(names[listed]), name="feature"))
     order = table["contribution"].abs().sort_values(ascending=False, kind="stable").index
+    direct = float(contribution[read & held].sum())
     return GapExplanation(
-        contributions=table.loc[order], gap=gap, groups=pair, means=means, rate=rate,
-        notion=notion, method=method, residual=float(gap - contribution.sum()),
-        n_rows=(split, len(scores) - split), baseline=pd.Series(base, index=names))
+        contributions=table.loc[order], gap=gap, means=means,
+        residual=float(gap - contribution[listed].sum() - direct),
+        n_rows=(split, len(scores) - split), direct=direct,
+        sensitive_columns=tuple(sensitive), no_effect=tuple(names[~read & ~held]),
+        columns=tuple(names), baseline=pd.Series(baseline, index=list(names)), **about)
 
 
 def _names(coder: FeatureCoder) -> list:
@@ -466,13 +623,30 @@ def _names(coder: FeatureCoder) -> list:
     return [f"x{j}" for j in range(coder.matrix.shape[1])]
 
 
-def _with_proxies(explained: GapExplanation, coder, encoding, threshold, seed):
+def _given_proxies(proxies: Any) -> pd.Series:
+    """The proxy AUCs by feature name, from an audit or its table."""
+    table = proxies
+    if not isinstance(table, (pd.DataFrame, pd.Series)) and hasattr(table, "proxies"):
+        table = table.proxies  # a DatasetAudit
+    if isinstance(table, pd.DataFrame) and "auc" in table.columns:
+        table = table["auc"]
+    if not isinstance(table, pd.Series):
+        raise TypeError("proxies must be None, an audit_dataset result, its proxies table "
+                        "(a DataFrame with an 'auc' column, by feature) or a Series of AUCs "
+                        f"by feature; got {type(proxies).__name__}.")
+    return pd.Series(pd.to_numeric(table, errors="coerce").to_numpy(dtype=float),
+                     index=[str(name) for name in table.index])
+
+
+def _measured_proxies(X, features, encoding, seed) -> pd.Series:
+    """The proxy AUC of each feature of the gap, measured on all rows of ``X``."""
+    frame = feature_frame(X)
+    keep = [j for j, name in enumerate(frame.columns) if str(name) in set(features)]
+    return proxy_table(frame.iloc[:, keep], encoding.codes, random_state=seed)["auc"]
+
+
+def _with_proxies(explained: GapExplanation, auc: pd.Series, threshold) -> GapExplanation:
     """Mark the features that give the group away, as the data-set audit does."""
-    names = _names(coder)
-    features = pd.DataFrame(coder.matrix, columns=names)
-    for j in coder.categories:  # a coded column is categorical, not numeric
-        features[names[j]] = features[names[j]].astype(np.int64).astype(str)
-    auc = proxy_table(features, encoding.codes, random_state=seed)["auc"]
     table = explained.contributions
     table["proxy_auc"] = auc.reindex(table.index).to_numpy(dtype=float)
     table["proxy"] = table["proxy_auc"] >= threshold

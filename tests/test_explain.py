@@ -1,5 +1,7 @@
 """explain_gap: the contributions add up to the gap, and land where they should."""
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -71,7 +73,7 @@ def test_the_group_carrying_feature_leads_and_noise_gets_about_nothing(data):
 
 def test_a_pipeline_with_a_categorical_column_is_explained_on_its_raw_columns():
     X, y, group = make_data(seed=1)
-    X["city"] = np.where(group == 1, "north", np.random.default_rng(1).choice(
+    X["city"] = np.where(group == 1, "north", np.random.default_rng(2).choice(
         ["south", "east"], len(group)))
     X["city"] = X["city"].astype("category")
     X = X.drop(columns="proxy")
@@ -170,10 +172,13 @@ def test_compare_gaps_shows_what_changed(data):
                                             remainder="passthrough"),
                           LogisticRegression()).fit(X, y)
     tuned = explain_gap(blind, X, sensitive_features=group, groups=base.groups)
-    table = compare_gaps(base, tuned)
-    assert table.index[0] == "proxy"
-    assert table.loc["proxy", "tuned"] == pytest.approx(0.0, abs=1e-12)
-    assert table.loc["gap", "change"] == pytest.approx(tuned.gap - base.gap)
+    assert tuned.no_effect == ("proxy",) and "proxy" not in tuned.contributions.index
+    comparison = compare_gaps(base, tuned)
+    table = comparison.contributions
+    assert table.index[0] == "proxy" and set(table.index) == {"proxy", "skill", "noise"}
+    assert table.loc["proxy", "tuned"] == 0.0  # not read: no part, rather than unknown
+    assert table.loc["proxy", "proxy"]
+    assert comparison.totals.loc["gap", "change"] == pytest.approx(tuned.gap - base.gap)
     flipped = explain_gap(blind, X, sensitive_features=group, groups=(0, 1))
     with pytest.raises(ValueError, match="differ in groups"):
         compare_gaps(base, flipped)
@@ -233,3 +238,88 @@ def test_predictive_parity_is_refused_before_asking_for_labels():
     model = LogisticRegression().fit(X, group)
     with pytest.raises(ValueError, match="whose rows depend on the predictions"):
         explain_gap(model, X, sensitive_features=group, notion="predictive_parity")
+
+
+@pytest.mark.parametrize("notion", ["equalized_odds", "equal_opportunity"])
+def test_a_missing_label_is_refused_never_counted_as_a_negative(data, notion):
+    X, y, group = data
+    model = LogisticRegression().fit(X, y)
+    half = y.astype(float)
+    half[::2] = np.nan
+    with pytest.raises(ValueError, match=r"y has 300 missing label\(s\), the first in row 0"):
+        explain_gap(model, X, sensitive_features=group, notion=notion, y=half)
+    unknown = y.astype(object)
+    unknown[5] = None
+    with pytest.raises(ValueError, match=r"y has 1 missing label\(s\), the first in row 5"):
+        explain_gap(model, X, sensitive_features=group, notion=notion, y=unknown)
+
+
+def test_demographic_parity_reads_no_label_so_a_missing_one_does_not_matter(data):
+    X, y, group = data
+    model = LogisticRegression().fit(X, y)
+    half = y.astype(float)
+    half[::2] = np.nan
+    with_labels = explain_gap(model, X, sensitive_features=group, y=half)
+    without = explain_gap(model, X, sensitive_features=group)
+    pd.testing.assert_frame_equal(with_labels.contributions, without.contributions)
+
+
+def test_compare_gaps_refuses_explanations_over_different_features(data):
+    X, y, group = data
+    base = explain_gap(LogisticRegression().fit(X, y), X, sensitive_features=group)
+    fewer = X[["proxy", "skill"]]
+    tuned = explain_gap(LogisticRegression().fit(fewer, y), fewer, sensitive_features=group,
+                        groups=base.groups)
+    with pytest.raises(ValueError, match=r"different features: only base has \['noise'\], "
+                                         r"only tuned has none"):
+        compare_gaps(base, tuned)
+
+
+def test_compare_gaps_names_an_argument_that_is_no_explanation(data):
+    X, y, group = data
+    base = explain_gap(LogisticRegression().fit(X, y), X, sensitive_features=group)
+    with pytest.raises(TypeError, match=r"tuned must be a GapExplanation \(what "
+                                        r"explain_gap returns\); got str"):
+        compare_gaps(base, "x")
+    with pytest.raises(TypeError, match="base must be a GapExplanation .*got DataFrame"):
+        compare_gaps(base.contributions, base)
+
+
+@pytest.mark.parametrize("names, shown", [(["a", "a", "b"], "'a' (2 columns)"),
+                                          ([0, "0", "b"], "'0' (2 columns)")])
+def test_duplicated_column_names_are_refused_by_name(data, names, shown):
+    X, y, group = data
+    model = LogisticRegression().fit(X.to_numpy(), y)
+    with pytest.raises(ValueError, match=f"X has duplicated column names: {re.escape(shown)}"):
+        explain_gap(model, X.set_axis(names, axis=1), sensitive_features=group)
+
+
+@pytest.mark.parametrize("selector", [
+    ColumnTransformer([("read", "passthrough", ["proxy", "skill"])], remainder="drop"),
+    ColumnTransformer([("drop", "drop", ["sex", "noise"])], remainder="passthrough"),
+], ids=["selects", "drops"])
+def test_a_column_the_model_does_not_read_is_no_feature_of_the_gap(data, selector):
+    X, y, group = data
+    X = X.assign(sex=np.where(group == 1, "m", "f"))
+    model = make_pipeline(selector, LogisticRegression()).fit(X, y)
+    result = explain_gap(model, X, sensitive_features=X["sex"], max_rows=None)
+    assert sorted(result.contributions.index) == ["proxy", "skill"]
+    assert result.sensitive_columns == ("sex",) and result.no_effect == ("noise",)
+    assert result.direct == 0.0
+    assert result.contributions["contribution"].sum() == pytest.approx(result.gap, abs=1e-12)
+
+
+def test_the_sensitive_column_the_model_reads_is_the_direct_part_not_a_feature(data):
+    X, y, group = data
+    # The model reads the group itself, coded 0/1 where the groups are "f" and "m".
+    X = X.assign(male=group.astype(float))
+    y = (X["skill"] + 2 * X["male"] + np.random.default_rng(3).normal(size=len(y)) > 1)
+    model = LogisticRegression().fit(X, y.astype(int))
+    result = explain_gap(model, X, sensitive_features=np.array(["f", "m"])[group],
+                         max_rows=None)
+    assert result.sensitive_columns == ("male",)
+    assert "male" not in result.contributions.index
+    assert result.direct > 0.5 * result.gap > 0
+    assert result.contributions["contribution"].sum() + result.direct == pytest.approx(
+        result.gap, abs=1e-12)
+    assert abs(result.residual) < 1e-12

@@ -251,7 +251,9 @@ def print_explanation(report) -> None:
     if found.chosen is None:
         print(f"\nThe gap cannot be explained feature by feature: {found.reason}")
         return
-    a, b = (str(g) for g in found.chosen.groups)
+    from skfairtune._labels import label_text
+
+    a, b = (label_text(g) for g in found.chosen.groups)
     top = found.top(TOP_FEATURES)
     print(f"\nWhere the {found.notion.replace('_', ' ')} gap in mean score ({a} - {b}) "
           f"comes from, top {len(top)} features:")

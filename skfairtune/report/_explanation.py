@@ -17,7 +17,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._groups import encode_groups
 from .._labels import label_text
+from .._proxies import feature_frame, proxy_table
 from ._document import Section, Table, left_out
 
 # The rows explained when ``model_report(explain=True)``: half from each group.
@@ -26,6 +28,8 @@ EXPLAIN_ROWS = 500
 SMALL_GAP = 0.02
 # The features the section's table shows; report.explanation keeps them all.
 SHOWN_FEATURES = 10
+# The columns the model does not read that the text names; it counts the rest.
+NAMED_COLUMNS = 5
 
 
 @dataclass
@@ -40,7 +44,7 @@ class GapExplained:
         :func:`~skfairtune.explain.explain_gap` of the reported model.
     base : GapExplanation or None
         The same for the base model, on the same groups and rows.
-    comparison : pandas.DataFrame or None
+    comparison : GapComparison or None
         :func:`~skfairtune.explain.compare_gaps` of the two.
     reason : str or None
         Why the gap (or the comparison) could not be explained.
@@ -48,15 +52,19 @@ class GapExplained:
         The sensitive feature's name in words.
     n_dropped : int
         Held-out rows left out for missing values.
+    n_rows : int
+        Held-out rows the proxy AUCs are measured on: all of them, missing
+        values included, as the data-set audit measures its rows.
     """
 
     notion: str
     chosen: Any = None
     base: Any = None
-    comparison: pd.DataFrame | None = None
+    comparison: Any = None
     reason: str | None = None
     sensitive: str = "the group"
     n_dropped: int = 0
+    n_rows: int = 0
 
     def sentence(self) -> str | None:
         """The top feature of the gap, its share and whether it is a proxy, in words."""
@@ -80,7 +88,7 @@ def explain_report(estimator, base, X, y, sensitive, *, notion, pos_label, max_r
     from skfairtune.explain import compare_gaps, explain_gap
 
     notion = notion or "demographic_parity"
-    found = GapExplained(notion, sensitive=name)
+    found = GapExplained(notion, sensitive=name, n_rows=len(y))
     complete = _complete_rows(X)
     found.n_dropped = int((~complete).sum())
     rows = _rows(X, complete), np.asarray(y)[complete], _rows(sensitive, complete)
@@ -88,6 +96,11 @@ def explain_report(estimator, base, X, y, sensitive, *, notion, pos_label, max_r
     settings = {"sensitive_features": rows[2], "notion": notion, "y": rows[1],
                 "pos_label": pos_label, "max_rows": max_rows, "random_state": seed}
     try:
+        # On every held-out row, as the audit measures a data set's rows: the
+        # rows left out of the explanation for a missing value count here.
+        settings["proxies"] = proxy_table(
+            feature_frame(X), encode_groups(sensitive, n_samples=len(y)).codes,
+            random_state=seed)
         if base is not None:
             found.base = explain_gap(base, rows[0], **settings)
             settings["groups"] = found.base.groups
@@ -145,7 +158,7 @@ def headline(found: GapExplained) -> str | None:
     and, with a base model whose gap was larger, what carried that one.
     """
     result = found.chosen
-    if result is None or not len(result.contributions):
+    if result is None or not (len(result.contributions) or result.direct):
         return None
     if abs(result.gap) >= SMALL_GAP:
         return _split(result, found.sensitive, "the") + "."
@@ -154,9 +167,9 @@ def headline(found: GapExplained) -> str | None:
     if found.base is not None and abs(found.base.gap) >= SMALL_GAP:
         split = _split(found.base, found.sensitive, "the base model's")
         return f"{text}: {split[0].lower()}{split[1:]}."
-    feature, row = result.contributions.index[0], result.contributions.iloc[0]
-    return (f"{text}: its features' parts offset each other, the largest being {feature} "
-            f"({abs(row['contribution']):.3f}){_proxy_words(feature, row, found.sensitive)}.")
+    name, part, words = _largest_part(result, found.sensitive)
+    return (f"{text}: its features' parts offset each other, the largest being {name} "
+            f"({abs(part):.3f}){words}.")
 
 
 def _ordered(result) -> tuple:
@@ -169,8 +182,8 @@ def _split(result, sensitive: str, whose: str) -> str:
     """Which feature carries most of ``result``'s gap, as a sentence without its stop."""
     a, b = _ordered(result)
     gap_words = f"{whose} gap in mean score between {a} and {b} ({abs(result.gap):.3f})"
-    feature, row = result.contributions.index[0], result.contributions.iloc[0]
-    share, proxy = float(row["share"]), _proxy_words(feature, row, sensitive)
+    feature, part, proxy = _largest_part(result, sensitive)
+    share = part / result.gap
     if share > 1:
         return (f"More than the whole of {gap_words} runs through {feature} ({share:.0%})"
                 f"{proxy}; the other features together narrow it")
@@ -179,13 +192,28 @@ def _split(result, sensitive: str, whose: str) -> str:
     if share > 0:
         return f"The largest part of {gap_words} runs through {feature} ({share:.0%}){proxy}"
     return (f"The largest single part of {gap_words} comes from {feature} "
-            f"({abs(row['contribution']):.3f}){proxy}, and it works against the gap: "
+            f"({abs(part):.3f}){proxy}, and it works against the gap: "
             "the other features make it")
 
 
-def _proxy_words(feature: str, row, sensitive: str) -> str:
-    if feature == sensitive:
-        return ", the sensitive feature itself"
+def _largest_part(result, sensitive: str) -> tuple:
+    """What carries the largest part of the gap: the top feature, or the
+    sensitive column itself where the model reads it and its part is larger;
+    with the words that say whether it is a proxy."""
+    table = result.contributions
+    if result.direct and (not len(table) or
+                          abs(result.direct) >= abs(table["contribution"].iloc[0])):
+        return (f"{_names(result.sensitive_columns)} itself", result.direct,
+                ", the sensitive attribute, which the model reads directly")
+    row = table.iloc[0]
+    return table.index[0], float(row["contribution"]), _proxy_words(row, sensitive)
+
+
+def _names(columns) -> str:
+    return " and ".join(str(c) for c in columns)
+
+
+def _proxy_words(row, sensitive: str) -> str:
     auc = float(row["proxy_auc"])
     if np.isnan(auc):
         return ""
@@ -196,11 +224,10 @@ def _proxy_words(feature: str, row, sensitive: str) -> str:
 
 def change_sentence(found: GapExplained) -> str | None:
     """What fine-tuning changed, feature by feature: the gap and the largest change."""
-    table = found.comparison
-    if table is None:
+    if found.comparison is None:
         return None
-    gap = table.loc["gap"]
-    features = table.drop(index="gap")
+    gap = found.comparison.totals.loc["gap"]
+    features = found.comparison.contributions
     text = f"Fine-tuning moved this gap from {gap['base']:.3f} to {gap['tuned']:.3f}"
     if len(features):
         name, row = features.index[0], features.iloc[0]
@@ -217,7 +244,8 @@ def top_features(found: GapExplained, k: int) -> pd.DataFrame:
     frame = pd.DataFrame({"chosen": table["contribution"], "share": share,
                           "proxy AUC": table["proxy_auc"], "proxy": table["proxy"]})
     if found.comparison is not None:
-        frame.insert(0, "base", found.comparison["base"].reindex(frame.index))
+        frame.insert(0, "base",
+                     found.comparison.contributions["base"].reindex(frame.index))
         frame.insert(2, "change", frame["chosen"] - frame["base"])
     frame.index.name = "feature"
     return frame.iloc[:k]
@@ -232,7 +260,7 @@ def explanation_section(report) -> Section | None:
     if found.chosen is None:
         return Section(heading, [f"The {_notion_title(found)} gap cannot be explained "
                                  f"feature by feature here: {found.reason}"])
-    text = [headline(found), _method_text(found)]
+    text = [headline(found), _method_text(found), *_columns_text(found.chosen)]
     change = change_sentence(found)
     text += [change] if change else []
     if found.reason:
@@ -268,5 +296,27 @@ def _method_text(found: GapExplained) -> str:
             f"{result.n_rows[1]:,} held-out rows{dropped}. By {method}, each feature gets "
             "its part of that gap, and the parts add up to it (share: the part over the "
             "gap). A feature marked proxy tells the groups apart on its own (a "
-            "cross-validated AUC of at least 0.7, as the data-set audit measures it): "
-            "dropping the sensitive column does not hide the group from it.")
+            f"cross-validated AUC of at least 0.7 on the {found.n_rows:,} held-out rows, "
+            "measured as the data-set audit measures the rows it is given): dropping the "
+            "sensitive column does not hide the group from it.")
+
+
+def _columns_text(result) -> list[str]:
+    """What became of the columns that are not features of the gap: the
+    sensitive attribute's, and those the model does not read."""
+    text = []
+    if result.sensitive_columns:
+        names = _names(result.sensitive_columns)
+        text.append(
+            f"{names}, the sensitive attribute itself, is not counted as a feature: the "
+            f"model reads it directly, for {result.direct:.3f} of the gap."
+            if result.direct else
+            f"{names}, the sensitive attribute itself, is in the data, but the model's "
+            "scores do not move with it.")
+    if result.no_effect:
+        shown = ", ".join(result.no_effect[:NAMED_COLUMNS])
+        more = len(result.no_effect) - NAMED_COLUMNS
+        shown += f" and {more} more" if more > 0 else ""
+        text.append(f"The model's scores do not move with {shown}: the model does not "
+                    "read them, so they have no part in the gap and are not listed.")
+    return text

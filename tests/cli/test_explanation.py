@@ -54,7 +54,7 @@ def test_the_printed_numbers_are_the_reports(data, capsys):
                           n_boot=None)
     print_explanation(report)
     rows = explanation_rows(capsys.readouterr().out)
-    comparison = report.explanation.comparison
+    comparison = report.explanation.comparison.contributions
     top = report.explanation.chosen.contributions.head(TOP_FEATURES)
     assert [r["feature"] for r in rows] == list(top.index)
     assert rows[0]["feature"] == "hours" and rows[0]["proxy"].startswith("yes")
@@ -71,3 +71,16 @@ def test_a_gap_that_cannot_be_explained_is_said_so(data, capsys):
     print_explanation(report)
     out = capsys.readouterr().out
     assert "The gap cannot be explained feature by feature:" in out and "precision" in out
+
+
+def test_intersectional_groups_print_as_the_labels_do_everywhere(data, capsys):
+    X, y, sex = data
+    groups = pd.concat([sex, pd.Series(np.where(X["age"] > 40, "older", "younger"),
+                                       name="age")], axis=1)
+    report = model_report(LogisticRegression().fit(X, y), X, y, sensitive_features=groups,
+                          explain=100, n_boot=None)
+    print_explanation(report)
+    out = capsys.readouterr().out
+    a, b = (" / ".join(g) for g in report.explanation.chosen.groups)
+    assert f"gap in mean score ({a} - {b}) comes from" in out
+    assert "('" not in out

@@ -8,6 +8,7 @@ from sklearn.impute import SimpleImputer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import make_pipeline
 
+from skfairtune.audit import audit_dataset
 from skfairtune.explain import compare_gaps, explain_gap
 from skfairtune.report import model_report
 
@@ -44,9 +45,11 @@ def test_the_numbers_are_explain_gaps_own(data, report):
     found = report.explanation
     pd.testing.assert_frame_equal(found.base.contributions, before.contributions)
     pd.testing.assert_frame_equal(found.chosen.contributions, after.contributions)
-    pd.testing.assert_frame_equal(found.comparison, compare_gaps(before, after))
+    expected = compare_gaps(before, after)
+    pd.testing.assert_frame_equal(found.comparison.contributions, expected.contributions)
+    pd.testing.assert_frame_equal(found.comparison.totals, expected.totals)
     assert found.chosen.gap == after.gap and found.chosen.n_rows == (ROWS // 2, ROWS // 2)
-    row = found.comparison.loc["hours"]
+    row = found.comparison.contributions.loc["hours"]
     cells = f"| hours | {row['base']:.3f} | {row['tuned']:.3f} | {row['change']:.3f} |"
     assert cells in report.to_markdown()
     assert f"<td>{row['tuned']:.3f}</td>" in report.to_html()
@@ -107,13 +110,32 @@ def test_rows_with_missing_values_are_left_out_and_counted(data):
     report = model_report(model, X, y, sensitive_features=sex,
                           explain=ROWS, n_boot=None)
     complete = X.notna().all(axis=1).to_numpy()
+    # The proxies are measured on every row, as the audit measures them.
+    audit = audit_dataset(X, y, sensitive_features=sex)
     expected = explain_gap(model, X[complete].reset_index(drop=True),
                            sensitive_features=sex[complete].reset_index(drop=True),
-                           y=y[complete], max_rows=ROWS, random_state=0)
+                           y=y[complete], max_rows=ROWS, random_state=0, proxies=audit)
     assert report.explanation.n_dropped == 10
     pd.testing.assert_frame_equal(report.explanation.chosen.contributions,
                                   expected.contributions)
     assert "10 rows with missing values left out" in report.to_markdown()
+
+
+def test_a_proxy_auc_is_the_audits_on_the_same_rows(data):
+    X, y, sex, _, _ = data
+    X = X.copy()
+    # Hours are missing for a third of the women only: the missing values
+    # themselves give the group away, as the audit counts them.
+    women = np.flatnonzero((sex == "female").to_numpy())
+    X.loc[women[: len(women) // 3], "hours"] = np.nan
+    model = make_pipeline(SimpleImputer(), LogisticRegression()).fit(X, y)
+    report = model_report(model, X, y, sensitive_features=sex, explain=ROWS, n_boot=None)
+    audit = audit_dataset(X, y, sensitive_features=sex)
+    table = report.explanation.chosen.contributions
+    pd.testing.assert_series_equal(table["proxy_auc"],
+                                   audit.proxies["auc"].reindex(table.index),
+                                   check_names=False)
+    assert "AUC of at least 0.7 on the 500 held-out rows" in report.to_markdown()
 
 
 def test_a_small_gap_is_said_small_and_the_base_gap_explained(data):
@@ -132,3 +154,33 @@ def test_a_small_gap_is_said_small_and_the_base_gap_explained(data):
     assert "through hours" in sentence and "a proxy of sex" in sentence
     assert found.top(3)["share"].isna().all()  # a part over a gap near zero is noise
     assert "no shares: the gap is under 0.02" in report.to_markdown()
+
+
+def test_a_feature_named_gap_is_a_feature_like_any_other(data):
+    X, y, sex, _, _ = data
+    X = X.rename(columns={"noise": "gap"})
+    base, tuned = LogisticRegression().fit(X, y), LogisticRegression(C=0.005).fit(X, y)
+    report = model_report(tuned, X, y, sensitive_features=sex, base=base, explain=ROWS,
+                          n_boot=None)
+    found = report.explanation
+    assert set(found.comparison.contributions.index) == {"hours", "skill", "gap"}
+    assert found.comparison.totals.loc["gap", "tuned"] == found.chosen.gap
+    sentence = (f"Fine-tuning moved this gap from {found.base.gap:.3f} to "
+                f"{found.chosen.gap:.3f}")
+    for text in (report.to_markdown(), report.to_text(), report.to_html()):
+        assert sentence in text
+
+
+def test_the_sensitive_column_and_unread_ones_are_said_apart_from_the_features(data):
+    X, y, sex, _, _ = data
+    X = X.assign(sex=sex)
+    model = make_pipeline(ColumnTransformer([("read", "passthrough", ["hours", "skill"])]),
+                          LogisticRegression()).fit(X, y)
+    report = model_report(model, X, y, sensitive_features=sex, explain=ROWS, n_boot=None)
+    found = report.explanation
+    assert list(found.top(10).index) == ["hours", "skill"]
+    section = {s.heading: s for s in report.document().sections}["Explaining the gap"]
+    text = " ".join(section.paragraphs)
+    assert ("sex, the sensitive attribute itself, is in the data, but the model's scores "
+            "do not move with it.") in text
+    assert "The model's scores do not move with noise:" in text
