@@ -124,6 +124,16 @@ def test_bad_sensitive_features(data, sensitive, message):
         audit_dataset(X, y, sensitive_features=sensitive)
 
 
+@pytest.mark.parametrize("names, shown", [(["sex", "title", "height", "height", "city"],
+                                           "'height' (2 columns)"),
+                                          (["sex", "title", 0, "0", "city"], "'0' (2 columns)")])
+def test_duplicated_column_names_are_refused_not_merged(data, names, shown):
+    # Once named alike, the proxy table kept one of the two and dropped the other.
+    X, y = data
+    with pytest.raises(ValueError, match=f"X has duplicated column names: {re.escape(shown)}"):
+        audit_dataset(X.set_axis(names, axis=1), y, sensitive_features="sex")
+
+
 def test_bad_target(data):
     X, y = data
     with pytest.raises(ValueError, match="y has 3 rows but X has 400"):
