@@ -111,9 +111,10 @@ class GapExplanation:
         The columns of ``X`` that hold the sensitive attribute (its values, or
         a one-to-one recoding of them): never features of the gap.
     no_effect : tuple of str
-        The other columns of ``X`` whose moving changed no explained row's
-        score: the model does not read them (a Pipeline that drops them), or
-        not on these rows. They have no part in the gap and are not listed.
+        The columns of ``X`` (sensitive ones included) whose moving changed no
+        explained row's score: the model does not read them (a Pipeline that
+        drops them), or not on these rows. They have no part in the gap and
+        are not listed.
     columns : tuple of str
         Every column of ``X``, in order: what :func:`compare_gaps` checks.
     """
@@ -613,7 +614,7 @@ def _explanation(result, picked, coder, sensitive, baseline, about) -> GapExplan
         contributions=table.loc[order], gap=gap, means=means,
         residual=float(gap - contribution[listed].sum() - direct),
         n_rows=(split, len(scores) - split), direct=direct,
-        sensitive_columns=tuple(sensitive), no_effect=tuple(names[~read & ~held]),
+        sensitive_columns=tuple(sensitive), no_effect=tuple(names[~read]),
         columns=tuple(names), baseline=pd.Series(baseline, index=list(names)), **about)
 
 

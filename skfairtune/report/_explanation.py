@@ -203,7 +203,7 @@ def _largest_part(result, sensitive: str) -> tuple:
     table = result.contributions
     if result.direct and (not len(table) or
                           abs(result.direct) >= abs(table["contribution"].iloc[0])):
-        return (f"{_names(result.sensitive_columns)} itself", result.direct,
+        return (f"{_names(_sensitive_read(result))} itself", result.direct,
                 ", the sensitive attribute, which the model reads directly")
     row = table.iloc[0]
     return table.index[0], float(row["contribution"]), _proxy_words(row, sensitive)
@@ -211,6 +211,11 @@ def _largest_part(result, sensitive: str) -> tuple:
 
 def _names(columns) -> str:
     return " and ".join(str(c) for c in columns)
+
+
+def _sensitive_read(result) -> list:
+    """The columns holding the sensitive attribute that the model reads."""
+    return [c for c in result.sensitive_columns if c not in result.no_effect]
 
 
 def _proxy_words(row, sensitive: str) -> str:
@@ -305,18 +310,20 @@ def _columns_text(result) -> list[str]:
     """What became of the columns that are not features of the gap: the
     sensitive attribute's, and those the model does not read."""
     text = []
-    if result.sensitive_columns:
-        names = _names(result.sensitive_columns)
-        text.append(
-            f"{names}, the sensitive attribute itself, is not counted as a feature: the "
-            f"model reads it directly, for {result.direct:.3f} of the gap."
-            if result.direct else
-            f"{names}, the sensitive attribute itself, is in the data, but the model's "
-            "scores do not move with it.")
-    if result.no_effect:
-        shown = ", ".join(result.no_effect[:NAMED_COLUMNS])
-        more = len(result.no_effect) - NAMED_COLUMNS
+    read = _sensitive_read(result)
+    if read:
+        text.append(f"The model reads the sensitive attribute itself, in {_names(read)}: "
+                    f"that part of the gap ({result.direct:.3f}) is direct, not a feature's, "
+                    "and the features' parts add up to the rest.")
+    unread = [c for c in result.sensitive_columns if c in result.no_effect]
+    if unread:
+        text.append(f"The sensitive attribute is in the data ({_names(unread)}), but the "
+                    "model's scores do not move with it.")
+    others = [c for c in result.no_effect if c not in result.sensitive_columns]
+    if others:
+        shown = ", ".join(others[:NAMED_COLUMNS])
+        more = len(others) - NAMED_COLUMNS
         shown += f" and {more} more" if more > 0 else ""
-        text.append(f"The model's scores do not move with {shown}: the model does not "
-                    "read them, so they have no part in the gap and are not listed.")
+        text.append("Not listed, as the model's scores do not move with them (no part in "
+                    f"the gap): {shown}.")
     return text

@@ -181,6 +181,24 @@ def test_the_sensitive_column_and_unread_ones_are_said_apart_from_the_features(d
     assert list(found.top(10).index) == ["hours", "skill"]
     section = {s.heading: s for s in report.document().sections}["Explaining the gap"]
     text = " ".join(section.paragraphs)
-    assert ("sex, the sensitive attribute itself, is in the data, but the model's scores "
-            "do not move with it.") in text
-    assert "The model's scores do not move with noise:" in text
+    assert ("The sensitive attribute is in the data (sex), but the model's scores do not "
+            "move with it.") in text
+    assert "Not listed, as the model's scores do not move with them (no part in the gap): "\
+        "noise." in text
+    assert "reads the sensitive attribute" not in text
+
+
+def test_a_model_that_reads_the_sensitive_column_is_said_to(data):
+    X, y, sex, _, _ = data
+    X = X.assign(male=(sex == "male").astype(float))
+    y = (X["skill"] + 2 * X["male"] > 1).astype(int).to_numpy()
+    report = model_report(LogisticRegression().fit(X, y), X, y, sensitive_features=sex,
+                          explain=ROWS, n_boot=None)
+    found = report.explanation
+    assert "male" not in found.top(10).index and found.chosen.direct > 0
+    assert ("of the gap in mean score between male and female "
+            f"({found.chosen.gap:.3f}) runs through male itself") in found.sentence()
+    text = " ".join({s.heading: s for s in report.document().sections}[
+        "Explaining the gap"].paragraphs)
+    assert (f"The model reads the sensitive attribute itself, in male: that part of the gap "
+            f"({found.chosen.direct:.3f}) is direct") in text
