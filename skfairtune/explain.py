@@ -354,8 +354,8 @@ def compare_gaps(base: GapExplanation, tuned: GapExplanation) -> GapComparison:
         "base": base.contributions["contribution"].reindex(features, fill_value=0.0),
         "tuned": tuned.contributions["contribution"].reindex(features, fill_value=0.0)})
     table["change"] = table["tuned"] - table["base"]
-    proxy = base.contributions["proxy"].reindex(features)
-    table["proxy"] = proxy.fillna(tuned.contributions["proxy"].reindex(features)).astype(bool)
+    proxy = pd.concat([tuned.contributions["proxy"], base.contributions["proxy"]])
+    table["proxy"] = proxy[~proxy.index.duplicated(keep="last")].reindex(features)
     table = table.reindex(table["change"].abs().sort_values(ascending=False,
                                                              kind="stable").index)
     table.index.name = "feature"

@@ -203,6 +203,7 @@ def test_a_baseline_of_ones_own_cancels_out_of_the_gap(data):
     ({"max_rows": 1}, ValueError, "max_rows"),
     ({"baseline": [0.0]}, ValueError, "one value per feature"),
     ({"y": [1, 0]}, ValueError, "y has 2 rows"),
+    ({"proxies": "audit"}, TypeError, "proxies must be None, an audit_dataset result"),
 ])
 def test_bad_input_gets_a_clear_error(data, change, error, match):
     X, y, group = data
