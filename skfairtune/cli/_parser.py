@@ -94,7 +94,8 @@ def _add_check(commands) -> None:
         epilog="Exit codes: 0 within the budget (the interval's upper end is at most "
         "--budget); 1 over the budget (its lower end is above it); 3 cannot tell (the "
         "interval straddles the budget: more rows would narrow it); 2 bad usage or "
-        "input; 1 also when the check itself fails.")
+        "input (rows of one group only, a label the model does not know, ...), before "
+        "anything is written; 1 also when the check itself fails.")
     check.add_argument("model", type=Path, help="the saved model: a model.pkl that "
                        "'skfairtune tune' wrote (a pickled fitted classifier or pipeline)")
     check.add_argument("data", type=Path, help="new labeled rows: a .csv, .tsv or .parquet "
