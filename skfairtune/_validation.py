@@ -9,7 +9,13 @@ skfairtune finds it.
 
 from __future__ import annotations
 
+import numbers
 from typing import Any
+
+# The one range of a fairness budget (a gap no larger than it is accepted):
+# a gap of 0 is met only by a model that treats the groups exactly alike, which
+# a finite sample never shows, and no gap exceeds 1.
+BUDGET_RANGE = "a number in (0, 1], such as 0.05"
 
 
 def num_rows(values: Any) -> int:
@@ -53,6 +59,48 @@ one row per sample.
             f"{name} has {n_rows} rows but {reference} has {n_samples}; "
             f"give {name} one row per sample."
         )
+
+
+def check_budget(budget: Any, *, name: str = "budget") -> float:
+    """``budget`` as a float, or an error that says what a budget may be.
+
+    The command line's ``--budget`` and :func:`~skfairtune.report.model_report`
+    both check a budget here, so that both accept the same range and say so
+    in the same words.
+
+    Parameters
+    ----------
+    budget : float
+        The largest gap accepted.
+    name : str, default="budget"
+        What the argument is called in the message.
+
+    Returns
+    -------
+    float
+
+    Raises
+    ------
+    ValueError
+        If ``budget`` is not a number in (0, 1].
+
+    Examples
+    --------
+    >>> from skfairtune._validation import check_budget
+    >>> check_budget(0.05)
+    0.05
+    >>> check_budget(0)
+    Traceback (most recent call last):
+    ...
+    ValueError: budget must be a number in (0, 1], such as 0.05; got 0.0.
+    """
+    # bool is a number to Python, never a budget; nan fails both comparisons.
+    number = isinstance(budget, numbers.Real) and not isinstance(budget, bool)
+    if not number or not 0 < budget <= 1:
+        # float() shows np.float64(0.0) as 0.0, as the user wrote it.
+        shown = float(budget) if number else budget
+        raise ValueError(f"{name} must be {BUDGET_RANGE}; got {shown!r}.")
+    return float(budget)
 
 
 def is_column_names(spec: Any, *, kinds: tuple[type, ...] = (str,)) -> bool:

@@ -7,7 +7,9 @@ budget, for a CI job or a scheduled job to act on:
 * 0 (``EXIT_OK``): the interval's upper end is within the budget;
 * 1 (``EXIT_OVER``): its lower end is above the budget;
 * 3 (``EXIT_UNSURE``): it straddles the budget, and the rows cannot tell;
-* 2 (``EXIT_USAGE``): bad options or input, before anything is scored.
+* 2 (``EXIT_USAGE``): bad options or input, before anything is scored or
+  written: rows of one group only (a gap compares groups), or a label the
+  model does not know, among others.
 
 The report (``check.html``, ``check.md``) and a machine-readable summary
 (``check.json``) go into ``--out``, under the rules of every command.
@@ -24,13 +26,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from skfairtune._labels import label_text, positive_label
+from skfairtune._labels import label_text, positive_label, sorted_labels
 from skfairtune.notions import NOTIONS
 
 from ._common import EXIT_OK, EXIT_OVER, EXIT_UNSURE, UsageError
 from ._files import OutputFolder
 from ._inputs import binary_target, check_columns, read_table
-from ._output import number
+from ._output import group_sizes, number, shown
 
 CHECK_FILES = ["check.html", "check.md", "check.json"]
 _CODES = {"within": EXIT_OK, "over": EXIT_OVER, "uncertain": EXIT_UNSURE}
@@ -42,11 +44,11 @@ def run_check(args) -> int:
     notion = model_notion(model, args.notion)
     frame = read_table(args.data)
     target, sensitive = check_columns(frame, args.target, args.sensitive, args.data)
-    out = OutputFolder(args.out, CHECK_FILES, overwrite=args.overwrite)
-    X = frame.drop(columns=[target])
-    check_features(model, X, args.data)
+    groups = check_groups(frame, sensitive, args.data)
+    X = model_features(model, frame.drop(columns=[target]), args.data)
     y, names = check_target(model, frame[target], args.pos_label, target)
-    report = _report(args, model, X, y, sensitive, notion, names)
+    out = OutputFolder(args.out, CHECK_FILES, overwrite=args.overwrite)
+    report = _report(args, model, X, y, groups, notion, names)
     code = _CODES[report.verdict]
     print_check(args, report, code)
     _warn(report)
@@ -96,42 +98,70 @@ def model_notion(model, notion: str | None) -> str:
                      f"({', '.join(NOTIONS)})")
 
 
-def check_features(model, X: pd.DataFrame, path) -> None:
-    """Refuse data that lacks a column the model reads."""
+def check_groups(frame: pd.DataFrame, sensitive: list, path) -> pd.Series | pd.DataFrame:
+    """The sensitive column(s), after checking that they hold two groups or more.
+
+    A gap compares groups: rows of one group have none, and a gap of 0 there
+    would pass any budget while saying nothing about fairness.
+    """
+    distinct = frame[sensitive].drop_duplicates()
+    if len(distinct) < 2:
+        group = tuple(distinct.iloc[0]) if len(sensitive) > 1 else distinct.iloc[0, 0]
+        raise UsageError(f"every row of {path} is in one group of --sensitive "
+                         f"{','.join(map(shown, sensitive))} ({shown(group)}): a gap compares "
+                         "groups, so these rows cannot tell whether the model is within the "
+                         "budget; check it on rows of two groups or more")
+    return frame[sensitive[0]] if len(sensitive) == 1 else frame[sensitive]
+
+
+def model_features(model, X: pd.DataFrame, path) -> pd.DataFrame:
+    """The columns the model reads, in the order it was fitted on; the rest left aside.
+
+    A model fitted on a frame knows its columns (``feature_names_in_``): the
+    sensitive column and any other beside them are not its features, and
+    scikit-learn refuses columns it did not see at fit. A model fitted
+    without column names is given every column but the target.
+    """
     expected = getattr(model, "feature_names_in_", None)
     if expected is None:
-        return
+        return X
     missing = [c for c in expected if c not in X.columns]
     if missing:
         raise UsageError(f"{path} lacks {len(missing)} column(s) the model reads: "
-                         f"{', '.join(map(str, missing[:10]))}")
+                         f"{', '.join(map(shown, missing[:10]))}")
+    return X[list(expected)]
 
 
 def check_target(model, y: pd.Series, pos_label, name: str):
     """The labels in the model's classes, and the classes' names for the report.
 
-    Labels the model knows are used as they are; otherwise (a model that
-    ``tune`` trained on 0/1 from labels such as "yes"/"no") they become
-    0/1 by the ``--pos-label`` rule, as ``tune`` made them.
+    A model that ``tune`` trained on 0/1 from the file's labels (such as
+    "yes"/"no") recorded which label was 1 (its ``class_names_``): new labels
+    become 0/1 by that record. Otherwise labels the model knows are used as
+    they are, and a 0/1 model's two other labels become 0/1 by the
+    ``--pos-label`` rule. A label the model cannot place is an error, never
+    a silent negative.
     """
     if y.isna().any():
         raise UsageError(f"the target {name!r} has {int(y.isna().sum())} missing value(s); "
                          "drop or fill those rows first")
     classes = list(model.classes_)
-    if set(y.unique()) <= set(classes):
+    tuned = getattr(model, "class_names_", None) or {}
+    if tuned.get(1) is not None and _zero_one(classes):
+        binary = _as_tuned(y, tuned, pos_label, name)
+        return np.where(binary == 1, classes[1], classes[0]), dict(tuned)
+    labels = sorted_labels(y)
+    if set(labels) <= set(classes):
         if pos_label is not None and str(pos_label) != str(positive_label(classes)):
             raise UsageError(f"--pos-label {pos_label!r}: the model's positive class is "
                              f"{label_text(positive_label(classes))!r}")
         return y.to_numpy(), None
-    if not _zero_one(classes):
-        shown = ", ".join(map(label_text, y.unique()[:10]))
-        raise UsageError(f"the target {name!r} has labels ({shown}) that are not the model's "
-                         f"classes ({', '.join(map(label_text, classes))})")
-    tuned = getattr(model, "class_names_", {}).get(1)
-    if tuned is not None:
-        binary = _as_tuned(y, tuned, pos_label, name)
-    else:
-        binary = binary_target(y, pos_label, name).to_numpy()
+    if not _zero_one(classes) or len(labels) > 2:
+        unknown = [v for v in labels if v not in set(classes)]
+        raise UsageError(f"the target {name!r} has labels the model does not know: "
+                         f"{_listed(unknown)} (its classes: {_listed(classes)}); drop those "
+                         "rows or relabel them")
+    binary = binary_target(y, pos_label, name).to_numpy()
     positive = {label_text(v) for v in y[binary == 1].unique()}
     negative = {label_text(v) for v in y[binary == 0].unique()}
     names = {classes[1]: positive.pop() if len(positive) == 1 else "positive",
@@ -139,16 +169,31 @@ def check_target(model, y: pd.Series, pos_label, name: str):
     return np.where(binary == 1, classes[1], classes[0]), names
 
 
-def _as_tuned(y: pd.Series, positive: str, pos_label, name: str) -> np.ndarray:
-    """0/1 by the positive label ``tune`` recorded with the model (its class_names_)."""
+def _as_tuned(y: pd.Series, names: dict, pos_label, name: str) -> np.ndarray:
+    """0/1 by the labels ``tune`` recorded with the model (its ``class_names_``)."""
+    positive, negative = names[1], names.get(0)
     if pos_label is not None and str(pos_label) != positive:
         raise UsageError(f"--pos-label {pos_label!r}: the model was tuned with {positive!r} "
                          "as the positive class; drop --pos-label or name that class")
     texts = y.map(label_text)
+    # tune names the negative class "not <positive>" when several labels made
+    # it up: every label but the positive one is negative then, as tune counted.
+    if negative is not None and negative != f"not {positive}":
+        unknown = sorted_labels(texts[~texts.isin([positive, negative])])
+        if unknown:
+            raise UsageError(f"the target {name!r} has labels the model was not tuned on: "
+                             f"{_listed(unknown)} (it knows {positive!r}, the positive "
+                             f"class, and {negative!r}); drop those rows or relabel them")
     if not (texts == positive).any():
         raise UsageError(f"no row of the target {name!r} holds {positive!r}, the positive "
                          "class the model was tuned for")
     return (texts == positive).astype(int).to_numpy()
+
+
+def _listed(values: list) -> str:
+    """The first ten values, terminal-safe, and how many more."""
+    more = f" and {len(values) - 10} more" if len(values) > 10 else ""
+    return ", ".join(map(shown, values[:10])) + more
 
 
 def _zero_one(classes: list) -> bool:
@@ -159,10 +204,9 @@ def _zero_one(classes: list) -> bool:
         return False
 
 
-def _report(args, model, X, y, sensitive, notion, names):
+def _report(args, model, X, y, groups, notion, names):
     from skfairtune.report import model_report
 
-    groups = X[sensitive[0]] if len(sensitive) == 1 else X[sensitive]
     card = {"Data": str(args.data), "Model file": str(args.model),
             "Check": f"the {NOTIONS[notion].title} gap against {args.budget:g}, "
                      f"{args.confidence:.0%} interval from {args.n_boot} bootstrap replicates"}
@@ -172,7 +216,8 @@ def _report(args, model, X, y, sensitive, notion, names):
             return model_report(
                 model, X, y, sensitive_features=groups, notion=notion, budget=args.budget,
                 n_boot=args.n_boot, confidence=args.confidence, random_state=args.seed,
-                title=f"skfairtune check: {args.data.name}", class_names=names, card=card)
+                title=f"skfairtune check: {args.data.name}", class_names=names, card=card,
+                rows="new")
         except ValueError as exc:
             raise UsageError(f"the model cannot score {args.data}: {exc}") from None
 
@@ -181,10 +226,8 @@ def print_check(args, report, code: int) -> None:
     """The gaps with their intervals, the groups, and the verdict."""
     notion = report.notion_object
     key = notion.metric_name("difference")
-    print(f"{report.title}\n{len(report.groups)} groups, "
-          f"{int(report.groups['count'].sum()):,} rows: "
-          + ", ".join(f"{label_text(g)} {n:,.0f}" for g, n in
-                      report.groups["count"].iloc[:10].items()) + "\n")
+    print(f"{shown(report.title)}\n{len(report.groups)} groups, "
+          f"{int(report.groups['count'].sum()):,} rows: {group_sizes(report)}\n")
     level = f"{args.confidence:.0%} interval"
     print(f"{'gap':<28}{'value':>8}  {level:<18}budget")
     for other in NOTIONS.values():
@@ -220,8 +263,15 @@ def _warn(report) -> None:
               "nothing about fairness", file=sys.stderr)
     small = report.small_groups
     if len(small):
-        shown = ", ".join(f"{label_text(g)} ({n:,.0f} rows)" for g, n in small.iloc[:5].items())
-        print(f"skfairtune: warning: small groups, whose rates are uncertain: {shown}",
+        sizes = ", ".join(f"{shown(g)} ({n:,.0f} rows)" for g, n in small.iloc[:5].items())
+        print(f"skfairtune: warning: small groups, whose rates are uncertain: {sizes}",
+              file=sys.stderr)
+    if report.unseen_groups:
+        print("skfairtune: warning: groups the model was not fine-tuned on (the penalty "
+              f"never acted on them): {_listed(report.unseen_groups)}", file=sys.stderr)
+    for column, values in report.unseen_categories.items():
+        print(f"skfairtune: warning: values of {shown(column)} never seen in training (the "
+              f"model reads them as none of its categories): {_listed(values)}",
               file=sys.stderr)
 
 
@@ -236,6 +286,9 @@ def summary(args, report, code: int) -> dict:
             "rows": int(report.groups["count"].sum()),
             "groups": {label_text(g): int(n) for g, n in report.groups["count"].items()},
             "small_groups": [label_text(g) for g in report.small_groups.index],
+            "unseen_groups": [label_text(g) for g in report.unseen_groups],
+            "unseen_categories": {label_text(c): [label_text(v) for v in values]
+                                  for c, values in report.unseen_categories.items()},
             "degenerate": report.degenerate, "model": str(args.model), "data": str(args.data),
             "date": report.created}
 

@@ -14,6 +14,7 @@ import pandas as pd
 from skfairtune._labels import plain, positive_label, sorted_labels
 
 from ._common import UsageError
+from ._output import shown
 
 
 def read_table(path: Path) -> pd.DataFrame:
@@ -58,7 +59,7 @@ def read_table(path: Path) -> pd.DataFrame:
 
 def check_columns(frame, target: str, sensitive: str, path) -> tuple[str, list]:
     names = [s.strip() for s in sensitive.split(",") if s.strip()]
-    listed = ", ".join(frame.columns)
+    listed = ", ".join(map(shown, frame.columns))
     for option, name in [("--target", target)] + [("--sensitive", n) for n in names]:
         if name not in frame.columns:
             raise UsageError(f"{option} {name!r} is not a column of {path}; its columns "
@@ -82,9 +83,9 @@ def label_value(y: pd.Series, pos_label: str | None, name: str):
     try:
         return positive_label(y, pos_label, name=repr(name))
     except ValueError:
-        shown = ", ".join(map(str, sorted_labels(y)[:10]))
+        labels = ", ".join(map(shown, sorted_labels(y)[:10]))
         raise UsageError(f"--pos-label {pos_label!r} is not a label of {name!r}; its labels "
-                         f"include: {shown}") from None
+                         f"include: {labels}") from None
 
 
 def binary_target(y: pd.Series, pos_label: str | None, name: str) -> pd.Series:

@@ -130,6 +130,27 @@ def number(value: float) -> str:
     return f"{round(float(value), 3) + 0.0:.3f}"
 
 
+def shown(value) -> str:
+    r"""A group, label or column name as the terminal may show it.
+
+    The one path by which names from the user's data reach standard output
+    and error: :func:`~skfairtune._labels.label_text` (an intersectional
+    group as ``"f / a"``), then control characters and bidirectional
+    overrides as escapes (``\x1b``, ``\u202e``), so that a value in a file
+    can neither drive the terminal nor reorder the line it is shown on.
+
+    Examples
+    --------
+    >>> from skfairtune.cli._output import shown
+    >>> print(shown("\x1b[31mRED\x1b[0m"), shown(("f", "\u202eb")))
+    \x1b[31mRED\x1b[0m f / \u202eb
+    """
+    from skfairtune._labels import label_text
+    from skfairtune.report._markdown import terminal_safe
+
+    return terminal_safe(label_text(value))
+
+
 def choice(job: Job, table: pd.DataFrame) -> str:
     """Which strength was chosen and why, and what it changed on the test split."""
     chosen = table.index[table["chosen"]][0]
@@ -238,8 +259,8 @@ def print_report(report) -> None:
     frame = report.by_group()
     if frame is not None:
         frame = frame.map(number)
-        frame.index = [f"{g} / {m}" for g, m in frame.index]
-        print(f"\nBy group (rows: {_sizes(report)}):\n{frame.to_string()}")
+        frame.index = [f"{shown(g)} / {m}" for g, m in frame.index]
+        print(f"\nBy group (rows: {group_sizes(report)}):\n{frame.to_string()}")
     print_explanation(report)
 
 
@@ -268,11 +289,9 @@ def print_explanation(report) -> None:
         print(f"{feature:<{width}}{before + number(row['chosen']):>18}{share:>8}  {proxy}")
 
 
-def _sizes(report) -> str:
-    from skfairtune._labels import label_text
-
-    return ", ".join(f"{label_text(g)} {n:,.0f}" for g, n in
-                     report.groups["count"].iloc[:10].items())
+def group_sizes(report) -> str:
+    """The rows of each group (the first ten), as the terminal shows them."""
+    return ", ".join(f"{shown(g)} {n:,.0f}" for g, n in report.groups["count"].iloc[:10].items())
 
 
 def _card(job: Job) -> dict:

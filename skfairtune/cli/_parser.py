@@ -6,6 +6,8 @@ import argparse
 import math
 from pathlib import Path
 
+from skfairtune._validation import BUDGET_RANGE, check_budget
+
 from ._common import (
     EXIT_CODES,
     GAP_NAMES,
@@ -92,7 +94,8 @@ def _add_check(commands) -> None:
         epilog="Exit codes: 0 within the budget (the interval's upper end is at most "
         "--budget); 1 over the budget (its lower end is above it); 3 cannot tell (the "
         "interval straddles the budget: more rows would narrow it); 2 bad usage or "
-        "input; 1 also when the check itself fails.")
+        "input (rows of one group only, a label the model does not know, ...), before "
+        "anything is written; 1 also when the check itself fails.")
     check.add_argument("model", type=Path, help="the saved model: a model.pkl that "
                        "'skfairtune tune' wrote (a pickled fitted classifier or pipeline)")
     check.add_argument("data", type=Path, help="new labeled rows: a .csv, .tsv or .parquet "
@@ -100,7 +103,7 @@ def _add_check(commands) -> None:
                        "sensitive column(s)")
     _add_columns(check)
     check.add_argument("--budget", type=_budget, required=True, metavar="GAP",
-                       help="the largest gap accepted, a number in (0, 1], such as 0.05")
+                       help=f"the largest gap accepted, {BUDGET_RANGE}")
     check.add_argument("--notion", choices=NOTION_NAMES, default=None, metavar="NAME",
                        help=f"the notion whose gap is checked: {', '.join(NOTION_NAMES)} "
                        "(default: the one the model was trained with, from its penalty)")
@@ -139,8 +142,8 @@ def _add_tuning_options(parser, *, out: str) -> None:
     add("--strengths", type=_strengths, default=[0.0, 0.3, 1.0, 3.0, 10.0], metavar="LIST",
         help="comma-separated penalty strengths to search, finite and non-negative "
         "(default: 0,0.3,1,3,10)")
-    add("--budget", type=_non_negative, default=0.05, metavar="GAP",
-        help="the largest cross-validated gap accepted (default: 0.05)")
+    add("--budget", type=_budget, default=0.05, metavar="GAP",
+        help=f"the largest cross-validated gap accepted: {BUDGET_RANGE} (default: 0.05)")
     add("--constraint", choices=sorted(GAP_NAMES), default=None, metavar="GAP_NAME",
         help=f"the gap the budget is on: {', '.join(sorted(GAP_NAMES))} (default: the "
         "penalty's own difference; worst_group_error_rate for the group-loss penalties)")
@@ -221,11 +224,15 @@ def _seed(text: str) -> int:
     return value
 
 
-def _non_negative(text: str) -> float:
+def _number(text: str) -> float:
     try:
-        value = float(text)
+        return float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+
+
+def _non_negative(text: str) -> float:
+    value = _number(text)
     # nan fails every comparison, so this refuses it too.
     if not 0 <= value < math.inf:
         raise argparse.ArgumentTypeError(f"must be a finite non-negative number: {text!r}")
@@ -233,10 +240,10 @@ def _non_negative(text: str) -> float:
 
 
 def _budget(text: str) -> float:
-    value = _non_negative(text)
-    if not 0 < value <= 1:
-        raise argparse.ArgumentTypeError(f"must be a gap in (0, 1], such as 0.05: {text!r}")
-    return value
+    try:
+        return check_budget(_number(text))
+    except ValueError as exc:  # the range and its message are model_report's too
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive_float(text: str) -> float:

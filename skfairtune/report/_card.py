@@ -50,7 +50,7 @@ def model_card(report, estimator, given: dict) -> dict:
     counts = report.groups["count"]
     card = {"Model": _model_text(step)}
     card.update({str(k): str(v) for k, v in given.items()})
-    card.setdefault("Held-out rows", f"{int(counts.sum()):,}")
+    card.setdefault(f"{report.rows.capitalize()} rows", f"{int(counts.sum()):,}")
     card["Groups"] = ", ".join(f"{label_text(g)} ({n:,.0f})" for g, n in
                                counts.iloc[:20].items()) + (
         f" and {len(counts) - 20} more" if len(counts) > 20 else "")

@@ -26,6 +26,10 @@ _SPECIALS = str.maketrans({
 })
 # Line breaks and other control characters end a table row or a paragraph.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# What a terminal acts on besides those: the bidirectional marks, overrides and
+# isolates, which reorder the text around them (U+202E shows "evil" as "live").
+_TERMINAL = re.compile(
+    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # An underscore between two letters or digits cannot open or close emphasis
 # (metric names keep their underscores readable); any other one can.
 _LOOSE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
@@ -108,8 +112,9 @@ def terminal_safe(text: object) -> str:
 
     A line break in a group name would break a table's alignment, and an
     escape sequence from the data would reach the user's terminal and act on
-    it (move the cursor, change colours, set the title): both show as
-    ``\\n``, ``\\x1b`` instead.
+    it (move the cursor, change colours, set the title), and a bidirectional
+    override would reorder what follows it: all show as ``\\n``, ``\\x1b``,
+    ``\\u202e`` instead.
 
     Parameters
     ----------
@@ -120,7 +125,7 @@ def terminal_safe(text: object) -> str:
     -------
     str
     """
-    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], str(text))
+    return _TERMINAL.sub(lambda m: repr(m.group())[1:-1], str(text))
 
 
 def table_text(table: Table) -> str:

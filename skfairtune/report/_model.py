@@ -18,7 +18,7 @@ from .._deprecation import deprecated
 from .._groups import encode_groups, group_index
 from .._labels import label_text, plain, positive_label
 from .._pipeline import final_step
-from .._validation import is_column_names, read_columns
+from .._validation import check_budget, is_column_names, read_columns
 from ._card import model_card, now
 from ._document import Document, Table
 from ._explanation import EXPLAIN_ROWS, GapExplained, explain_report, sensitive_name
@@ -26,7 +26,10 @@ from ._measure import SMALL_GROUP, Measured, measure
 from ._model_sections import comparison_frame, model_sections
 from ._rendered import Rendered
 from ._summary import summary_sentences, verdict
+from ._unseen import unseen_categories, unseen_groups
 
+# What the reported rows can be: a test split, or rows that came after training.
+ROWS = ("held-out", "new")
 # History keys that are bookkeeping, not curves.
 _SKIPPED = ("batches", "epoch", "dur", "train_batch_count", "valid_batch_count")
 
@@ -47,7 +50,7 @@ class SearchResults:
 
 @dataclass
 class ModelReport(Rendered):
-    """A fitted classifier's behaviour by group on held-out data.
+    """A fitted classifier's behaviour by group on held-out or new data.
 
     Made by :func:`model_report`. Like every report it renders as text
     (:meth:`to_text`, also ``str``), markdown (:meth:`to_markdown`) and HTML
@@ -61,7 +64,7 @@ class ModelReport(Rendered):
     title : str
         The report's title.
     groups : pandas.DataFrame
-        The :func:`~skfairtune.metrics.group_report` of the held-out data.
+        The :func:`~skfairtune.metrics.group_report` of the rows.
     fairness : pandas.DataFrame
         The named fairness metrics (demographic parity difference, ...).
     confusion : dict
@@ -108,6 +111,15 @@ class ModelReport(Rendered):
         When the report was made (UTC).
     class_names : list of str
         How the plots name the classes.
+    rows : str
+        What the rows are: ``"held-out"`` or ``"new"`` (see :func:`model_report`).
+    unseen_groups : list
+        The groups of the rows that the model's last fit did not have (its
+        ``sensitive_groups_``): the penalty was never trained on them.
+    unseen_categories : dict
+        Per categorical column, the values the model's fitted encoders have
+        no category for (their ``categories_``): it reads them as none of
+        the categories it knows.
     explanation : GapExplained or None
         With ``explain``: the :func:`~skfairtune.explain.explain_gap` result
         of the model (``explanation.chosen``) and of the base
@@ -138,6 +150,9 @@ class ModelReport(Rendered):
     created: str = field(default_factory=now)
     class_names: list = field(default_factory=list)
     explanation: GapExplained | None = field(default=None, repr=False)
+    rows: str = "held-out"
+    unseen_groups: list = field(default_factory=list)
+    unseen_categories: dict = field(default_factory=dict)
 
     @property
     def notion_object(self) -> Notion | None:
@@ -146,18 +161,21 @@ class ModelReport(Rendered):
 
     @property
     def verdict(self) -> str | None:
-        """The notion's gap against the budget: ``"within"``, ``"over"`` or ``"uncertain"``.
+        """The notion's gap against the budget: ``"within"``, ``"over"``,
+        ``"uncertain"`` or ``"one group"``.
 
         "within" when the interval's upper end is at most the budget, "over"
         when its lower end is above it, "uncertain" when it straddles it
-        (without intervals the gap itself decides). None without a budget
-        or a notion.
+        (without intervals the gap itself decides). "one group" when the rows
+        hold a single group: a gap compares groups, so there is none to hold
+        to the budget (never "within"). None without a budget or a notion.
         """
         if self.budget is None or self.notion is None:
             return None
         key = self.notion_object.metric_name("difference")
         row = self.fairness.loc[key]
-        return verdict(float(row["value"]), row.get("low"), row.get("high"), self.budget)
+        return verdict(float(row["value"]), row.get("low"), row.get("high"), self.budget,
+                       n_groups=len(self.groups))
 
     def summary(self) -> list[str]:
         """The summary in plain words, as the report opens: one sentence a line.
@@ -186,7 +204,7 @@ class ModelReport(Rendered):
 
     @property
     def small_groups(self) -> pd.Series:
-        """The groups with fewer than 50 held-out rows, and their sizes.
+        """The groups with fewer than 50 rows, and their sizes.
 
         Their rates move by tenths from one sample to the next; the report
         marks them and says so.
@@ -196,8 +214,9 @@ class ModelReport(Rendered):
 
     def document(self) -> Document:
         """The report as a document of sections (tables and figures)."""
-        n_rows = int(self.groups["count"].to_numpy().sum())
-        return Document(self.title, f"{n_rows:,} held-out rows, {len(self.groups)} groups",
+        n_rows, n_groups = int(self.groups["count"].to_numpy().sum()), len(self.groups)
+        return Document(self.title, f"{n_rows:,} {self.rows} rows, {n_groups} "
+                        f"group{'s' if n_groups != 1 else ''}",
                         model_sections(self))
 
 
@@ -221,6 +240,7 @@ def model_report(
     card: dict | None = None,
     class_names: dict | None = None,
     explain: bool | int = False,
+    rows: str = "held-out",
 ) -> ModelReport:
     """Report a fitted binary classifier's behaviour by group on held-out data.
 
@@ -268,8 +288,9 @@ def model_report(
         The notion (a key of :data:`skfairtune.notions.NOTIONS`) the budget
         is on. None takes the estimator's ``penalty`` when it names a notion.
     budget : float, default=None
-        The largest gap of ``notion`` accepted, in [0, 1]: the summary says
-        whether the gap's interval is within it, over it, or straddles it.
+        The largest gap of ``notion`` accepted, in (0, 1]: the summary says
+        whether the gap's interval is within it, over it, or straddles it,
+        or that rows of one group cannot tell (``verdict`` is "one group").
         None falls back on the search's budget when it is on ``notion``.
     n_boot : int or None, default=500
         Bootstrap replicates of the intervals; None for none.
@@ -295,6 +316,13 @@ def model_report(
         costly part: it calls the model some 25 times per feature on the
         sample, more than all the rest together. ``random_state`` seeds the
         sample when it is an int (0 otherwise).
+    rows : {"held-out", "new"}, default="held-out"
+        What the rows are, in the report's words. "held-out": rows kept out
+        of the model's training (a test split), with the training curves
+        shown. "new": rows that came after training, as ``skfairtune check``
+        reads them; the training curves, which describe the fit and not these
+        rows, are left out. Either way the report flags the groups and the
+        categories the model never saw in training.
 
     Returns
     -------
@@ -330,6 +358,7 @@ def model_report(
     notion = _check_notion(notion, estimator)
     budget = _check_budget(budget, searched, notion)
     explained_rows = None if explain is False else _check_explain(explain)
+    _check_rows(rows)
     y = np.asarray(y)
     encoding = encode_groups(sensitive, n_samples=len(y))
     boot = None if n_boot is None else {"n_boot": n_boot, "confidence": confidence,
@@ -353,6 +382,8 @@ def model_report(
         notion=notion, budget=budget, confidence=None if boot is None else confidence,
         degenerate=degenerate_reason(y, measured.y_pred, sensitive_features=sensitive),
         class_names=[label_text((class_names or {}).get(c, c)) for c in classes],
+        rows=rows, unseen_groups=unseen_groups(estimator, groups.index),
+        unseen_categories=unseen_categories(estimator, X),
     )
     report.card = model_card(report, estimator, card or {})
     if explained_rows is not None:
@@ -373,6 +404,11 @@ def _check_explain(explain) -> int:
     return int(explain)
 
 
+def _check_rows(rows) -> None:
+    if rows not in ROWS:
+        raise ValueError(f"rows must be one of {list(ROWS)}; got {rows!r}.")
+
+
 def _check_notion(notion, estimator) -> str | None:
     if notion is None:
         penalty = getattr(final_step(estimator)[1], "penalty", None)
@@ -390,11 +426,7 @@ def _check_budget(budget, searched, notion) -> float | None:
                 searched.constraint == NOTIONS[notion].metric_name("difference"):
             return searched.max_value
         return None
-    if isinstance(budget, bool) or not isinstance(budget, (int, float, np.number)) or \
-            not 0 <= budget <= 1:
-        raise ValueError(f"budget must be a gap between 0 and 1, such as 0.05; got "
-                         f"{budget!r}.")
-    return float(budget)
+    return check_budget(budget)
 
 
 @deprecated("write_report", "report.write(out, name=...)")

@@ -52,7 +52,7 @@ def gap_table(report) -> Table:
         if "low" in gaps:
             frame[f"{name} {report.confidence:.0%} interval"] = [
                 interval_text(lo, hi) for lo, hi in gaps.loc[order, ["low", "high"]].to_numpy()]
-    caption = ("Fairness metrics on the held-out data (gaps: lower is fairer; ratios "
+    caption = (f"Fairness metrics on the {report.rows} rows (gaps: lower is fairer; ratios "
                "and worst-group accuracy: higher is fairer)")
     highlight = []
     if report.budget is not None and report.notion_object is not None:
@@ -67,7 +67,7 @@ def _comparison(report) -> Section | None:
         return None
     frame = comparison_frame(report)
     text = ["The base model (before fine-tuning) and the chosen model on the same "
-            "held-out rows, group by group. The calibration error is the mean distance "
+            f"{report.rows} rows, group by group. The calibration error is the mean distance "
             "between the predicted probability and the observed share of positives "
             "(0 is perfect)."]
     n_groups = len(frame.index.get_level_values("group").unique())
@@ -154,9 +154,13 @@ def _groups(report) -> Section:
     text = []
     if (counts < SMALL_GROUP).any():
         table["small"] = counts < SMALL_GROUP
-        text.append(f"A group marked small has fewer than {SMALL_GROUP} held-out rows: its "
-                    "rates would move by tenths from one sample to the next, so read its "
-                    "numbers, and the gaps it takes part in, with care.")
+        text.append(f"A group marked small has fewer than {SMALL_GROUP} {report.rows} rows: "
+                    "its rates would move by tenths from one sample to the next, so read "
+                    "its numbers, and the gaps it takes part in, with care.")
+    if report.unseen_groups:
+        table["unseen in training"] = table.index.isin(report.unseen_groups)
+        text.append("A group marked unseen in training was not among the groups the model "
+                    "was fine-tuned on: the fairness penalty never acted on it.")
     text += left_out(counts, {"table shows": len(rows), "plots show": len(panels)},
                      holder="report.groups")
     return Section("Groups", text, [Table("Rates by group", table.iloc[rows])], [
@@ -193,7 +197,8 @@ def _scores(report) -> Section | None:
 
 def _training(report) -> Section | None:
     history = report.history
-    if history is None or not len(history):
+    # New rows are not the fit's: its curves belong to the report of the run.
+    if history is None or not len(history) or report.rows == "new":
         return None
     return Section("Training", [
         "The fine-tuning run of the reported model, by epoch: its loss, the fairness "

@@ -21,14 +21,20 @@ CHANGE = 0.02
 MISCALIBRATED = 0.05
 # At most this many groups are named in one kind of sentence.
 NAMED = 5
+# The verdict on rows of one group: there is no gap to hold to a budget.
+ONE_GROUP = "one group"
 
 
-def verdict(value: float, low: float | None, high: float | None, budget: float) -> str:
-    """Where a gap stands against its budget: ``"within"``, ``"over"`` or ``"uncertain"``.
+def verdict(value: float, low: float | None, high: float | None, budget: float, *,
+            n_groups: int = 2) -> str:
+    """Where a gap stands against its budget: ``"within"``, ``"over"``,
+    ``"uncertain"`` or ``"one group"``.
 
     With an interval, "within" needs its upper end at most the budget and
     "over" its lower end above it; anything else is "uncertain". Without
-    one, the value decides.
+    one, the value decides. Rows of fewer than two groups are "one group",
+    whatever the numbers: a gap compares groups, and one group's gap of 0
+    is no evidence of fairness.
 
     Examples
     --------
@@ -37,7 +43,11 @@ def verdict(value: float, low: float | None, high: float | None, budget: float) 
     ('within', 'uncertain')
     >>> verdict(0.09, 0.06, 0.12, 0.05), verdict(0.09, None, None, 0.05)
     ('over', 'over')
+    >>> verdict(0.0, 0.0, 0.0, 0.05, n_groups=1)
+    'one group'
     """
+    if n_groups < 2:
+        return ONE_GROUP
     if low is None or high is None or np.isnan(low) or np.isnan(high):
         low = high = value
     if high <= budget:
@@ -47,7 +57,7 @@ def verdict(value: float, low: float | None, high: float | None, budget: float) 
 
 def summary_sentences(report) -> list[str]:
     """What the report's numbers say, in sentences."""
-    parts = [*_headline(report), *_changes(report), *_explained(report),
+    parts = [*_headline(report), *_unseen(report), *_changes(report), *_explained(report),
              *_calibration(report), *_small_groups(report)]
     if report.degenerate:
         parts.append(f"Warning: the model {report.degenerate}, so its small gaps say "
@@ -63,6 +73,20 @@ def _bounds(fairness, key):
 
 def _headline(report) -> list[str]:
     rows = int(report.groups["count"].sum())
+    if len(report.groups) < 2:
+        text = [f"On {rows:,} {report.rows} rows, all of one group "
+                f"({label_text(report.groups.index[0])}): a gap compares groups, so these "
+                "rows have none to measure, and the gaps below say nothing about fairness."]
+    else:
+        text = [f"On {rows:,} {report.rows} rows in {len(report.groups)} groups, "
+                f"{'; '.join(_gaps(report))}."]
+    if report.budget is not None and report.notion_object is not None:
+        text.append(_budget_sentence(report))
+    return text
+
+
+def _gaps(report) -> list[str]:
+    """Each gap the headline names (the budget's, or every notion's), with its interval."""
     notions = ([report.notion_object] if report.notion_object is not None
                else classification_notions())
     gaps = []
@@ -74,15 +98,46 @@ def _headline(report) -> list[str]:
         if low is not None:
             shown += f" ({report.confidence:.0%} interval {low:.3f} to {high:.3f})"
         gaps.append(shown)
-    text = [f"On {rows:,} held-out rows in {len(report.groups)} groups, "
-            f"{'; '.join(gaps)}."]
-    if report.budget is not None and report.notion_object is not None:
-        text.append(_budget_sentence(report))
+    return gaps
+
+
+def _unseen(report) -> list[str]:
+    """The groups and the categories of these rows that training never saw."""
+    text = []
+    groups = report.unseen_groups
+    if groups:
+        text.append(f"{_count(groups, 'group')} of these rows {_verb(groups)} not among "
+                    f"the groups the model was fine-tuned on: {_named(groups)}. The "
+                    "fairness penalty never acted on "
+                    f"{'them' if len(groups) > 1 else 'it'}.")
+    categories = report.unseen_categories
+    if categories:
+        listed = "; ".join(f"{label_text(column)}: {_named(values)}"
+                           for column, values in list(categories.items())[:NAMED])
+        text.append("Values that training never saw, which the model reads as none of the "
+                    f"categories it knows: {listed}.")
     return text
+
+
+def _count(items: list, noun: str) -> str:
+    return f"{len(items)} {noun}{'s' if len(items) > 1 else ''}"
+
+
+def _verb(items: list) -> str:
+    return "were" if len(items) > 1 else "was"
+
+
+def _named(items: list) -> str:
+    """The first few ``items`` by name, and how many more."""
+    more = f" and {len(items) - NAMED} more" if len(items) > NAMED else ""
+    return ", ".join(label_text(v) for v in items[:NAMED]) + more
 
 
 def _budget_sentence(report) -> str:
     budget, state = report.budget, report.verdict
+    if state == ONE_GROUP:
+        return (f"These rows cannot tell whether the model is within the budget of "
+                f"{budget:g}: they hold one group; rows of two groups or more can.")
     if state == "within":
         bound = "the interval's upper end is" if "low" in report.fairness else "it is"
         return f"The model is within the budget of {budget:g}: {bound} at most {budget:g}."
@@ -189,7 +244,7 @@ def _small_groups(report) -> list[str]:
     named = ", ".join(f"{label_text(g)} ({n:,.0f} rows)" for g, n in small.iloc[:NAMED].items())
     more = f" and {len(small) - NAMED} more" if len(small) > NAMED else ""
     text = (f"{len(small)} group{'s' if len(small) > 1 else ''} ha"
-            f"{'ve' if len(small) > 1 else 's'} fewer than {SMALL_GROUP} held-out rows: "
+            f"{'ve' if len(small) > 1 else 's'} fewer than {SMALL_GROUP} {report.rows} rows: "
             f"{named}{more}. Their rates, and the gaps they take part in, are uncertain")
     first = int(np.flatnonzero(counts.to_numpy() < SMALL_GROUP)[0])
     return [text + _example_interval(report, first) + "."]

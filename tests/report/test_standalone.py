@@ -219,8 +219,8 @@ def test_no_intervals_without_bootstrap(data):
 
 @pytest.mark.parametrize(("kwargs", "match"), [
     ({"notion": "fairness"}, "notion='fairness' is not a fairness notion"),
-    ({"budget": 2.0}, "budget must be a gap between 0 and 1"),
-    ({"budget": "0.05"}, "budget must be a gap between 0 and 1"),
+    ({"budget": 2.0}, r"budget must be a number in \(0, 1\]"),
+    ({"budget": "0.05"}, r"budget must be a number in \(0, 1\]"),
 ])
 def test_bad_notion_or_budget(data, kwargs, match):
     X, y, group = data
