@@ -12,6 +12,7 @@ from ._common import (
     METRIC_NAMES,
     NOTION_NAMES,
     PENALTY_NAMES,
+    TUNE_EXIT_CODES,
 )
 
 
@@ -44,7 +45,8 @@ def _add_demo(commands) -> None:
         description="Train a base model on Adult (sensitive attribute: sex) the ordinary "
         "way, save its weights, fine-tune from them over a grid of penalty strengths "
         "with group-aware cross-validation, choose the most accurate model within the "
-        "fairness budget, print accuracy and gaps, and write the report.")
+        "fairness budget, print accuracy and gaps, and write the report.",
+        epilog=TUNE_EXIT_CODES)
     _add_tuning_options(demo, out="skfairtune-demo")
     demo.add_argument("--sample", type=_positive_int, metavar="N",
                       help="train on a random sample of N rows (a quicker look)")
@@ -56,7 +58,7 @@ def _add_tune(commands) -> None:
         description="Hold out a test split of DATA, start from --pretrained weights (or "
         "train a base model), fine-tune over a grid of penalty strengths with "
         "group-aware cross-validation, choose within the budget, and save the chosen "
-        "model and its report.")
+        "model and its report.", epilog=TUNE_EXIT_CODES)
     tune.add_argument("data", type=Path, help="a .csv, .tsv or .parquet file")
     _add_columns(tune)
     tune.add_argument("--pretrained", type=Path, metavar="FILE",
