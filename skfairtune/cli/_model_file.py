@@ -312,7 +312,7 @@ class _Spec:
         return value
 
     def entries(self, field: str, keys: set) -> list:
-        """A list of objects with exactly ``keys`` (``median`` alone may stand for all)."""
+        """A list of objects, each naming its column, with no key outside ``keys``."""
         items = self.get(field, lambda v: isinstance(v, list), "a list")
         for i, item in enumerate(items):
             if not isinstance(item, dict) or not set(item) <= keys or not _is_name(
@@ -395,12 +395,12 @@ def _fitted_encoder(columns, categorical, numeric, categories, stats):
         warnings.simplefilter("ignore")  # the imputer warns of a column it drops
         encoder.fit(pd.DataFrame({c: stand_in[c] for c in columns}))
     if numeric:
-        imputer, scaler = encoder.named_transformers_["numbers"].steps[-2:]
-        imputer[1].statistics_ = np.array([s[0] for s in stats])
+        imputer, scaler = encoder.named_transformers_["numbers"]
+        imputer.statistics_ = np.array([s[0] for s in stats])
         kept = [s for s in stats if not math.isnan(s[0])]
-        scaler[1].mean_ = np.array([s[1] for s in kept])
-        scaler[1].scale_ = np.array([s[2] for s in kept])
-        scaler[1].var_ = scaler[1].scale_ ** 2  # informative only: transform reads the two above
+        scaler.mean_ = np.array([s[1] for s in kept])
+        scaler.scale_ = np.array([s[2] for s in kept])
+        scaler.var_ = scaler.scale_ ** 2  # informative only: transform reads the two above
     return encoder
 
 

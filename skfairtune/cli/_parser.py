@@ -89,14 +89,19 @@ def _add_check(commands) -> None:
         description="Score a saved model on new labeled data: each gap of the notion with "
         "a bootstrap interval, against --budget; print the table, write check.html, "
         "check.md and check.json, and exit with a code a CI or scheduled job can act on. "
-        "MODEL is a pickle (the model.pkl that 'skfairtune tune' or 'demo' writes): "
-        "loading a pickle runs code, so check only model files you trust.",
+        "MODEL is the --out folder that 'skfairtune tune' or 'demo' wrote (or its "
+        "model.json or model.safetensors): the model is rebuilt from its description and "
+        "weights, and nothing in the files runs, so use this form for a model you did not "
+        "write yourself. MODEL may also be a pickle, such as model.pkl; loading a pickle "
+        "runs code, so pass one only if you wrote it yourself.",
         epilog="Exit codes: 0 within the budget (the interval's upper end is at most "
         "--budget); 1 over the budget (its lower end is above it); 3 cannot tell (the "
         "interval straddles the budget: more rows would narrow it); 2 bad usage or "
         "input; 1 also when the check itself fails.")
-    check.add_argument("model", type=Path, help="the saved model: a model.pkl that "
-                       "'skfairtune tune' wrote (a pickled fitted classifier or pipeline)")
+    check.add_argument("model", type=Path, help="the saved model: the folder 'skfairtune "
+                       "tune' wrote, or its model.json or model.safetensors (read without "
+                       "running code); or a pickled fitted classifier or pipeline, such as "
+                       "model.pkl (runs code as it loads)")
     check.add_argument("data", type=Path, help="new labeled rows: a .csv, .tsv or .parquet "
                        "file with the model's feature columns, the target and the "
                        "sensitive column(s)")

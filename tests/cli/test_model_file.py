@@ -86,6 +86,28 @@ def test_the_safe_form_holds_what_the_hiring_file_does_not(tmp_path):
     assert rebuilt.pipeline[-1].sensitive_groups_ == pipeline[-1].sensitive_groups_
 
 
+def test_a_model_json_cannot_describe_is_left_out_with_a_warning(tmp_path, capsys):
+    from sklearn.frozen import FrozenEstimator
+    from sklearn.pipeline import Pipeline
+
+    from skfairtune import FairTuneClassifier
+    from skfairtune.cli._files import OutputFolder
+    from skfairtune.cli._model_file import write_model
+    from skfairtune.cli._tune import _encoder
+
+    frame = pd.DataFrame({"day": pd.to_datetime(["2024-01-01", "2024-02-01"] * 5),
+                          "x": np.arange(10.0), "sex": ["f", "m"] * 5})
+    pipeline = Pipeline([("encode", FrozenEstimator(_encoder(frame[["day", "x"]]))),
+                         ("model", FairTuneClassifier(max_epochs=0))])
+    pipeline.fit(frame, np.arange(10) % 2, model__sensitive_features=frame["sex"])
+    with OutputFolder(tmp_path, [], overwrite=False) as out:
+        write_model(out, pipeline, None)
+        assert out.commit() == ["model.pkl", "model.safetensors"]
+    assert ("warning: model.json was not written: a category of 'day' is datetime.datetime("
+            "2024, 1, 1, 0, 0) (datetime), which JSON cannot hold as data; check reads "
+            "model.pkl instead") in capsys.readouterr().err
+
+
 def test_the_labels_of_a_file_with_several_negative_labels():
     from skfairtune.cli._commands import file_labels
 
@@ -209,3 +231,13 @@ def test_unreadable_files_are_refused(tuned, csv_file, run, tmp_path, damage, me
                  "--out", tmp_path / "out")
     assert result.code == EXIT_USAGE
     assert message in result.err and "Traceback" not in result.err, result.err
+
+
+def test_check_help_points_at_the_safe_form():
+    from skfairtune.cli import build_parser
+
+    text = build_parser()._subparsers._group_actions[0].choices["check"].format_help()
+    flat = " ".join(text.split())
+    assert "MODEL is the --out folder that 'skfairtune tune' or 'demo' wrote" in flat
+    assert "nothing in the files runs, so use this form for a model you did not write" in flat
+    assert "loading a pickle runs code" in flat
