@@ -14,12 +14,13 @@ exits 0 within the budget, 1 over it and 3 when the data cannot tell;
 are one line on standard error, never a traceback (``--traceback`` shows it).
 
 The modules: ``_parser`` (options), ``_commands`` (demo, tune, audit),
-``_check`` (check),
-``_inputs`` (reading and checking the user's table), ``_files`` (the
-``--out`` folder), ``_tune`` (the fine-tuning run), ``_search`` (its grid
-search and the strengths that failed), ``_cluster`` (``--scheduler``) and
-``_output`` (the progress bar, table, files and report). Only ``_parser``
-and ``_common`` are imported to parse the options: ``--help`` loads neither
+``_check`` (check), ``_inputs`` (reading and checking the user's table),
+``_files`` (the ``--out`` folder), ``_tune`` (the fine-tuning run),
+``_search`` (its grid search and the strengths that failed), ``_cluster``
+(``--scheduler``), ``_output`` (the progress bar, table, files and report)
+and ``_model_file`` (the saved model: a pickle, and the description and
+weights that ``check`` loads without running code). Only ``_parser`` and
+``_common`` are imported to parse the options: ``--help`` loads neither
 torch nor pandas.
 """
 
