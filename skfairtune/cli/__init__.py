@@ -9,16 +9,18 @@ the report. ``skfairtune tune`` does the same on a CSV or Parquet file, and
 saved model to a fairness budget on new labeled data.
 
 Exit codes: 0 success, 1 a run that failed, 2 bad usage or input; ``check``
-exits 0 within the budget, 1 over it and 3 when the data cannot tell. Errors
+exits 0 within the budget, 1 over it and 3 when the data cannot tell;
+``tune`` and ``demo`` exit 4 when no strength met the budget. Errors
 are one line on standard error, never a traceback (``--traceback`` shows it).
 
 The modules: ``_parser`` (options), ``_commands`` (demo, tune, audit),
-``_check`` (check),
-``_inputs`` (reading and checking the user's table), ``_files`` (the
-``--out`` folder), ``_tune`` (the fine-tuning run), ``_search`` (its grid
-search and the strengths that failed), ``_cluster`` (``--scheduler``) and
-``_output`` (the progress bar, table, files and report). Only ``_parser``
-and ``_common`` are imported to parse the options: ``--help`` loads neither
+``_check`` (check), ``_inputs`` (reading and checking the user's table),
+``_files`` (the ``--out`` folder), ``_tune`` (the fine-tuning run),
+``_search`` (its grid search and the strengths that failed), ``_cluster``
+(``--scheduler``), ``_output`` (the progress bar, table, files and report)
+and ``_model_file`` (the saved model: a pickle, and the description and
+weights that ``check`` loads without running code). Only ``_parser`` and
+``_common`` are imported to parse the options: ``--help`` loads neither
 torch nor pandas.
 """
 
@@ -28,6 +30,7 @@ import sys
 
 from ._common import (
     EXIT_FAILED,
+    EXIT_NOT_MET,
     EXIT_OK,
     EXIT_OVER,
     EXIT_UNSURE,
@@ -37,8 +40,8 @@ from ._common import (
 )
 from ._parser import build_parser
 
-__all__ = ["EXIT_FAILED", "EXIT_OK", "EXIT_OVER", "EXIT_UNSURE", "EXIT_USAGE", "RunFailed",
-           "UsageError", "build_parser", "main"]
+__all__ = ["EXIT_FAILED", "EXIT_NOT_MET", "EXIT_OK", "EXIT_OVER", "EXIT_UNSURE", "EXIT_USAGE",
+           "RunFailed", "UsageError", "build_parser", "main"]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -54,7 +57,8 @@ def main(argv: list[str] | None = None) -> int:
     int
         The exit code: 0 success, 1 a run that failed, 2 bad usage or input;
         ``check`` gives 0 within the budget, 1 over it, 3 when the interval
-        straddles it.
+        straddles it; ``tune`` and ``demo`` give 4 when no strength met the
+        budget (the fairest is saved).
 
     Examples
     --------

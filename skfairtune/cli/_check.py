@@ -61,18 +61,26 @@ def run_check(args) -> int:
 
 
 def load_model(path: Path):
-    """Read a pickled fitted binary classifier, with errors that say what is wrong."""
+    """Read a fitted binary classifier, with errors that say what is wrong.
+
+    ``path`` is the safe form that ``tune`` writes (its folder, or the
+    ``model.json`` or ``model.safetensors`` in it), rebuilt without running
+    anything from the files, or a pickle, which runs code as it loads. The
+    model ``tune`` saves predicts the file's labels; check reads the 0/1
+    pipeline inside it, with the names ``tune`` recorded (``class_names_``).
+    """
+    from ._model_file import TunedModel, is_model_files, read_model
+
     if not path.exists():
-        raise UsageError(f"MODEL {path}: no such file")
-    if not path.is_file():
+        raise UsageError(f"MODEL {path}: no such file or folder")
+    if is_model_files(path):
+        model = read_model(path)
+    elif not path.is_file():
         raise UsageError(f"MODEL {path}: not a file")
-    try:
-        with open(path, "rb") as file:
-            model = pickle.load(file)  # noqa: S301 - the user's own file, as --help warns
-    except (pickle.UnpicklingError, EOFError, ImportError, AttributeError, ValueError,
-            TypeError, IndexError) as exc:
-        raise UsageError(f"MODEL {path} is not a saved model (the model.pkl that "
-                         f"'skfairtune tune' writes): {type(exc).__name__}: {exc}") from None
+    else:
+        model = _unpickle(path)
+    if isinstance(model, TunedModel):
+        model = model.pipeline
     classes = getattr(model, "classes_", None)
     if not hasattr(model, "predict") or classes is None:
         raise UsageError(f"MODEL {path} holds a {type(model).__name__}, not a fitted "
@@ -81,6 +89,16 @@ def load_model(path: Path):
         raise UsageError(f"MODEL {path} is a classifier of {len(classes)} classes; check "
                          "reads binary classifiers")
     return model
+
+
+def _unpickle(path: Path):
+    try:
+        with open(path, "rb") as file:
+            return pickle.load(file)  # noqa: S301 - the user's own file, as --help warns
+    except (pickle.UnpicklingError, EOFError, ImportError, AttributeError, ValueError,
+            TypeError, IndexError) as exc:
+        raise UsageError(f"MODEL {path} is not a saved model (the model.pkl that "
+                         f"'skfairtune tune' writes): {type(exc).__name__}: {exc}") from None
 
 
 def model_notion(model, notion: str | None) -> str:

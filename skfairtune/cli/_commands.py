@@ -1,9 +1,10 @@
-"""The three commands: ``demo``, ``tune`` and ``audit``."""
+"""The commands that train or audit: ``demo``, ``tune`` and ``audit``."""
 
 from __future__ import annotations
 
 import warnings
 
+from skfairtune._labels import label_text, plain, sorted_labels
 from skfairtune.notions import budget_metric
 
 from ._common import Job, UsageError
@@ -12,12 +13,13 @@ from ._inputs import binary_target, check_columns, check_folds, label_value, rea
 from ._tune import tune
 
 # What demo and tune write into --out; base.safetensors only when they train a base.
-TUNE_FILES = ["model.safetensors", "model.pkl", "results.csv", "report.html", "report.md"]
+TUNE_FILES = ["model.safetensors", "model.json", "model.pkl", "results.csv", "report.html",
+              "report.md"]
 # What audit writes into --out: the report's two files, as DatasetAudit.write names them.
 AUDIT_FILES = ["audit.html", "audit.md"]
 
 
-def run_demo(args) -> None:
+def run_demo(args) -> int:
     """Fine-tune on the bundled Adult data (sensitive attribute: sex)."""
     from skfairtune.datasets import load_adult
 
@@ -30,10 +32,10 @@ def run_demo(args) -> None:
                    title="skfairtune demo: Adult, sex")
     job.data_name = "Adult (UCI census income), bundled: its train and test files"
     job.class_names = {0: "<=50K", 1: ">50K"}
-    tune(job)
+    return tune(job)
 
 
-def run_tune(args) -> None:
+def run_tune(args) -> int:
     """Fine-tune on the user's file, holding out a test split for the report."""
     from sklearn.model_selection import train_test_split
 
@@ -55,19 +57,18 @@ def run_tune(args) -> None:
                    title=f"skfairtune tune: {args.data.name}")
     job.pretrained = args.pretrained
     job.data_name = str(args.data)
-    job.class_names = class_names(original, frame[target])
-    tune(job)
+    job.labels = file_labels(original, frame[target])
+    job.class_names = {k: label_text(v) for k, v in job.labels.items()}
+    return tune(job)
 
 
-def class_names(original, binary) -> dict:
-    """The names of the 0/1 classes, as the file writes them: the positive label,
-    and the other one (or "not <positive>" when several labels are negative)."""
-    from skfairtune._labels import label_text
-
-    positive = {label_text(v) for v in original[binary == 1].unique()}
-    negative = sorted({label_text(v) for v in original[binary == 0].unique()})
-    name = positive.pop() if len(positive) == 1 else "positive"
-    return {1: name, 0: negative[0] if len(negative) == 1 else f"not {name}"}
+def file_labels(original, binary) -> dict:
+    """The file's label of each 0/1 class: the positive label, and the other one
+    (or "not <positive>" when several labels are negative)."""
+    positive = sorted_labels(original[binary == 1])
+    negative = sorted_labels(original[binary == 0])
+    name = plain(positive[0]) if len(positive) == 1 else "positive"
+    return {1: name, 0: plain(negative[0]) if len(negative) == 1 else f"not {label_text(name)}"}
 
 
 def run_audit(args) -> None:

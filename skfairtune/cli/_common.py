@@ -17,9 +17,17 @@ if TYPE_CHECKING:  # pandas and the output folder are not needed to build the pa
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 # skfairtune check: within the budget (EXIT_OK), over it, or the data cannot tell.
 EXIT_OVER, EXIT_UNSURE = 1, 3
+# tune and demo: the run went through, but no strength met the budget (the
+# fairest was saved), so that a CI job need not read the output to tell.
+EXIT_NOT_MET = 4
 EXIT_CODES = ("0 success (check: within the budget), 1 a run that failed (check: over the "
               "budget), 2 bad usage or input, 3 check could not tell (the interval "
-              "straddles the budget)")
+              "straddles the budget), 4 tune or demo went through but no strength met "
+              "the budget (the fairest is saved)")
+TUNE_EXIT_CODES = (f"Exit codes: {EXIT_OK} a model within the budget was chosen and saved; "
+                   f"{EXIT_NOT_MET} no strength met the budget (the fairest was chosen and "
+                   f"saved); {EXIT_FAILED} the run failed (nothing is written); {EXIT_USAGE} "
+                   "bad usage or input.")
 
 # The penalties and the gaps a budget can be on come from the registry of
 # notions, which (unlike skfairtune.penalties) does not import torch: `--help`
@@ -77,6 +85,9 @@ class Job:
     # label (the run trains on 0/1; the report names them as the file does).
     data_name: str = ""
     class_names: dict | None = None
+    # The file's own label of each 0/1 class, which the saved model predicts;
+    # None when they are 0 and 1 themselves.
+    labels: dict | None = None
 
     @property
     def bound_name(self) -> str:

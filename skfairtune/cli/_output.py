@@ -151,17 +151,23 @@ def shown(value) -> str:
     return terminal_safe(label_text(value))
 
 
+def met_budget(job: Job, table: pd.DataFrame) -> bool:
+    """Whether the chosen strength met the budget, as the choice judged it: its
+    cross-validated gap, or the gap's upper bound with ``--confidence``."""
+    chosen = table.index[table["chosen"]][0]
+    judged = short(job.constraint) if job.confidence is None else job.bound_name
+    return bool(table.loc[chosen, ("cross-validated", judged)] <= job.budget)
+
+
 def choice(job: Job, table: pd.DataFrame) -> str:
     """Which strength was chosen and why, and what it changed on the test split."""
     chosen = table.index[table["chosen"]][0]
     gap = short(job.constraint)
     best_by = "most accurate" if job.metric == "accuracy" else f"best by {job.metric}"
-    judged = ("cross-validated", gap) if job.confidence is None else (
-        "cross-validated", job.bound_name)
     what = (f"a cross-validated {gap}" if job.confidence is None else
             f"a {job.confidence:.0%} upper bound on the cross-validated {gap}")
     passed_over = (table[("degenerate", "")] == PASSED_OVER).any()
-    if table.loc[chosen, judged] <= job.budget:
+    if met_budget(job, table):
         head = f"* chosen: strength {chosen}, the {best_by} with {what} <= {job.budget:g}."
     elif passed_over:
         head = (f"* chosen: strength {chosen}, the fairest of the strengths that are not "
@@ -186,18 +192,18 @@ def save(job: Job, search, table: pd.DataFrame, test: tuple, notes: list, *,
          base=None) -> None:
     """Write the chosen model, the table and the report into ``job.out``.
 
-    ``model.pkl`` is the fitted pipeline, pickled: what ``skfairtune check``
-    reads. Loading a pickle runs code, so only load files you trust.
+    The model goes in two forms (see ``_model_file``): ``model.json`` beside
+    ``model.safetensors``, which ``skfairtune check`` loads without running
+    anything from the files, and ``model.pkl``, a pickle: loading it runs
+    code, so only load files you trust.
     """
-    import pickle
+    from ._model_file import write_model
 
     model = search.best_estimator_
-    model[-1].save_weights(job.out.file("model.safetensors"))
     # The run trains on 0/1: which label of the file was 1 travels with the
     # model, so that check reads new labels by the same rule.
     model.class_names_ = dict(job.class_names or {})
-    with open(job.out.file("model.pkl"), "wb") as file:
-        pickle.dump(model, file)
+    write_model(job.out, model, job.labels)
     _flat(table, lambda part, name: f"{_PREFIX[part]}_{name}".lower().replace(" ", "_")
           ).to_csv(job.out.file("results.csv"))
     report = _report(job, search, _flat(table, "{} {}".format),
@@ -205,8 +211,8 @@ def save(job: Job, search, table: pd.DataFrame, test: tuple, notes: list, *,
     print_report(report)
     written = set(job.out.commit())
     # In the order a reader wants them: the weights, the model, the table, the report.
-    order = ["base.safetensors", "model.safetensors", "model.pkl", "results.csv",
-             "report.html", "report.md"]
+    order = ["base.safetensors", "model.safetensors", "model.json", "model.pkl",
+             "results.csv", "report.html", "report.md"]
     shown = [n for n in order if n in written] + sorted(written - set(order))
     print(f"\nWrote to {job.out}/: {', '.join(shown)}")
 

@@ -14,6 +14,7 @@ from ._common import (
     METRIC_NAMES,
     NOTION_NAMES,
     PENALTY_NAMES,
+    TUNE_EXIT_CODES,
 )
 
 
@@ -46,7 +47,8 @@ def _add_demo(commands) -> None:
         description="Train a base model on Adult (sensitive attribute: sex) the ordinary "
         "way, save its weights, fine-tune from them over a grid of penalty strengths "
         "with group-aware cross-validation, choose the most accurate model within the "
-        "fairness budget, print accuracy and gaps, and write the report.")
+        "fairness budget, print accuracy and gaps, and write the report.",
+        epilog=TUNE_EXIT_CODES)
     _add_tuning_options(demo, out="skfairtune-demo")
     demo.add_argument("--sample", type=_positive_int, metavar="N",
                       help="train on a random sample of N rows (a quicker look)")
@@ -58,7 +60,7 @@ def _add_tune(commands) -> None:
         description="Hold out a test split of DATA, start from --pretrained weights (or "
         "train a base model), fine-tune over a grid of penalty strengths with "
         "group-aware cross-validation, choose within the budget, and save the chosen "
-        "model and its report.")
+        "model and its report.", epilog=TUNE_EXIT_CODES)
     tune.add_argument("data", type=Path, help="a .csv, .tsv or .parquet file")
     _add_columns(tune)
     tune.add_argument("--pretrained", type=Path, metavar="FILE",
@@ -89,15 +91,20 @@ def _add_check(commands) -> None:
         description="Score a saved model on new labeled data: each gap of the notion with "
         "a bootstrap interval, against --budget; print the table, write check.html, "
         "check.md and check.json, and exit with a code a CI or scheduled job can act on. "
-        "MODEL is a pickle (the model.pkl that 'skfairtune tune' or 'demo' writes): "
-        "loading a pickle runs code, so check only model files you trust.",
+        "MODEL is the --out folder that 'skfairtune tune' or 'demo' wrote (or its "
+        "model.json or model.safetensors): the model is rebuilt from its description and "
+        "weights, and nothing in the files runs, so use this form for a model you did not "
+        "write yourself. MODEL may also be a pickle, such as model.pkl; loading a pickle "
+        "runs code, so pass one only if you wrote it yourself.",
         epilog="Exit codes: 0 within the budget (the interval's upper end is at most "
         "--budget); 1 over the budget (its lower end is above it); 3 cannot tell (the "
         "interval straddles the budget: more rows would narrow it); 2 bad usage or "
         "input (rows of one group only, a label the model does not know, ...), before "
         "anything is written; 1 also when the check itself fails.")
-    check.add_argument("model", type=Path, help="the saved model: a model.pkl that "
-                       "'skfairtune tune' wrote (a pickled fitted classifier or pipeline)")
+    check.add_argument("model", type=Path, help="the saved model: the folder 'skfairtune "
+                       "tune' wrote, or its model.json or model.safetensors (read without "
+                       "running code); or a pickled fitted classifier or pipeline, such as "
+                       "model.pkl (runs code as it loads)")
     check.add_argument("data", type=Path, help="new labeled rows: a .csv, .tsv or .parquet "
                        "file with the model's feature columns, the target and the "
                        "sensitive column(s)")

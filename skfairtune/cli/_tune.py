@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ._common import PASSED_OVER, Job, RunFailed, UsageError, short
-from ._output import Progress, print_results, save, warn
+from ._common import EXIT_NOT_MET, EXIT_OK, PASSED_OVER, Job, RunFailed, UsageError, short
+from ._output import Progress, met_budget, print_results, save, warn
 
 # The network the base model and the fine-tuned ones share.
 HIDDEN = (64,)
@@ -28,8 +28,12 @@ HIDDEN = (64,)
 _MLP_NAME = re.compile(r"^(hidden\.\d+|output)\.(weight|bias)$")
 
 
-def tune(job: Job) -> None:
-    """Base model, grid search, a table on the test split, the saved model and report."""
+def tune(job: Job) -> int:
+    """Base model, grid search, a table on the test split, the saved model and report.
+
+    Returns the exit code: ``EXIT_OK``, or ``EXIT_NOT_MET`` when no strength met
+    the budget (the fairest was chosen and saved all the same).
+    """
     from ._search import Failures
 
     X, y, groups = xy(job.train, job)
@@ -51,6 +55,7 @@ def tune(job: Job) -> None:
         print_results(job, search, table, failures.notes())
         warn(caught)
         save(job, search, table, xy(job.test, job), failures.notes(), base=base)
+    return EXIT_OK if met_budget(job, table) else EXIT_NOT_MET
 
 
 def advice(job: Job, *, penalty: bool = True) -> str:
@@ -106,11 +111,6 @@ def _encoder(features: pd.DataFrame):
     pre-trained network comes with its preprocessing), so the encoder is fit
     here and frozen, not refit on each fold.
     """
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
     numeric = [c for c in features if pd.api.types.is_numeric_dtype(features[c])]
     categorical = [c for c in features if c not in numeric]
     if not numeric and not categorical:
@@ -121,15 +121,26 @@ def _encoder(features: pd.DataFrame):
             warnings.warn(f"the column {column!r} has {n_values} distinct values, each a "
                           "column of the encoding; drop it if it is an identifier",
                           UserWarning, stacklevel=2)
-    encoder = ColumnTransformer([
-        ("categories", OneHotEncoder(handle_unknown="ignore", sparse_output=False),
-         categorical),
+    return encoding(categorical, numeric).fit(features)
+
+
+def encoding(categorical: list, numeric: list, *, categories="auto"):
+    """The encoding, unfitted: ``categorical`` columns one-hot (a category unseen
+    in training is all zeros), ``numeric`` ones with missing values at the median,
+    standardised. ``categories`` as OneHotEncoder takes them."""
+    from sklearn.compose import ColumnTransformer
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import OneHotEncoder, StandardScaler
+
+    return ColumnTransformer([
+        ("categories", OneHotEncoder(categories=categories, handle_unknown="ignore",
+                                     sparse_output=False), categorical),
         ("numbers", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
          numeric),
     # One job: the encoding is quick, and under --scheduler any more would
     # send it to the cluster as tasks of its own (see _cluster).
     ], n_jobs=1)
-    return encoder.fit(features)
 
 
 def _starting_point(job: Job, encoder, X, y):

@@ -99,14 +99,18 @@ def test_tune_shows_a_progress_bar(tuned):
 def test_tune_writes_the_model_the_weights_and_the_report(tuned, csv_file):
     out = tuned[3]
     names = {p.name for p in out.iterdir()}
-    assert names == {"base.safetensors", "model.safetensors", "model.pkl", "results.csv",
-                     "report.html", "report.md"}
+    assert names == {"base.safetensors", "model.safetensors", "model.json", "model.pkl",
+                     "results.csv", "report.html", "report.md"}
     with open(out / "model.pkl", "rb") as file:
         model = pickle.load(file)
-    raw = pd.read_csv(csv_file).drop(columns="hired")
-    assert set(np.unique(model.predict(raw))) <= {0, 1}
+    raw = pd.read_csv(csv_file)
+    # The file's own labels, not the 0/1 the network was trained on.
+    assert model.classes_.tolist() == ["no", "yes"] and model.pos_label_ == "yes"
+    pred = model.predict(raw.drop(columns="hired"))
+    assert set(pred) == {"no", "yes"}
+    assert model.score(raw.drop(columns="hired"), raw["hired"]) == (pred == raw["hired"]).mean()
     weights = load_file(out / "model.safetensors")
-    for name, tensor in model[-1].module_.state_dict().items():
+    for name, tensor in model.pipeline[-1].module_.state_dict().items():
         np.testing.assert_array_equal(weights[name].numpy(), tensor.numpy())
     page = (out / "report.html").read_text()
     assert page.count('src="data:image/png;base64,') == 5
@@ -227,7 +231,7 @@ def test_demo_on_a_sample(tmp_path, run):
     assert result.out.startswith("skfairtune demo: Adult, sex")
     assert "1,500 training rows, 16,281 test rows" in result.out
     assert {"base.safetensors", "model.pkl", "report.html", "report.md", "results.csv",
-            "model.safetensors"} == {p.name for p in tmp_path.iterdir()}
+            "model.safetensors", "model.json"} == {p.name for p in tmp_path.iterdir()}
 
 
 def test_parquet_files_are_read(tmp_path, run):

@@ -96,8 +96,8 @@ def test_tune_with_overwrite_replaces_an_earlier_run_and_no_link_is_followed(
         assert hasattr(pickle.load(file), "predict")
     # Nothing else was touched, and no working folder is left behind.
     assert sorted(p.name for p in out.iterdir()) == sorted([
-        "base.safetensors", "mine.txt", "model.pkl", "model.safetensors", "report.html",
-        "report.md", "results.csv"])
+        "base.safetensors", "mine.txt", "model.json", "model.pkl", "model.safetensors",
+        "report.html", "report.md", "results.csv"])
 
 
 def test_a_failed_run_leaves_the_folder_as_it_was(run, csv_file, tmp_path, monkeypatch):

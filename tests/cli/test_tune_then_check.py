@@ -46,7 +46,7 @@ def test_check_reads_labels_by_the_positive_class_tune_recorded(tuned, csv_file,
 
     folder = tuned[3]
     with open(folder / "model.pkl", "rb") as file:
-        model = pickle.load(file)
+        model = pickle.load(file).pipeline  # the 0/1 pipeline, which check reads
     assert model.class_names_ == {1: "yes", 0: "no"}
     result = run("check", folder / "model.pkl", csv_file, "--target", "hired",
                  "--sensitive", "sex", "--pos-label", "no", "--budget", "0.05",
