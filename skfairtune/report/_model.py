@@ -274,7 +274,8 @@ def model_report(
     n_boot : int or None, default=500
         Bootstrap replicates of the intervals; None for none.
     confidence : float, default=0.9
-        The coverage of the two-sided percentile intervals.
+        The coverage of the two-sided bootstrap intervals (see
+        :func:`~skfairtune.metrics.group_report`); each holds its estimate.
     random_state : int, RandomState instance or None, default=0
         Seeds the bootstrap (0: the same report each time).
     card : dict of str to str, default=None
