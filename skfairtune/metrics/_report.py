@@ -204,6 +204,8 @@ def _frames(table: dict, named: dict, index: pd.Index):
     """The per-group frame, the per-column gaps and the named gaps."""
     columns = [c for c in _COLUMNS if c in table]
     report = pd.DataFrame({c: table[c] for c in columns}, index=index)
+    # Rows, whatever the weights: whole numbers, and shown as such.
+    report["count"] = np.rint(report["count"]).astype(np.int64)
     gaps = pd.DataFrame(
         [[_column_gaps(report[c].to_numpy())[i] for c in columns] for i in (0, 1)],
         index=["difference", "ratio"], columns=columns,
@@ -246,7 +248,8 @@ def group_report(
     y_score : array-like of shape (n_samples,), default=None
         Scores of the positive class; when given, the report has an AUC column.
     sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights. The ``count`` column still counts rows.
+        Sample weights. The ``count`` column still counts rows (an integer
+        column, whatever the weights); the rates are weighted.
     pos_label : scalar, default=None
         The positive label; None means 1 for {0, 1} or {-1, 1} labels.
     n_boot : int, default=None
@@ -268,7 +271,8 @@ def group_report(
     -------
     report : pandas.DataFrame
         One row per group (indexed by the group's value, one index level per
-        sensitive column) and the columns ``count``, ``base_rate``,
+        sensitive column) and the columns ``count`` (the group's rows, as
+        integers), ``base_rate``,
         ``selection_rate``, ``accuracy``, ``precision``, ``tpr`` (the recall),
         ``fpr`` and, with scores, ``auc``; NaN where a rate is undefined, with
         a warning naming the groups. With ``n_boot``, each column becomes
@@ -291,8 +295,8 @@ def group_report(
     >>> report[["count", "selection_rate", "accuracy"]]
          count  selection_rate  accuracy
     sex
-    f      2.0             1.0       0.5
-    m      2.0             0.5       1.0
+    f          2             1.0       0.5
+    m          2             0.5       1.0
     >>> float(report.attrs["fairness"].loc["demographic_parity_difference", "value"])
     0.5
     """
@@ -346,6 +350,9 @@ def _bootstrapped(report, fairness, atoms, n_boot, random_state, confidence):
               for c in report.columns}
     low = pd.DataFrame({c: b[0] for c, b in bounds.items()}, index=report.index)
     high = pd.DataFrame({c: b[1] for c, b in bounds.items()}, index=report.index)
+    # A count's bounds are counts too, rounded outwards.
+    low["count"] = np.floor(low["count"]).astype(np.int64)
+    high["count"] = np.ceil(high["count"]).astype(np.int64)
     named = _named_intervals({c: report[c].to_numpy() for c in report.columns}, table,
                              confidence)
     value = fairness["value"].to_numpy(dtype=float)

@@ -313,7 +313,7 @@ def model_report(
     >>> report = model_report(clf, X, y, sensitive_features=group,
     ...                       notion="demographic_parity", budget=0.05)
     >>> report.groups["count"].tolist()
-    [148.0, 152.0]
+    [148, 152]
     >>> report.verdict
     'uncertain'
     >>> "<img src=\\"data:image/png;base64," in report.to_html()

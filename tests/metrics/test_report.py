@@ -212,3 +212,27 @@ def test_gap_intervals_cover_the_true_gap(metric, rates, true_gap):
                               random_state=seed, confidence=0.9).attrs["fairness"]
         covered += bounds.loc[metric, "low"] <= true_gap <= bounds.loc[metric, "high"]
     assert covered >= 0.85 * 200
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_counts_are_integers_in_the_frame_and_in_every_format(weighted):
+    from skfairtune.report._document import Table
+    from skfairtune.report._markdown import table_markdown
+
+    # Groups of one row: a count of 1 once printed as "1.000", 268 as "268.0".
+    y, p = np.array([1, 0, 1]), np.array([1, 1, 0])
+    weight = np.array([0.5, 1.5, 2.25]) if weighted else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedGroupWarning)
+        report = group_report(y, p, sensitive_features=["a", "b", "c"],
+                              sample_weight=weight)
+    assert report["count"].dtype == np.int64 and report["count"].tolist() == [1, 1, 1]
+    assert "1.0" not in report[["count"]].to_string()
+    assert "| a | 1 |" in table_markdown(Table("groups", report[["count"]]))
+    y, p, sf, _, w = _data(300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedGroupWarning)
+        boot = group_report(y, p, sensitive_features=sf, n_boot=50, random_state=0,
+                            sample_weight=w if weighted else None)
+    assert (boot["count"].dtypes == np.int64).all()
+    assert (boot[("count", "low")] <= boot[("count", "value")]).all()
