@@ -57,3 +57,48 @@ def test_the_report_says_when_no_candidate_met_the_budget():
     text = model_report(search, X, y, sensitive_features=sex).to_markdown()
     assert "No candidate has dp at most 0" in text
     assert "among those with dp at most" not in text
+
+
+def _searched(scoring: dict, constraint: str, max_value: float = 0.3):
+    """A routed search of a logistic regression, chosen by budget_refit."""
+    rng = np.random.default_rng(2)
+    sex = rng.choice(["f", "m"], 300)
+    X = pd.DataFrame({"x": rng.normal(size=300) + (sex == "m")})
+    y = (X["x"] + rng.normal(size=300) > 0.6).astype(int)
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for scorer in scoring.values():
+            if not isinstance(scorer, str):
+                scorer.set_score_request(sensitive_features=True)
+        search = GridSearchCV(LogisticRegression(), {"C": [0.001, 1.0]},
+                              scoring={"accuracy": "accuracy", **scoring},
+                              refit=budget_refit(metric="accuracy", constraint=constraint,
+                                                 max_value=max_value),
+                              cv=FairStratifiedKFold(3)).fit(X, y, sensitive_features=sex)
+    return search, X, y, sex
+
+
+def test_the_budget_is_read_from_the_refit_rule_whatever_the_scorers_key():
+    # The guide's recipe: scoring={"accuracy": ..., "dp": make_fairness_scorer(...)}.
+    search, X, y, sex = _searched(
+        {"dp": make_fairness_scorer("demographic_parity_difference"),
+         "eo": make_fairness_scorer("equalized_odds_difference")}, "dp")
+    report = model_report(search, X, y, sensitive_features=sex)
+    assert (report.notion, report.budget) == ("demographic_parity", 0.3)
+    assert report.verdict in ("within", "over", "uncertain")
+    assert report.card["Budget"].startswith("0.3 on the demographic parity gap")
+    # The notion given must be the constraint's: a budget on DP says nothing of EO.
+    other = model_report(search, X, y, sensitive_features=sex, notion="equalized_odds")
+    assert other.budget is None and other.verdict is None
+
+
+def test_the_constraints_notion_is_its_scorers_not_the_estimators_penalty():
+    search, X, y, sex = _searched(
+        {"fair": make_fairness_scorer("equalized_odds_difference")}, "fair", 0.4)
+    report = model_report(search, X, y, sensitive_features=sex)
+    assert (report.notion, report.budget) == ("equalized_odds", 0.4)
+    # A scorer of no notion's gap (the key names none either): no budget to hold to.
+    search, X, y, sex = _searched({"wga": make_fairness_scorer("worst_group_accuracy")},
+                                  "wga", 0.4)
+    report = model_report(search, X, y, sensitive_features=sex)
+    assert report.budget is None and report.verdict is None
