@@ -102,3 +102,35 @@ def test_the_constraints_notion_is_its_scorers_not_the_estimators_penalty():
                                   "wga", 0.4)
     report = model_report(search, X, y, sensitive_features=sex)
     assert report.budget is None and report.verdict is None
+
+
+def test_the_pareto_plot_draws_degenerate_candidates_apart_and_off_the_front():
+    rng = np.random.default_rng(0)
+    sex = rng.choice(["f", "m"], 400)
+    X = pd.DataFrame({"x": rng.normal(size=400), "m": (sex == "m") * 1.0})
+    y = (X["x"] + X["m"] + rng.normal(size=400) > 0.6).astype(int)
+    scoring = {"accuracy": "accuracy",
+               "dp": make_fairness_scorer("demographic_parity_difference"),
+               "degenerate": make_degeneracy_scorer()}
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for scorer in ("dp", "degenerate"):
+            scoring[scorer].set_score_request(sensitive_features=True)
+        # C=1e-6 predicts the majority class for everyone: a gap of 0, degenerate.
+        search = GridSearchCV(LogisticRegression(), {"C": [1e-6, 0.01, 1.0]},
+                              scoring=scoring, cv=FairStratifiedKFold(3),
+                              refit=budget_refit(constraint="dp", max_value=0.5)).fit(
+            X, y, sensitive_features=sex)
+    assert search.cv_results_["mean_test_degenerate"].tolist()[0] > 0
+    section = next(s for s in model_report(search, X, y, sensitive_features=sex)
+                   .document().sections if s.heading == "Model selection")
+    ax = section.plots[0].figure.axes[0]
+    dp = -search.cv_results_["mean_test_dp"]
+    handles, labels = ax.get_legend_handles_labels()
+    hollow = handles[labels.index("degenerate (not on the front)")]
+    np.testing.assert_allclose(hollow.get_offsets()[:, 0], dp[:1])
+    assert (hollow.get_facecolors()[:, 3] == 0).all()  # no fill
+    front = handles[labels.index("Pareto front")]
+    assert dp[0] not in front.get_xdata() and len(front.get_xdata()) >= 1
+    ordinary = handles[labels.index("candidates")]
+    assert dp[0] not in ordinary.get_offsets()[:, 0]
