@@ -13,6 +13,8 @@ read as a rate of zero, and never divides by zero.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 
@@ -208,3 +210,133 @@ def ratio_to(means, present, reference):
     with np.errstate(divide="ignore", invalid="ignore"):
         ratios = means[present] / reference
         return np.min(np.where(ratios > 1, 1 / ratios, ratios))
+
+
+# Bootstrap intervals of the between-group comparisons.
+#
+# A gap is a largest-minus-smallest: a maximum over pairs of groups, not a
+# smooth function of the rates. Where groups are close its bootstrap
+# distribution sits above the estimate (every replicate's noise widens the
+# spread), so percentile intervals of a gap near zero exclude their own
+# estimate and miss a true gap of zero nearly always. The intervals below are
+# built from the rates instead, as projections of a simultaneous band: the
+# bootstrap tells how far the rates may stray from their estimates, all
+# together, and a comparison's bounds are its extremes over that band. They
+# hold the estimate by construction, and cover the true comparison at least
+# as often as the band covers the rates, ties or no ties.
+
+
+def _quantile(values, level: float):
+    """Upper ``level`` quantile over the last axis, ignoring undefined replicates.
+
+    ``method="higher"`` takes a replicate's own value: between two infinite
+    ones an interpolation would give NaN.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+        return np.nanquantile(values, level, axis=-1, method="higher")
+
+
+def _spreads_and_margins(point, samples, confidence: float):
+    """Each rate's largest-minus-smallest estimate, and how far it may stray.
+
+    Every pairwise difference of one rate, ``r_i - r_j``, strays from its
+    estimate by ``e_i - e_j`` (``e`` each group's deviation in a replicate),
+    and all of them stay within ``m`` exactly when ``max(e) - min(e) <= m``:
+    one range per replicate bounds every pair at once, at a cost linear in
+    the groups, and the spread then lies within ``m`` of its estimate.
+    Several rates (equalized odds) each get a margin at a Bonferroni level,
+    so that all hold together at ``confidence``. A group without the rate in
+    the estimate or in a replicate (NaN) is left out of that comparison.
+    """
+    deviation = samples - point[..., None]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices, inf - inf
+        ranges = np.nanmax(deviation, axis=1) - np.nanmin(deviation, axis=1)
+        spreads = np.nanmax(point, axis=1) - np.nanmin(point, axis=1)
+    level = 1.0 - (1.0 - confidence) / point.shape[0]
+    return spreads, np.nan_to_num(_quantile(ranges, level), nan=0.0)
+
+
+def spread_interval(point, samples, confidence: float) -> tuple[float, float]:
+    """Bounds on the largest between-group gap among rates (``spread``'s worst column).
+
+    Parameters
+    ----------
+    point : ndarray of shape (n_rates, n_groups)
+        The rates, NaN where a group lacks one.
+    samples : ndarray of shape (n_rates, n_groups, n_boot)
+        The bootstrap replicates' rates.
+    confidence : float
+        The coverage, in (0, 1).
+
+    Returns
+    -------
+    low, high : float
+        Within [0, 1]; the gap's estimate lies between them.
+    """
+    spreads, margins = _spreads_and_margins(point, samples, confidence)
+    spreads = np.nan_to_num(spreads, nan=0.0)  # no group has the rate: no gap
+    return (float(np.clip(np.max(spreads - margins), 0.0, 1.0)),
+            float(np.clip(np.max(spreads + margins), 0.0, 1.0)))
+
+
+def ratio_interval(point, samples, confidence: float) -> tuple[float, float]:
+    """Bounds on the smallest over the largest rate (``ratio``'s worst column).
+
+    A ratio is the exponential of minus the spread of the rates' logarithms,
+    so its bounds are the spread's, on that scale (see
+    :func:`spread_interval`). A group whose rate is zero makes the ratio
+    zero in every replicate too: its bounds are zero.
+
+    Parameters and returns as :func:`spread_interval`; NaN where the ratio
+    is (every rate zero).
+    """
+    with np.errstate(divide="ignore", invalid="ignore"):
+        spreads, margins = _spreads_and_margins(np.log(point), np.log(samples),
+                                                confidence)
+    margins = np.where(np.isinf(spreads), 0.0, margins)
+    # Fewer than two groups: nothing to compare, a ratio of 1 (as ``ratio``).
+    few = (~np.isnan(point)).sum(axis=1) < 2
+    low = np.where(few, 1.0, np.exp(-(spreads + margins)))
+    high = np.where(few, 1.0, np.exp(-np.maximum(spreads - margins, 0.0)))
+    with warnings.catch_warnings():
+        # A column whose rates are all zero has no ratio; the others still do.
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return float(np.nanmin(low)), float(np.nanmin(high))
+
+
+def smallest_interval(point, samples, confidence: float) -> tuple[float, float]:
+    """Bounds on the smallest group's rate (worst-group accuracy).
+
+    Each group's rate strays from its estimate by at most ``c`` of its
+    bootstrap standard deviations, ``c`` the ``confidence`` quantile of a
+    replicate's largest such straying: scaled so, a small group's wide swings
+    do not widen a large group's bounds. The smallest rate lies between the
+    smallest lower and the smallest upper bound.
+
+    Parameters
+    ----------
+    point : ndarray of shape (n_groups,)
+        The rates, NaN where a group lacks one.
+    samples : ndarray of shape (n_groups, n_boot)
+        The bootstrap replicates' rates.
+    confidence : float
+        The coverage, in (0, 1).
+
+    Returns
+    -------
+    low, high : float
+        Within [0, 1]; NaN where no group has the rate.
+    """
+    deviation = np.abs(samples - point[:, None])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
+        scale = np.nanstd(samples, axis=-1)
+        # A rate that never moves (scale 0) says nothing about the others'.
+        scaled = np.where(scale[:, None] > 0, deviation / scale[:, None],
+                          np.where(np.isnan(deviation), np.nan, 0.0))
+        straying = np.nanmax(scaled, axis=0)
+        half = np.nan_to_num(scale * _quantile(straying, confidence), nan=0.0)
+        return (float(np.clip(np.nanmin(point - half), 0.0, 1.0)),
+                float(np.clip(np.nanmin(point + half), 0.0, 1.0)))

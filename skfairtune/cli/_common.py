@@ -91,8 +91,20 @@ class Job:
 
     @property
     def bound_name(self) -> str:
-        """The table's name for the upper confidence bound on the budget's gap."""
-        return f"{self.confidence:.0%} bound" if self.confidence is not None else ""
+        """The table's name for the upper confidence bound on the budget's gap:
+        which gap, and at what confidence (``"DP 90% bound"``)."""
+        if self.confidence is None:
+            return ""
+        return f"{short(self.constraint).removesuffix(' gap')} {self.confidence:.0%} bound"
+
+    def bound_beside_its_gap(self, columns: list) -> list:
+        """The table's columns with the bound right after the gap it bounds."""
+        bound = ("cross-validated", self.bound_name)
+        if bound not in columns:
+            return columns
+        rest = [c for c in columns if c != bound]
+        at = rest.index(("cross-validated", short(self.constraint))) + 1
+        return [*rest[:at], bound, *rest[at:]]
 
     @property
     def scores(self) -> list:

@@ -335,6 +335,7 @@ def _results(job: Job, search, pipeline, train, progress, failures):
         rows[label] = {**_cv_scores(job, cv, None if failed else strength), **scores}
         flags[label] = _degenerate(job, cv, strength, model, (X_test, y_test, groups_test))
     table = pd.DataFrame.from_dict(rows, orient="index")
+    table = table[job.bound_beside_its_gap(list(table.columns))]
     table.index.name = "strength"
     # -0.0 (a gap of zero, negated back from a scorer) would print as -0.000.
     table = table + 0.0

@@ -6,7 +6,9 @@ so a replicate is one multinomial draw over at most ``4 * n_groups`` cells and
 a thousand replicates cost next to nothing. With weights or scores the atoms
 are the rows, resampled in bounded chunks. Either way a replicate is only a
 column of multiplicities that flows through the same ``bincount`` path as the
-point estimate.
+point estimate. The named metrics' intervals are read off the replicates'
+per-group rates (``_group_stats.spread_interval`` and its kin), one
+vectorised step, not a gap computed per replicate.
 """
 
 from __future__ import annotations
@@ -25,8 +27,11 @@ from .._group_stats import (
     cells_as_rows,
     confusion_counts,
     ratio,
+    ratio_interval,
     segment_sum,
+    smallest_interval,
     spread,
+    spread_interval,
     worst_group,
 )
 from .._groups import GroupEncoding, encode_groups, group_index
@@ -78,7 +83,7 @@ def _atoms(y, p, enc, weight, score, weighted) -> _Atoms:
 
 
 def _statistics(atoms: _Atoms, multiplicity: np.ndarray):
-    """Per-group table and named gaps under multiplicities of shape (n, k)."""
+    """Per-group table and confusion counts under multiplicities of shape (n, k)."""
     g = atoms.n_groups
     mass = multiplicity * atoms.weight[:, None]
     counts = confusion_counts(atoms.y, atoms.p, atoms.ids, mass, g)
@@ -86,8 +91,7 @@ def _statistics(atoms: _Atoms, multiplicity: np.ndarray):
     table["count"] = segment_sum(multiplicity, atoms.ids, g)
     if atoms.order is not None:
         table["auc"] = auc_by_group(atoms.y.astype(bool), mass, atoms.order, g)
-    gaps = [_named_gaps(counts[..., j]) for j in range(counts.shape[-1])]
-    return table, {name: np.array([r[name] for r in gaps]) for name in gaps[0]}
+    return table, counts
 
 
 def _named_gaps(counts: np.ndarray) -> dict:
@@ -128,27 +132,59 @@ def _draws(atoms: _Atoms, n_boot: int, rng):
         yield counts.reshape(k, n_rows).T.astype(np.float64)
 
 
-def _replicates(atoms: _Atoms, n_boot: int, random_state):
-    """Tables and gaps of ``n_boot`` bootstrap replicates, replicates last."""
+def _replicates(atoms: _Atoms, n_boot: int, random_state) -> dict:
+    """Per-group tables of ``n_boot`` bootstrap replicates, replicates last."""
     rng = check_random_state(random_state)
-    tables, gaps = [], []
-    for multiplicity in _draws(atoms, n_boot, rng):
-        table, named = _statistics(atoms, multiplicity)
-        tables.append(table)
-        gaps.append(named)
-    table = {k: np.concatenate([t[k] for t in tables], axis=1) for k in tables[0]}
-    named = {k: np.concatenate([g[k] for g in gaps]) for k in gaps[0]}
-    return table, named
+    tables = [_statistics(atoms, multiplicity)[0]
+              for multiplicity in _draws(atoms, n_boot, rng)]
+    return {k: np.concatenate([t[k] for t in tables], axis=1) for k in tables[0]}
 
 
-def _interval(samples: np.ndarray, confidence: float):
-    """Percentile interval over the last axis, ignoring undefined replicates."""
+def _interval(samples: np.ndarray, point: np.ndarray, confidence: float):
+    """Percentile interval over the last axis, ignoring undefined replicates.
+
+    For one group's rate, a smooth statistic, where percentiles serve; the
+    bounds are widened to the estimate where a skewed replicate distribution
+    would leave it outside (an interval always holds its own estimate).
+    """
     tail = (1.0 - confidence) / 2.0
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN slices
         low = np.nanquantile(samples, tail, axis=-1)
         high = np.nanquantile(samples, 1.0 - tail, axis=-1)
-    return low, high
+    return _holding(low, high, point)
+
+
+def _holding(low, high, point):
+    """Bounds widened to hold ``point``; NaN where ``point`` is (undefined)."""
+    undefined = np.isnan(point)
+    low = np.where(undefined, np.nan, np.fmin(low, point))
+    return low, np.where(undefined, np.nan, np.fmax(high, point))
+
+
+def _named_intervals(point: dict, samples: dict, confidence: float) -> dict:
+    """The bounds of each named fairness metric, from the per-group rates.
+
+    A notion's gap is the worst over its rates of the largest-minus-smallest
+    group (:meth:`~skfairtune.notions.Notion.compare`); its bounds are that
+    comparison's extremes over a simultaneous band on the rates (see
+    ``_group_stats``), not percentiles of replicated gaps, which are biased
+    away from zero.
+    """
+    def stacked(table, keys):
+        return np.stack([np.asarray(table[k], dtype=float) for k in keys])
+
+    out = {}
+    for notion in NOTIONS.values():
+        if "classification" in notion.tasks:
+            keys = [rate.key for rate in notion.rates]
+            rates, replicated = stacked(point, keys), stacked(samples, keys)
+            out[notion.metric_name("difference")] = spread_interval(
+                rates, replicated, confidence)
+            out[notion.metric_name("ratio")] = ratio_interval(rates, replicated, confidence)
+    out["worst_group_accuracy"] = smallest_interval(
+        np.asarray(point["accuracy"], dtype=float), samples["accuracy"], confidence)
+    return out
 
 
 def _check_boot(n_boot, confidence) -> None:
@@ -168,6 +204,8 @@ def _frames(table: dict, named: dict, index: pd.Index):
     """The per-group frame, the per-column gaps and the named gaps."""
     columns = [c for c in _COLUMNS if c in table]
     report = pd.DataFrame({c: table[c] for c in columns}, index=index)
+    # Rows, whatever the weights: whole numbers, and shown as such.
+    report["count"] = np.rint(report["count"]).astype(np.int64)
     gaps = pd.DataFrame(
         [[_column_gaps(report[c].to_numpy())[i] for c in columns] for i in (0, 1)],
         index=["difference", "ratio"], columns=columns,
@@ -210,7 +248,8 @@ def group_report(
     y_score : array-like of shape (n_samples,), default=None
         Scores of the positive class; when given, the report has an AUC column.
     sample_weight : array-like of shape (n_samples,), default=None
-        Sample weights. The ``count`` column still counts rows.
+        Sample weights. The ``count`` column still counts rows (an integer
+        column, whatever the weights); the rates are weighted.
     pos_label : scalar, default=None
         The positive label; None means 1 for {0, 1} or {-1, 1} labels.
     n_boot : int, default=None
@@ -218,7 +257,11 @@ def group_report(
     random_state : int, RandomState instance or None, default=None
         Seeds the bootstrap.
     confidence : float, default=0.95
-        Coverage of the percentile intervals.
+        Coverage of the two-sided intervals: percentile intervals for each
+        group's rates; for the named gaps, ratios and worst-group accuracy,
+        the extremes of the comparison over a bootstrap band that holds every
+        group's rates at once (a percentile interval of a gap near zero is
+        biased away from zero). Every interval holds its estimate.
     missing_groups : {"error", "ignore"}, default="error"
         What a missing value (NaN or None) in ``sensitive_features`` does:
         raise, or leave the row out of the report, whose
@@ -228,7 +271,8 @@ def group_report(
     -------
     report : pandas.DataFrame
         One row per group (indexed by the group's value, one index level per
-        sensitive column) and the columns ``count``, ``base_rate``,
+        sensitive column) and the columns ``count`` (the group's rows, as
+        integers), ``base_rate``,
         ``selection_rate``, ``accuracy``, ``precision``, ``tpr`` (the recall),
         ``fpr`` and, with scores, ``auc``; NaN where a rate is undefined, with
         a warning naming the groups. With ``n_boot``, each column becomes
@@ -251,8 +295,8 @@ def group_report(
     >>> report[["count", "selection_rate", "accuracy"]]
          count  selection_rate  accuracy
     sex
-    f      2.0             1.0       0.5
-    m      2.0             0.5       1.0
+    f          2             1.0       0.5
+    m          2             0.5       1.0
     >>> float(report.attrs["fairness"].loc["demographic_parity_difference", "value"])
     0.5
     """
@@ -267,13 +311,12 @@ def group_report(
         check_n_rows(score.shape[0], y.shape[0], name="y_score", reference="y_true")
     atoms = _atoms(y.astype(np.int64), p.astype(np.int64), enc, weight, score,
                    sample_weight is not None)
-    table, named = _statistics(atoms, atoms.size[:, None] * 1.0)
+    table, counts = _statistics(atoms, atoms.size[:, None] * 1.0)
     table = {k: v[:, 0] for k, v in table.items()}
     for column, why in _WHY_UNDEFINED.items():
         if column in table:
             warn_undefined(~np.isnan(table[column]), enc, column, why)
-    report, gaps, fairness = _frames(table, {k: v[0] for k, v in named.items()},
-                                     group_index(enc))
+    report, gaps, fairness = _frames(table, _named_gaps(counts[..., 0]), group_index(enc))
     if n_boot is not None:
         report, fairness = _bootstrapped(report, fairness, atoms, n_boot,
                                          random_state, confidence)
@@ -301,14 +344,19 @@ def _known_rows(missing_groups, y_true, y_pred, sensitive_features, y_score, sam
 
 
 def _bootstrapped(report, fairness, atoms, n_boot, random_state, confidence):
-    """The report and the named gaps with percentile intervals."""
-    table, named = _replicates(atoms, n_boot, random_state)
-    bounds = {c: _interval(table[c], confidence) for c in report.columns}
+    """The report and the named gaps with their intervals."""
+    table = _replicates(atoms, n_boot, random_state)
+    bounds = {c: _interval(table[c], report[c].to_numpy(dtype=float), confidence)
+              for c in report.columns}
     low = pd.DataFrame({c: b[0] for c, b in bounds.items()}, index=report.index)
     high = pd.DataFrame({c: b[1] for c, b in bounds.items()}, index=report.index)
-    named_bounds = {k: _interval(v, confidence) for k, v in named.items()}
-    fairness = fairness.assign(
-        low=[named_bounds[k][0] for k in fairness.index],
-        high=[named_bounds[k][1] for k in fairness.index],
-    )
+    # A count's bounds are counts too, rounded outwards.
+    low["count"] = np.floor(low["count"]).astype(np.int64)
+    high["count"] = np.ceil(high["count"]).astype(np.int64)
+    named = _named_intervals({c: report[c].to_numpy() for c in report.columns}, table,
+                             confidence)
+    value = fairness["value"].to_numpy(dtype=float)
+    fairness = fairness.assign(**dict(zip(("low", "high"), _holding(
+        np.array([named[k][0] for k in fairness.index]),
+        np.array([named[k][1] for k in fairness.index]), value))))
     return _with_intervals(report, low, high), fairness

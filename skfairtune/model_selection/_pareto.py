@@ -71,8 +71,7 @@ def pareto_front(
     0          {'C': 1}       0.9  0.10
     """
     score, gap = metric_and_gap(cv_results, metric, constraint)
-    keep = np.flatnonzero(_front_mask(score, gap))
-    keep = keep[np.lexsort((-score[keep], gap[keep]))]
+    keep = _front(score, gap)
     columns: dict[str, Any] = {}
     if "params" in cv_results:
         columns["params"] = [cv_results["params"][i] for i in keep]
@@ -81,11 +80,25 @@ def pareto_front(
             columns[key] = np.asarray(cv_results[key], dtype=object)[keep]
     columns[metric] = score[keep]
     columns[constraint] = gap[keep]
-    flags = cv_results.get(f"mean_test_{DEGENERATE_KEY}")
-    if flags is not None:
+    if f"mean_test_{DEGENERATE_KEY}" in cv_results:
         # Its gap is small because it treats everyone alike: say so beside it.
-        columns[DEGENERATE_KEY] = np.nan_to_num(np.asarray(flags, dtype=float), nan=1.0)[keep] > 0
+        columns[DEGENERATE_KEY] = _degenerate(cv_results, score.shape[0])[keep]
     return pd.DataFrame(columns, index=pd.Index(keep, name="candidate"))
+
+
+def _front(score: np.ndarray, gap: np.ndarray) -> np.ndarray:
+    """The front's candidates, fairest first (and among equally fair, the best)."""
+    keep = np.flatnonzero(_front_mask(score, gap))
+    return keep[np.lexsort((-score[keep], gap[keep]))]
+
+
+def _degenerate(cv_results: dict, n_candidates: int) -> np.ndarray:
+    """Which candidates were degenerate on some fold (a failed fold counts); none
+    without a ``"degenerate"`` scorer."""
+    flags = cv_results.get(f"mean_test_{DEGENERATE_KEY}")
+    if flags is None:
+        return np.zeros(n_candidates, dtype=bool)
+    return np.nan_to_num(np.asarray(flags, dtype=float), nan=1.0) > 0
 
 
 def plot_pareto_front(
@@ -98,6 +111,11 @@ def plot_pareto_front(
     ax: Any = None,
 ):
     """Plot every candidate, the Pareto front and the chosen candidate.
+
+    With a ``"degenerate"`` scorer in the search
+    (:func:`~skfairtune.metrics.make_degeneracy_scorer`), the degenerate
+    candidates are hollow grey circles, labelled so in the legend, and the
+    front is drawn through the other candidates.
 
     Parameters
     ----------
@@ -134,9 +152,15 @@ def plot_pareto_front(
     score, gap = metric_and_gap(cv_results, metric, constraint)
     if ax is None:
         _, ax = plt.subplots()
-    ax.scatter(gap, score, color="0.7", label="candidates")
-    front = pareto_front(cv_results, metric=metric, constraint=constraint)
-    ax.plot(front[constraint], front[metric], "o-", color="C0", label="Pareto front")
+    degenerate = _degenerate(cv_results, score.shape[0])
+    ax.scatter(gap[~degenerate], score[~degenerate], color="0.7", label="candidates")
+    if degenerate.any():
+        ax.scatter(gap[degenerate], score[degenerate], facecolors="none", edgecolors="0.45",
+                   linewidths=1.2, label="degenerate (not on the front)")
+    # A degenerate candidate's small gap comes from treating everyone alike,
+    # not from fairness: the front a reader can choose from is of the others.
+    front = _front(np.where(degenerate, np.nan, score), gap)
+    ax.plot(gap[front], score[front], "o-", color="C0", label="Pareto front")
     if max_value is not None:
         ax.axvline(max_value, color="C3", linestyle="--", label="budget")
     if chosen is not None:

@@ -16,14 +16,15 @@ import re
 
 from ._document import Document, Section, Table, formatted
 
-# HTML's specials become entities (no tag or attribute can open); markdown's
-# inline specials are backslash-escaped; "$" is an entity, since GitHub reads
-# "$...$" as math and a backslash does not stop every math parser.
-_SPECIALS = str.maketrans({
-    "&": "&amp;", "<": "&lt;", ">": "&gt;", "$": "&#36;",
-    "\\": "\\\\", "`": "\\`", "*": "\\*", "[": "\\[", "]": "\\]", "|": "\\|",
-    "~": "\\~", "#": "\\#",
-})
+# Markdown's inline specials are backslash-escaped. HTML's are escaped only
+# where a reader would take them for HTML: a "<" that could open a tag, a
+# comment or an autolink (not one before a space, nor "<=" before a space), a
+# "&" that could start an entity, a ">" that would open a quote; "gap <= 0.05"
+# and "R&D" read as written, in the file as on the page. Escaping is the
+# markdown's own (a backslash), never an HTML entity, except "$": GitHub reads
+# "$...$" as math, and a backslash does not stop every math parser.
+_SPECIAL = re.compile(r"[$\\`*\[\]|~#]|<(?!\s|=\s|=$|$)|^>"
+                      r"|&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{0,31};)")
 # Line breaks and other control characters end a table row or a paragraph.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # What a terminal acts on besides those: the bidirectional marks, overrides and
@@ -49,14 +50,25 @@ def escape_markdown(text: object) -> str:
     Returns
     -------
     str
-        The text with HTML's ``& < >`` as entities, markdown's inline
-        specials escaped, ``$`` as an entity, and line breaks and other
-        control characters as spaces, so that it fits in a table cell, a
-        heading or a paragraph without changing them. Spaces at either end,
-        which markdown drops anyway, are dropped.
+        The text with markdown's inline specials backslash-escaped, as are
+        ``<``, ``&`` and ``>`` where they could open HTML, an entity or a
+        quote (``<=`` and ``a & b`` stay as written), ``$`` as an entity,
+        and line breaks and other control characters as spaces, so that it
+        fits in a table cell, a heading or a paragraph without changing
+        them. Spaces at either end, which markdown drops anyway, are dropped.
+
+    Examples
+    --------
+    >>> from skfairtune.report._markdown import escape_markdown
+    >>> print(escape_markdown("DP gap <= 0.05 for R&D, not <b>"))
+    DP gap <= 0.05 for R&D, not \\<b>
     """
-    text = _CONTROL.sub(" ", str(text)).strip().translate(_SPECIALS)
+    text = _SPECIAL.sub(_escaped, _CONTROL.sub(" ", str(text)).strip())
     return _LOOSE_UNDERSCORE.sub(r"\_", text)
+
+
+def _escaped(match: re.Match) -> str:
+    return "&#36;" if match.group() == "$" else "\\" + match.group()
 
 
 def _paragraph(text: object) -> str:

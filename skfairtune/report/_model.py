@@ -46,6 +46,8 @@ class SearchResults:
     # The refit rule's confidence, and the upper bounds on the gap it chose by.
     confidence: float | None = None
     bounds: np.ndarray | None = None
+    # The notion whose gap the constraint's scorer measures, whatever its key.
+    notion: str | None = None
 
 
 @dataclass
@@ -286,16 +288,21 @@ def model_report(
         beside ``estimator``, group by group, and compared in the summary.
     notion : str, default=None
         The notion (a key of :data:`skfairtune.notions.NOTIONS`) the budget
-        is on. None takes the estimator's ``penalty`` when it names a notion.
+        is on. None takes the notion of the search's
+        :func:`~skfairtune.model_selection.budget_refit` constraint (read off
+        its scorer, whatever its key in ``scoring``), else the estimator's
+        ``penalty`` when it names a notion.
     budget : float, default=None
         The largest gap of ``notion`` accepted, in (0, 1]: the summary says
         whether the gap's interval is within it, over it, or straddles it,
         or that rows of one group cannot tell (``verdict`` is "one group").
-        None falls back on the search's budget when it is on ``notion``.
+        None falls back on the search's budget (``budget_refit``'s
+        ``max_value``) when its constraint is on ``notion``.
     n_boot : int or None, default=500
         Bootstrap replicates of the intervals; None for none.
     confidence : float, default=0.9
-        The coverage of the two-sided percentile intervals.
+        The coverage of the two-sided bootstrap intervals (see
+        :func:`~skfairtune.metrics.group_report`); each holds its estimate.
     random_state : int, RandomState instance or None, default=0
         Seeds the bootstrap (0: the same report each time).
     card : dict of str to str, default=None
@@ -340,7 +347,7 @@ def model_report(
     >>> report = model_report(clf, X, y, sensitive_features=group,
     ...                       notion="demographic_parity", budget=0.05)
     >>> report.groups["count"].tolist()
-    [148.0, 152.0]
+    [148, 152]
     >>> report.verdict
     'uncertain'
     >>> "<img src=\\"data:image/png;base64," in report.to_html()
@@ -355,7 +362,7 @@ def model_report(
                          f"{[plain(c) for c in classes]}.")
     positive = positive_label(classes, pos_label, name="the classifier's classes_")
     searched = _search_results(search)
-    notion = _check_notion(notion, estimator)
+    notion = _check_notion(notion, estimator, searched)
     budget = _check_budget(budget, searched, notion)
     explained_rows = None if explain is False else _check_explain(explain)
     _check_rows(rows)
@@ -409,8 +416,11 @@ def _check_rows(rows) -> None:
         raise ValueError(f"rows must be one of {list(ROWS)}; got {rows!r}.")
 
 
-def _check_notion(notion, estimator) -> str | None:
+def _check_notion(notion, estimator, searched=None) -> str | None:
     if notion is None:
+        # The search's budget says which gap the user held the model to.
+        if searched is not None and searched.notion is not None:
+            return searched.notion
         penalty = getattr(final_step(estimator)[1], "penalty", None)
         return penalty if isinstance(penalty, str) and penalty in NOTIONS else None
     known = [n for n, v in NOTIONS.items() if "classification" in v.tasks]
@@ -422,8 +432,7 @@ def _check_notion(notion, estimator) -> str | None:
 
 def _check_budget(budget, searched, notion) -> float | None:
     if budget is None:
-        if searched is not None and notion is not None and \
-                searched.constraint == NOTIONS[notion].metric_name("difference"):
+        if searched is not None and notion is not None and searched.notion == notion:
             return searched.max_value
         return None
     return check_budget(budget)
@@ -507,6 +516,25 @@ def _search_results(search) -> SearchResults | None:
         confidence = getattr(refit, "confidence", None)
         bounds = refit.gaps(search.cv_results_) if confidence is not None else None
         return SearchResults(search.cv_results_, int(search.best_index_), refit.metric,
-                             refit.constraint, refit.max_value, confidence, bounds)
+                             refit.constraint, refit.max_value, confidence, bounds,
+                             _scored_notion(search.scoring, refit.constraint))
     metric = refit if isinstance(refit, str) else "score"
     return SearchResults(search.cv_results_, int(search.best_index_), metric, None, None)
+
+
+def _scored_notion(scoring, key: str) -> str | None:
+    """The notion whose gap the scorer under ``key`` measures, or None.
+
+    The key is the user's to choose (``"dp"``), so it is the scorer that
+    tells: the metric it was made from (``make_fairness_scorer``'s, or
+    scikit-learn's ``make_scorer``'s). A key that is a metric's own name
+    tells too, whatever the scorer (a custom callable, say).
+    """
+    scorer = scoring.get(key) if isinstance(scoring, dict) else None
+    # scikit-learn's scorers keep their metric there; they have no public name for it.
+    metric = getattr(getattr(scorer, "_score_func", None), "__name__", None)
+    for notion in NOTIONS.values():
+        if "classification" in notion.tasks and \
+                notion.metric_name("difference") in (metric, key):
+            return notion.name
+    return None

@@ -80,9 +80,14 @@ def test_confidence_judges_by_the_upper_bound(run, csv_file, tmp_path):
                  "--budget", "1", "--out", tmp_path)
     assert result.code == 0, result.err
     table = pd.read_csv(tmp_path / "results.csv", index_col=0)
-    bound, mean = table["cv_90%_bound"], table["cv_dp_gap"]
+    bound, mean = table["cv_dp_90%_bound"], table["cv_dp_gap"]
     assert (bound.drop(index="base") >= mean.drop(index="base")).all()
     assert "a 90% upper bound on the cross-validated DP gap" in result.out
+    # The bound stands beside the gap it bounds, in the file and on the screen.
+    columns = list(table.columns)
+    assert columns.index("cv_dp_90%_bound") == columns.index("cv_dp_gap") + 1
+    header = next(line for line in result.out.splitlines() if "DP 90% bound" in line)
+    assert header.index("DP gap") < header.index("DP 90% bound") < header.index("EO gap")
 
 
 def test_group_loss_penalties_show_and_budget_their_own_figure(run, csv_file, tmp_path):

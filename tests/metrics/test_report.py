@@ -149,3 +149,90 @@ def test_sensitive_features_by_position_still_works_with_a_warning():
     with pytest.warns(FutureWarning, match="sensitive_features, y_score"):
         scored = group_report(y, p, sf, [0.2, 0.9, 0.6, 0.7])
     assert "auc" in scored.columns
+
+
+def _cells(*groups):
+    """Rows from each group's confusion cells: ``{(label, prediction): rows}``."""
+    y, p, g = [], [], []
+    for name, cells in zip("abcdefgh", groups):
+        for (label, prediction), n in cells.items():
+            y += [label] * n
+            p += [prediction] * n
+            g += [name] * n
+    return np.array(y), np.array(p), np.array(g)
+
+
+@pytest.mark.parametrize("groups", [
+    # Equal precision (1/2) and equal rates: every gap's estimate is 0.
+    ({(1, 1): 10, (0, 1): 10, (0, 0): 200, (1, 0): 30},
+     {(1, 1): 20, (0, 1): 20, (0, 0): 150, (1, 0): 40}),
+    ({(1, 1): 40, (0, 1): 20, (0, 0): 100, (1, 0): 40},
+     {(1, 1): 40, (0, 1): 20, (0, 0): 100, (1, 0): 40},
+     {(1, 1): 4, (0, 1): 2, (0, 0): 10, (1, 0): 4}),
+    # A small group, a group without positive predictions, one with no negatives.
+    ({(1, 1): 3, (0, 1): 1, (0, 0): 8, (1, 0): 2},
+     {(0, 0): 30, (1, 0): 10},
+     {(1, 1): 50, (1, 0): 5}),
+])
+def test_every_interval_holds_its_estimate(groups):
+    # A gap near zero has a bootstrap distribution above its estimate: the
+    # percentile interval of "predictive parity gap 0.000" was 0.017 to 0.438.
+    y, p, sf = _cells(*groups)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedGroupWarning)
+        report = group_report(y, p, sensitive_features=sf, n_boot=300, random_state=0,
+                              confidence=0.9)
+    fair = report.attrs["fairness"].dropna()
+    assert ((fair["low"] <= fair["value"]) & (fair["value"] <= fair["high"])).all(), fair
+    for column in report.columns.get_level_values(0).unique():
+        frame = report[column].dropna()
+        assert ((frame["low"] <= frame["value"]) & (frame["value"] <= frame["high"])).all()
+
+
+def _known_gap(seed, positive_rate, sizes=(300, 150)):
+    """Rows whose groups' true positive and false positive rates are known."""
+    rng = np.random.default_rng(seed)
+    groups = np.repeat(np.arange(len(sizes)), sizes)
+    y = (rng.random(groups.size) < 0.4).astype(int)
+    rate = np.asarray(positive_rate)[groups, 1 - y]
+    return y, (rng.random(groups.size) < rate).astype(int), groups
+
+
+@pytest.mark.parametrize("metric, rates, true_gap", [
+    # The same selection rate in both groups: a true gap of zero, which a
+    # percentile interval of the gap misses nearly always.
+    ("demographic_parity_difference", [[0.3, 0.3], [0.3, 0.3]], 0.0),
+    ("equalized_odds_difference", [[0.7, 0.2], [0.6, 0.2]], 0.1),
+])
+def test_gap_intervals_cover_the_true_gap(metric, rates, true_gap):
+    covered = 0
+    for seed in range(200):
+        y, p, groups = _known_gap(seed, rates)
+        bounds = group_report(y, p, sensitive_features=groups, n_boot=200,
+                              random_state=seed, confidence=0.9).attrs["fairness"]
+        covered += bounds.loc[metric, "low"] <= true_gap <= bounds.loc[metric, "high"]
+    assert covered >= 0.85 * 200
+
+
+@pytest.mark.parametrize("weighted", [False, True])
+def test_counts_are_integers_in_the_frame_and_in_every_format(weighted):
+    from skfairtune.report._document import Table
+    from skfairtune.report._markdown import table_markdown
+
+    # Groups of one row: a count of 1 once printed as "1.000", 268 as "268.0".
+    y, p = np.array([1, 0, 1]), np.array([1, 1, 0])
+    weight = np.array([0.5, 1.5, 2.25]) if weighted else None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedGroupWarning)
+        report = group_report(y, p, sensitive_features=["a", "b", "c"],
+                              sample_weight=weight)
+    assert report["count"].dtype == np.int64 and report["count"].tolist() == [1, 1, 1]
+    assert "1.0" not in report[["count"]].to_string()
+    assert "| a | 1 |" in table_markdown(Table("groups", report[["count"]]))
+    y, p, sf, _, w = _data(300)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UndefinedGroupWarning)
+        boot = group_report(y, p, sensitive_features=sf, n_boot=50, random_state=0,
+                            sample_weight=w if weighted else None)
+    assert (boot["count"].dtypes == np.int64).all()
+    assert (boot[("count", "low")] <= boot[("count", "value")]).all()

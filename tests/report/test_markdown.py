@@ -23,15 +23,22 @@ HOSTILE = [
     "back\\slash\\|pipe",
     "- item",
     "12. item\r\n    code",
+    "> quote <!-- c --> <http://x.y> <a@b.c> &amp; &#60; R&D",
 ]
 # A pipe that splits a table row: one preceded by an even number of backslashes.
 _SPLITTING_PIPE = re.compile(r"(?<!\\)(?:\\\\)*\|")
-_ESCAPED = re.compile(r"\\([!-/:-@\[-`{-~])")
+# A backslash escape, or an entity (whose "&" is not escaped), as CommonMark reads them.
+_ESCAPE_OR_ENTITY = re.compile(
+    r"\\([!-/:-@\[-`{-~])|(&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);)")
+# What opens HTML: an unescaped "<" before a letter, "/", "!" or "?" (a tag, a
+# comment), or before anything else that could start an autolink.
+_OPENS_HTML = re.compile(r"(?<!\\)(?:\\\\)*<(?!\s|=\s|=$|$)")
 
 
 def shown(markdown: str) -> str:
     """What a CommonMark reader shows for escaped text: escapes and entities undone."""
-    return html.unescape(_ESCAPED.sub(r"\1", markdown))
+    return _ESCAPE_OR_ENTITY.sub(lambda m: m.group(1) or html.unescape(m.group(2)),
+                                 markdown)
 
 
 def literal(text: str) -> str:
@@ -51,8 +58,9 @@ def table_rows(markdown: str) -> list[list[str]]:
 
 
 def assert_inert(markdown: str) -> None:
-    """No HTML, no math, and tables whose rows all have the header's cells."""
-    assert "<" not in markdown and ">" not in markdown
+    """No HTML, no quote, no math, and tables whose rows all have the header's cells."""
+    assert not _OPENS_HTML.search(markdown)
+    assert not re.search(r"^\s*>", markdown, re.MULTILINE)
     assert "$" not in markdown
     for block in markdown.split("\n\n"):
         lines = block.splitlines()
@@ -65,7 +73,7 @@ def assert_inert(markdown: str) -> None:
 def test_escaped_text_reads_back_as_written(text):
     escaped = escape_markdown(text)
     assert "\n" not in escaped and "\r" not in escaped
-    assert "<" not in escaped and "$" not in escaped
+    assert not _OPENS_HTML.search(escaped) and "$" not in escaped
     assert len(_SPLITTING_PIPE.findall(escaped)) == 0
     assert shown(escaped) == literal(text)
 
@@ -119,3 +127,28 @@ def test_audit_markdown_with_hostile_groups_and_columns():
     cells = {shown(c) for row in table_rows(markdown) for c in row}
     assert {literal(g) for g in HOSTILE[:4]} <= cells
     assert {literal(HOSTILE[0]), literal(HOSTILE[2])} <= cells
+
+
+@pytest.mark.parametrize("text", ["DP gap <= 0.05", "a < b and b > c", "R&D & sales",
+                                  "0 <= x <="])
+def test_comparisons_and_ampersands_read_as_written_in_the_file(text):
+    # Only the HTML renderer escapes HTML: in report.md "<=" is "<=", not "&lt;=".
+    assert escape_markdown(text) == text
+
+
+def test_model_report_markdown_shows_the_selection_rule_as_written():
+    from skfairtune.metrics import make_fairness_scorer
+    from skfairtune.model_selection import budget_refit
+
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"a": rng.normal(size=200), "sex": rng.integers(0, 2, 200)})
+    y = (X["a"] + X["sex"] > 0.5).astype(int)
+    search = GridSearchCV(
+        LogisticRegression(), {"C": [0.01, 1.0]}, cv=2,
+        scoring={"accuracy": "accuracy",
+                 "dp": make_fairness_scorer("demographic_parity_difference",
+                                            sensitive_features="sex")},
+        refit=budget_refit(metric="accuracy", constraint="dp", max_value=0.5),
+    ).fit(X, y)
+    markdown = model_report(search, X, y, sensitive_features="sex").to_markdown()
+    assert "dp <= 0.5" in markdown and "&lt;" not in markdown
