@@ -253,7 +253,7 @@ def print_report(report) -> None:
     level = f"{report.confidence:.0%} interval" if report.confidence else "interval"
     print(f"\nOn the test split ({level}s from a bootstrap of its rows):")
     for sentence in report.summary():
-        print(f"  {sentence}")
+        print(f"  {shown(sentence)}")
     gaps = report.fairness.loc[[k for k in GAP_NAMES if k in report.fairness.index]]
     before = None if report.base is None else report.base.fairness
     print(f"\n{'gap':<28}{'base':>8}{'chosen':>9}  {level}")
@@ -276,19 +276,18 @@ def print_explanation(report) -> None:
     if found is None:
         return
     if found.chosen is None:
-        print(f"\nThe gap cannot be explained feature by feature: {found.reason}")
+        print(f"\nThe gap cannot be explained feature by feature: {shown(found.reason)}")
         return
-    from skfairtune._labels import label_text
-
-    a, b = (label_text(g) for g in found.chosen.groups)
+    a, b = (shown(g) for g in found.chosen.groups)
     top = found.top(TOP_FEATURES)
     print(f"\nWhere the {found.notion.replace('_', ' ')} gap in mean score ({a} - {b}) "
           f"comes from, top {len(top)} features:")
     if found.comparison is not None:  # the summary above already named the top feature
-        print(f"  {found.change_sentence()}")
-    width = max(len("feature"), *(len(str(f)) for f in top.index)) + 2
+        print(f"  {shown(found.change_sentence())}")
+    features = [shown(f) for f in top.index]
+    width = max(len("feature"), *(len(f) for f in features)) + 2
     print(f"{'feature':<{width}}{'base -> chosen':>18}{'share':>8}  proxy")
-    for feature, row in top.iterrows():
+    for feature, (_, row) in zip(features, top.iterrows()):
         before = f"{number(row['base'])} -> " if "base" in row else ""
         proxy = f"yes (AUC {row['proxy AUC']:.2f})" if row["proxy"] else "no"
         share = "-" if pd.isna(row["share"]) else f"{row['share']:.0%}"

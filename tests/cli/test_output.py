@@ -62,3 +62,24 @@ def test_the_progress_bar_shows_the_last_gap(monkeypatch, gap, shown):
         progress.candidates(1, 0.0, gap)
         assert shown in str(progress.bar)
         assert progress.bar.n == 2  # one candidate, two folds
+
+
+def test_tune_sends_no_escape_sequence_from_the_file_to_the_terminal(run, tmp_path):
+    from .conftest import QUICK, make_frame
+
+    frame = make_frame(300).rename(columns={"job": "\x1b]0;TITLE\x07job"})
+    frame["sex"] = frame["sex"].map({"female": "\x1b[31mfemale", "male": "\u202emale"})
+    frame.to_csv(tmp_path / "hostile.csv", index=False)
+    result = run("tune", tmp_path / "hostile.csv", "--target", "hired", "--sensitive",
+                 "sex", "--pos-label", "yes", "--out", tmp_path / "out", *QUICK)
+    assert result.code in (0, 4), result.err
+    for text in (result.out, result.err):
+        assert not any(c in text for c in ("\x1b", "\x07", "\u202e")), text
+    assert "\\x1b[31mfemale" in result.out
+
+
+def test_a_failure_message_reaches_the_terminal_escaped(run, tmp_path):
+    result = run("tune", tmp_path / "\x1b[2Jmissing.csv", "--target", "hired",
+                 "--sensitive", "sex", "--out", tmp_path / "out")
+    assert result.code == 2
+    assert "\x1b" not in result.err and "\\x1b[2Jmissing.csv: no such file" in result.err
