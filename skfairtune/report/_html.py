@@ -12,6 +12,7 @@ import io
 import re
 
 from ._document import Document, Plot, Section, Table, formatted
+from ._markdown import shown_as_drawn
 
 _STYLE = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;
@@ -50,15 +51,15 @@ def table_html(table: Table) -> str:
     """A table as HTML, its cells escaped, highlighted rows marked."""
     frame = formatted(table.frame)
     marked = {str(h) for h in table.highlight}
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in frame.columns)
-    corner = html.escape(frame.index.name or "")
+    head = "".join(f"<th>{_escape(str(c))}</th>" for c in frame.columns)
+    corner = _escape(frame.index.name or "")
     rows = []
     for label, values in zip(frame.index, frame.itertuples(index=False)):
         cls = ' class="highlight"' if str(label) in marked else ""
         cells = "".join(_cell(v) for v in values)
-        rows.append(f"<tr{cls}><th>{html.escape(str(label))}</th>{cells}</tr>")
+        rows.append(f"<tr{cls}><th>{_escape(str(label))}</th>{cells}</tr>")
     return (
-        f"<table>\n<caption>{html.escape(table.caption)}</caption>\n"
+        f"<table>\n<caption>{_escape(table.caption)}</caption>\n"
         f"<thead><tr><th>{corner}</th>{head}</tr></thead>\n"
         f"<tbody>\n" + "\n".join(rows) + "\n</tbody>\n</table>"
     )
@@ -66,22 +67,22 @@ def table_html(table: Table) -> str:
 
 def _cell(value: str) -> str:
     aligned = "" if _NUMBER.fullmatch(value) else ' class="text"'
-    return f"<td{aligned}>{html.escape(value)}</td>"
+    return f"<td{aligned}>{_escape(value)}</td>"
 
 
 def plot_html(plot: Plot) -> str:
     """A figure as an embedded image with its caption."""
-    alt = html.escape(plot.alt or plot.caption, quote=True)
+    alt = _escape(plot.alt or plot.caption, quote=True)
     return (
         f'<figure><img src="{figure_to_data_uri(plot.figure)}" alt="{alt}">'
-        f"<figcaption>{html.escape(plot.caption)}</figcaption></figure>"
+        f"<figcaption>{_escape(plot.caption)}</figcaption></figure>"
     )
 
 
 def section_html(section: Section) -> str:
     """A section: heading, paragraphs, tables, then figures."""
-    parts = [f"<h2>{html.escape(section.heading)}</h2>"]
-    parts += [f"<p>{html.escape(p)}</p>" for p in section.paragraphs]
+    parts = [f"<h2>{_escape(section.heading)}</h2>"]
+    parts += [f"<p>{_escape(p)}</p>" for p in section.paragraphs]
     parts += [table_html(t) for t in section.tables]
     parts += [plot_html(p) for p in section.plots]
     return "\n".join(parts)
@@ -89,9 +90,9 @@ def section_html(section: Section) -> str:
 
 def body_html(document: Document) -> str:
     """The document without the page around it, as a notebook shows it."""
-    parts = [f"<h1>{html.escape(document.title)}</h1>"]
+    parts = [f"<h1>{_escape(document.title)}</h1>"]
     if document.subtitle:
-        parts.append(f'<p class="subtitle">{html.escape(document.subtitle)}</p>')
+        parts.append(f'<p class="subtitle">{_escape(document.subtitle)}</p>')
     parts += [section_html(s) for s in document.sections]
     return "\n".join(parts)
 
@@ -100,6 +101,12 @@ def page_html(document: Document) -> str:
     """The document as a complete, self-contained HTML page."""
     return (
         "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
-        f"<title>{html.escape(document.title)}</title>\n<style>{_STYLE}</style>\n"
+        f"<title>{_escape(document.title)}</title>\n<style>{_STYLE}</style>\n"
         f"</head>\n<body>\n{body_html(document)}\n</body>\n</html>\n"
     )
+
+
+def _escape(text: str, quote: bool = True) -> str:
+    # Data reaches the page through here: HTML's specials as entities, and
+    # bidirectional overrides and control characters as visible escapes.
+    return html.escape(shown_as_drawn(text), quote=quote)

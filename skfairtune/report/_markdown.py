@@ -29,8 +29,11 @@ _SPECIAL = re.compile(r"[$\\`*\[\]|~#]|<(?!\s|=\s|=$|$)|^>"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # What a terminal acts on besides those: the bidirectional marks, overrides and
 # isolates, which reorder the text around them (U+202E shows "evil" as "live").
-_TERMINAL = re.compile(
-    r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
+_BIDI = r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
+_TERMINAL = re.compile(rf"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
+# What a report page or a plot must not draw as is: the same, less the line
+# breaks that a page or a plot's label lays out itself.
+_UNDRAWABLE = re.compile(rf"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
 # An underscore between two letters or digits cannot open or close emphasis
 # (metric names keep their underscores readable); any other one can.
 _LOOSE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
@@ -63,7 +66,7 @@ def escape_markdown(text: object) -> str:
     >>> print(escape_markdown("DP gap <= 0.05 for R&D, not <b>"))
     DP gap <= 0.05 for R&D, not \\<b>
     """
-    text = _SPECIAL.sub(_escaped, _CONTROL.sub(" ", str(text)).strip())
+    text = _SPECIAL.sub(_escaped, shown_as_drawn(_CONTROL.sub(" ", str(text))).strip())
     return _LOOSE_UNDERSCORE.sub(r"\_", text)
 
 
@@ -138,6 +141,28 @@ def terminal_safe(text: object) -> str:
     str
     """
     return _TERMINAL.sub(lambda m: repr(m.group())[1:-1], str(text))
+
+
+def shown_as_drawn(text: object) -> str:
+    """``text`` with the characters a page or a plot must not draw as escapes.
+
+    A group name that holds a bidirectional override would reorder the
+    table cell, legend or sentence it stands in on the HTML page, in the
+    markdown file and in the plots (U+202E shows "evil" as "live"), and a
+    control character draws as a missing glyph: both show as escapes
+    (``\\u202e``, ``\\x1b``). Line breaks are kept: pages and plots lay
+    them out.
+
+    Parameters
+    ----------
+    text : object
+        Any value; it is turned into a string first.
+
+    Returns
+    -------
+    str
+    """
+    return _UNDRAWABLE.sub(lambda m: repr(m.group())[1:-1], str(text))
 
 
 def table_text(table: Table) -> str:

@@ -18,6 +18,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from .._labels import label_text
+from ._markdown import shown_as_drawn
 
 # Beyond this many groups a per-group panel grid, or a legend of one entry
 # per group, becomes unreadable; callers pass the largest groups.
@@ -32,7 +33,9 @@ def literal_text(figure: Figure) -> Figure:
     Titles, tick labels and legends carry group values, column names and
     scorer names, and those are data: ``"$50K-$75K"`` is an income bracket,
     not a formula, and ``"$10{-$20"`` must not stop the report with a
-    mathtext parse error. Run on each finished figure (every
+    mathtext parse error. Control characters and bidirectional overrides are
+    drawn as escapes (:func:`~skfairtune.report._markdown.shown_as_drawn`).
+    Run on each finished figure (every
     :class:`~skfairtune.report._document.Plot` does), it reaches the texts
     of every axes, legend and colour bar, whoever drew them.
 
@@ -47,6 +50,7 @@ def literal_text(figure: Figure) -> Figure:
         The same figure.
     """
     for text in figure.findobj(Text):
+        text.set_text(shown_as_drawn(text.get_text()))
         text.set_parse_math(False)
         text.set_usetex(False)
     return figure
@@ -65,7 +69,7 @@ def new_figure(n_panels: int = 1, *, width: float = 5.0, height: float = 3.6,
 
 
 def _labels(index: pd.Index) -> list[str]:
-    return [label_text(v) for v in index]
+    return [shown_as_drawn(label_text(v)) for v in index]
 
 
 def plot_bars(values: pd.Series, ax, *, title: str, xlabel: str = "",
