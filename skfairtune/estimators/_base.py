@@ -30,7 +30,7 @@ from skorch.callbacks import EarlyStopping
 
 from skfairtune import _inputs
 from skfairtune import pretrained as _pretrained
-from skfairtune._groups import encode_groups
+from skfairtune._groups import encode_groups, recode
 from skfairtune._mlp import ACTIVATIONS, MLP
 from skfairtune._torch_data import call_module, feature_tensor, to_tensor_data
 from skfairtune._validation import check_n_rows
@@ -486,6 +486,8 @@ class _BaseFairTune(BaseEstimator):
                     FairnessWarning, stacklevel=5,
                 )
             self.n_missing_groups_ = 0
+            if first:  # no groups of an earlier fit for a partial_fit to go on with
+                vars(self).pop("sensitive_groups_", None)
             return np.zeros(n_samples, dtype=np.int64), 1
         encoding = encode_groups(sensitive_features, n_samples=n_samples,
                                  missing=self.missing_groups)
@@ -502,8 +504,13 @@ class _BaseFairTune(BaseEstimator):
                 f"sensitive_features holds one group only ({encoding.labels[0]!r}): "
                 "the fairness penalty is inactive.", FairnessWarning, stacklevel=5,
             )
-        if first:
-            self.sensitive_groups_ = encoding.labels
+        if first or not hasattr(self, "sensitive_groups_"):
+            self._sensitive_names = encoding.names
+        else:
+            # A later partial_fit: each group keeps its id, so what is kept per
+            # group (constraint mode's multipliers) stays with its label.
+            encoding = recode(encoding, self.sensitive_groups_, self._sensitive_names)
+        self.sensitive_groups_ = encoding.labels
         return encoding.codes, encoding.n_groups
 
     def _resample(self, X, y, sensitive_features, sample_weight):
