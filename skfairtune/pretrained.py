@@ -64,11 +64,15 @@ class PretrainedSource:
     classes : ndarray or None
         The classes the source predicts, in the order of its outputs, when it
         is a fitted classifier.
+    task : {"classification", "regression"} or None
+        What the source was fitted for, when it is an estimator that says;
+        None for weights and modules, whose outputs could be either.
     """
 
     state_dict: dict
     module: nn.Module | None = None
     classes: np.ndarray | None = field(default=None)
+    task: str | None = None
 
 
 def read_weight_file(path: str | Path) -> dict:
@@ -182,7 +186,7 @@ def read_pretrained(pretrained: Any) -> PretrainedSource:
         return _from_torch_estimator(pretrained)
     if _is_sklearn_convertible(pretrained):
         module, classes = module_from_sklearn(pretrained)
-        return PretrainedSource(module.state_dict(), module, classes)
+        return PretrainedSource(module.state_dict(), module, classes, task_of(pretrained))
     if hasattr(pretrained, "get_params") and hasattr(pretrained, "fit"):
         raise NotFittedError(
             f"pretrained={type(pretrained).__name__}(...) is not fitted (or not a "
@@ -213,7 +217,24 @@ def _from_torch_estimator(estimator: Any) -> PretrainedSource:
         )
     source = _from_module(module)
     source.classes = getattr(estimator, "classes_", None)
+    source.task = task_of(estimator)
     return source
+
+
+def task_of(model: Any) -> str | None:
+    """``"classification"`` or ``"regression"``: what an estimator is for, or None.
+
+    scikit-learn's tags say it for scikit-learn, skorch and skfairtune
+    estimators; skfairtune's own skorch nets carry a ``task``.
+    """
+    from sklearn.base import is_classifier, is_regressor
+
+    if is_classifier(model):
+        return "classification"
+    if is_regressor(model):
+        return "regression"
+    task = getattr(model, "task", None)
+    return task if task in ("classification", "regression") else None
 
 
 def _is_sklearn_convertible(model: Any) -> bool:

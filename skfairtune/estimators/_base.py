@@ -45,6 +45,7 @@ from skfairtune.estimators._checks import (
     _check_hidden_layer_sizes,
     _check_param_groups,
     _check_penalty_task,
+    _check_pretrained_task,
     _check_table_for_the_mlp,
     _dense,
 )
@@ -602,7 +603,10 @@ class _BaseFairTune(BaseEstimator):
             return _pretrained.read_pretrained(self.net_.module_)
         if self.pretrained is None:
             return None
-        return _pretrained.read_pretrained(self.pretrained)
+        source = _pretrained.read_pretrained(self.pretrained)
+        _check_pretrained_task(source, self.pretrained, type(self).__name__,
+                               self._net_class.task)
+        return source
 
     def _make_module(self, n_features, source):
         forwarded = self._forwarded("module__")

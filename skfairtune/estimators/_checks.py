@@ -159,3 +159,25 @@ def _check_param_groups(groups, module) -> None:
         raise ValueError(
             f"optimizer__param_groups: the pattern {pattern!r} {why}. The network's "
             f"parameters are {names[:12]}{' ...' if len(names) > 12 else ''}.")
+
+
+# What a source fitted for each task is called, and who fine-tunes it, in errors.
+_KINDS = {"classification": "classifier", "regression": "regressor"}
+_TUNERS = {"classification": "FairTuneClassifier", "regression": "FairTuneRegressor"}
+
+
+def _check_pretrained_task(source, pretrained, name: str, task: str) -> None:
+    """Refuse a fitted source of the other task: its outputs mean something else.
+
+    A regressor's single output would be read as a logit (a binary
+    classifier takes single-logit networks), and a classifier's logits as
+    predicted values, without any shape to tell.
+    """
+    if source.task is None or source.task == task:
+        return
+    what, needed = _KINDS[source.task], _KINDS[task]
+    raise InvalidParameterError(
+        f"pretrained={type(pretrained).__name__}(...) is a {what}, but {name} "
+        f"fine-tunes a {needed}: the {what}'s outputs are not what a {needed}'s "
+        f"network gives. Pass a fitted {needed} as pretrained, or fine-tune this "
+        f"{what} with {_TUNERS[source.task]}.")

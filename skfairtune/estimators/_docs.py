@@ -24,7 +24,9 @@ pretrained : str, Path, dict, torch.nn.Module or fitted estimator, default=None
     scikit-learn ``MLPClassifier``, ``MLPRegressor`` or
     ``LogisticRegression`` (converted to the same network). With
     ``module=None``, a source that carries a network (all but files and
-    state dicts) also gives the architecture.
+    state dicts) also gives the architecture. A fitted estimator must be of
+    the same task: a regressor is refused as a classifier's starting point,
+    and a classifier as a regressor's.
 freeze : str or list of str, default=None
     Names or glob patterns (``"hidden.*"``) of parameters kept fixed; the
     optimizer sees only the others.
