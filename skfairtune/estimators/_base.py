@@ -409,6 +409,13 @@ class _BaseFairTune(BaseEstimator):
             # prevents, so the estimator is no longer fitted.
             del self.net_
             raise
+        except (IndexError, RuntimeError) as exc:
+            # The probe before training reads two rows: a token id beyond an
+            # embedding's rows further down fails here, inside torch.
+            ids = _inputs.id_range_message(data.X, net.module_)
+            if ids is None:
+                raise
+            raise ValueError(ids) from exc
 
     def _check_trainable(self, net, epochs):
         if epochs == 0 or net.optimizer_ is not None:
@@ -453,6 +460,7 @@ class _BaseFairTune(BaseEstimator):
 
     def _validate_custom(self, X, *, reset: bool):
         """Check an array of any shape or a dict of arrays; see ``_inputs``."""
+        raw = X
         X, n_rows = _inputs.check_custom_input(_inputs.to_numpy(X))
         for value in X.values() if isinstance(X, dict) else [X]:
             _check_float32_range(value)
@@ -461,18 +469,15 @@ class _BaseFairTune(BaseEstimator):
             for name in ("n_features_in_", "feature_names_in_"):
                 if hasattr(self, name):
                     delattr(self, name)
-            if not isinstance(X, dict) and X.ndim == 2:
-                self.n_features_in_ = X.shape[1]
-            return X, n_rows
-        layout = getattr(self, "_input_layout", None)
-        _inputs.check_layout(
-            X, _inputs.table_layout(self.n_features_in_) if layout is None else layout)
-        if not isinstance(X, dict) and X.ndim == 2 and X.shape[1] != getattr(
-                self, "n_features_in_", X.shape[1]):
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
+        else:
+            layout = getattr(self, "_input_layout", None)
+            _inputs.check_layout(
+                X, _inputs.table_layout(self.n_features_in_) if layout is None else layout)
+        if not isinstance(X, dict) and X.ndim == 2:
+            # n_features_in_, and the column names of a DataFrame of token
+            # ids, kept and checked as scikit-learn does for tables.
+            validate_data(self, raw if hasattr(raw, "columns") else X, y="no_validation",
+                          reset=reset, skip_check_array=True)
         return X, n_rows
 
     def _groups(self, sensitive_features, n_samples, first):
@@ -627,7 +632,7 @@ class _BaseFairTune(BaseEstimator):
             with torch.no_grad():
                 out = call_module(module.eval(), feature_tensor(probe))
         except (RuntimeError, TypeError, ValueError, IndexError) as exc:
-            raise ValueError(_inputs.refusal_message(X, exc)) from None
+            raise _inputs.refusal(X, exc, module) from exc
         finally:
             module.train()
         n_probe = _inputs.n_rows(probe)
@@ -664,8 +669,8 @@ class _BaseFairTune(BaseEstimator):
         except (RuntimeError, TypeError, IndexError) as exc:
             # The layout check compares dimensions only (sequences may vary
             # in length): an image of another size fails inside the network.
-            raise ValueError(_inputs.refusal_message(X, exc) + " Give X shaped as in fit.") \
-                from None
+            raise _inputs.refusal(X, exc, self.net_.module_,
+                                  advice=" Give X shaped as in fit.") from exc
         finite = torch.isfinite(out.reshape(len(out), -1)).all(dim=1)
         if not finite.all():
             raise ValueError(
