@@ -340,6 +340,7 @@ def load_state_dict(module: nn.Module, state_dict: dict) -> None:
             "Check the number of features, of classes and hidden_layer_sizes (or "
             f"the module__* arguments).\n{_both_sides(state_dict, own)}"
         )
+    _check_dtypes(state_dict, own)
     bad = first_non_finite(state_dict)
     if bad is not None:
         raise ValueError(
@@ -350,6 +351,28 @@ def load_state_dict(module: nn.Module, state_dict: dict) -> None:
     with torch.no_grad():
         for name, tensor in own.items():
             tensor.copy_(state_dict[name].to(dtype=tensor.dtype, device=tensor.device))
+
+
+def _check_dtypes(state_dict: dict, own: dict) -> None:
+    """Refuse integer weights for floating-point parameters.
+
+    Casting float64 to the network's float32 only rounds; integers in a
+    float parameter are quantized weights without their scale, or weights
+    saved with the wrong dtype, and the cast would make another network
+    without a word.
+    """
+    wrong = [n for n, t in state_dict.items()
+             if own[n].is_floating_point() and not t.is_floating_point()]
+    if wrong:
+        name = wrong[0]
+        raise ValueError(
+            f"The pre-trained weights hold {name!r} as {state_dict[name].dtype}, but "
+            f"the network's {name!r} is {own[name].dtype} ({len(wrong)} tensor(s) "
+            "hold integers where the network has floats). Integer weights are "
+            "quantized or saved with the wrong dtype, and a cast would load other "
+            "values than the network was trained with. Dequantize them, or, if they "
+            "are the trained values, cast them yourself: "
+            "{name: t.float() for name, t in weights.items()}.")
 
 
 # The usual cause of names that differ: weights saved from another class.
