@@ -409,13 +409,31 @@ class _BaseFairTune(BaseEstimator):
             # prevents, so the estimator is no longer fitted.
             del self.net_
             raise
-        except (IndexError, RuntimeError) as exc:
-            # The probe before training reads two rows: a token id beyond an
-            # embedding's rows further down fails here, inside torch.
-            ids = _inputs.id_range_message(data.X, net.module_)
-            if ids is None:
+        except (IndexError, RuntimeError, ValueError) as exc:
+            why = self._training_failure(net, data, exc)
+            if why is None:
                 raise
-            raise ValueError(ids) from exc
+            raise ValueError(why) from exc
+
+    def _training_failure(self, net, data, exc) -> str | None:
+        """What the user can change when torch failed inside a training step, or None.
+
+        The probe before training reads two rows: a token id beyond an
+        embedding's rows further down fails here, as does a ``BatchNorm1d``
+        layer given batches of one row.
+        """
+        if isinstance(exc, ValueError):
+            norms = [name for name, m in net.module_.named_modules()
+                     if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.LazyBatchNorm1d))]
+            if not norms or min(self.batch_size_, len(data)) > 1:
+                return None
+            what, fix = ((f"batch_size={self.batch_size_} trains on one row at a time",
+                          "Use batch_size=2 or more") if self.batch_size_ == 1 else
+                         ("X has one row", "Train on two rows or more"))
+            return (f"{what}, but the network's BatchNorm1d layer {norms[0]!r} needs more "
+                    "than one row per batch in training (it normalises by the batch's "
+                    f"statistics). {fix}.")
+        return _inputs.id_range_message(data.X, net.module_)
 
     def _check_trainable(self, net, epochs):
         if epochs == 0 or net.optimizer_ is not None:

@@ -154,6 +154,40 @@ def test_wrong_output_shape_says_the_contract(binary_data):
         FairTuneClassifier(module=ThreeD, max_epochs=1).fit(X, y, sensitive_features=group)
 
 
+class NormedNet(torch.nn.Module):
+    """A BatchNorm1d layer, which takes no batch of one row in training."""
+
+    def __init__(self, n_features=5):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, 8)
+        self.norm = torch.nn.BatchNorm1d(8)
+        self.head = torch.nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.norm(self.linear(x))))
+
+
+def test_batch_norm_network_with_a_last_batch_of_one_row(binary_data):
+    X, y, group = binary_data
+    rows = slice(0, 65)  # two batches of 32, and one row left over
+    est = FairTuneClassifier(module=NormedNet, max_epochs=2, batch_size=32, random_state=0)
+    est.fit(X[rows], y[rows], sensitive_features=group[rows])
+    assert est.n_iter_ == 2
+    assert np.isfinite(est.predict_proba(X[:1])).all()  # evaluation takes one row
+
+
+def test_batch_norm_network_with_batches_of_one_row_says_what_to_change(binary_data):
+    X, y, group = binary_data
+    with pytest.raises(ValueError, match=r"batch_size=1 .* BatchNorm1d layer 'norm'.* "
+                                         r"Use batch_size=2 or more"):
+        FairTuneClassifier(module=NormedNet, max_epochs=1, batch_size=1).fit(
+            X[:20], y[:20], sensitive_features=group[:20])
+    est = FairTuneClassifier(module=NormedNet, max_epochs=1).fit(
+        X, y, sensitive_features=group)
+    with pytest.raises(ValueError, match=r"X has one row, but .* 'norm'.* two rows or more"):
+        est.partial_fit(X[:1], y[:1], sensitive_features=group[:1])
+
+
 # -- inputs beyond a 2-D table --------------------------------------------------------
 
 @pytest.fixture
