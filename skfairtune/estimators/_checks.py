@@ -139,6 +139,20 @@ def _check_device(device) -> None:
         )
 
 
+def _check_param_groups_form(groups) -> None:
+    """Refuse what skorch cannot unpack as ``[(pattern, options), ...]``."""
+    def is_pair(item):
+        return (isinstance(item, (tuple, list)) and len(item) == 2
+                and isinstance(item[0], str) and isinstance(item[1], dict))
+
+    if not isinstance(groups, (list, tuple)) or not all(is_pair(g) for g in groups):
+        raise InvalidParameterError(
+            "optimizer__param_groups must be a list of (pattern, options) pairs: a "
+            "glob pattern of parameter names and a dict of the optimizer's options "
+            "for them, e.g. [('body.*', {'lr': 1e-4})]. Got "
+            f"{groups!r} instead.")
+
+
 def _check_param_groups(groups, module) -> None:
     """Refuse an ``optimizer__param_groups`` pattern that reaches no trainable parameter.
 
@@ -146,8 +160,9 @@ def _check_param_groups(groups, module) -> None:
     matches nothing, so a typo (or a group frozen by ``freeze``/``train_last``)
     would train at the default learning rate, or not at all, without a word.
     """
-    if not groups:
+    if groups is None:
         return
+    _check_param_groups_form(groups)
     names = [name for name, _ in module.named_parameters()]
     trainable = [name for name, p in module.named_parameters() if p.requires_grad]
     for pattern, _ in groups:
