@@ -32,15 +32,14 @@ from skfairtune import _inputs
 from skfairtune import pretrained as _pretrained
 from skfairtune._groups import encode_groups, recode
 from skfairtune._mlp import ACTIVATIONS, MLP
+from skfairtune._params import ForwardedParamsMixin
 from skfairtune._torch_data import call_module, feature_tensor, to_tensor_data
 from skfairtune._validation import check_n_rows
 from skfairtune.estimators._budget import BudgetKeeper, uses_group_multipliers
 from skfairtune.estimators._checks import (
-    FORWARDED_PREFIXES,
     _check_callbacks,
     _check_device,
     _check_float32_range,
-    _check_forwarded,
     _check_groups_for_sampler,
     _check_hidden_layer_sizes,
     _check_param_groups,
@@ -70,11 +69,13 @@ MIN_STEPS = 2000
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
 
-class _BaseFairTune(BaseEstimator):
+class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
     # The skorch net of the estimator's task, set by each estimator.
     _net_class: type[FairNet]
     # What validate_data checks of y beyond its length, by task.
     _y_checks: dict = {}
+    # Keyword arguments forwarded to skorch, as skorch names them.
+    _forwarded_prefixes = ("module__", "optimizer__", "callbacks__")
 
     _parameter_constraints: dict = {
         "module": [None, type, torch.nn.Module],
@@ -188,7 +189,7 @@ class _BaseFairTune(BaseEstimator):
         name = type(self).__name__
         _check_hidden_layer_sizes(self.hidden_layer_sizes, name)
         _check_callbacks(self.callbacks, name)
-        _check_forwarded(self._extra_params(), self.module)
+        self._check_forwarded()
         _check_device(self.device)
         _check_penalty_task(self.penalty, self._net_class.task)
         if self.max_gap is not None and self.penalty is None:
@@ -201,58 +202,6 @@ class _BaseFairTune(BaseEstimator):
         # net_ is dropped when training diverges; other fitted attributes
         # (classes_, n_features_in_) may remain.
         return hasattr(self, "net_")
-
-    def __sklearn_clone__(self):
-        cloned = super().__sklearn_clone__()
-        # A fitted source holds the weights: clone would hand the copy an
-        # unfitted estimator to start from.
-        cloned.pretrained = self.pretrained
-        return cloned
-
-    def _extra_params(self) -> dict:
-        """The keyword arguments beyond the named parameters."""
-        named = set(self._get_param_names())
-        return {
-            k: v for k, v in vars(self).items()
-            if k not in named and not k.startswith("_") and not k.endswith("_")
-        }
-
-    def _forwarded(self, prefix: str) -> dict:
-        return {k: v for k, v in self._extra_params().items() if k.startswith(prefix)}
-
-    def get_params(self, deep: bool = True) -> dict:
-        """Get the parameters, including the forwarded ``module__*`` ones.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Also return the parameters of nested objects (a penalty object).
-
-        Returns
-        -------
-        dict
-        """
-        params = super().get_params(deep=deep)
-        params.update(self._extra_params())
-        return params
-
-    def set_params(self, **params):
-        """Set parameters, including forwarded ``module__*``-style ones.
-
-        Parameters
-        ----------
-        **params : dict
-            Parameter names and values.
-
-        Returns
-        -------
-        self
-        """
-        forwarded = {k: v for k, v in params.items() if k.startswith(FORWARDED_PREFIXES)}
-        for key, value in forwarded.items():
-            setattr(self, key, value)
-        rest = {k: v for k, v in params.items() if k not in forwarded}
-        return super().set_params(**rest) if rest else self
 
     # -- fitting ----------------------------------------------------------
     def _fit(self, X, y, sensitive_features, sample_weight, *, epochs, first, classes=None):
@@ -632,15 +581,13 @@ class _BaseFairTune(BaseEstimator):
         return source
 
     def _make_module(self, n_features, source):
-        forwarded = self._forwarded("module__")
-        kwargs = {k.removeprefix("module__"): v for k, v in forwarded.items()}
         if self.module is None:
             if source is not None and source.module is not None:
                 return copy.deepcopy(source.module)
             return MLP(n_features, self._n_outputs(), tuple(self.hidden_layer_sizes),
                        self.activation, self.dropout)
         if isinstance(self.module, type):
-            return self.module(**kwargs)
+            return self.module(**self._module_kwargs())
         return copy.deepcopy(self.module)
 
     def _check_module_fits(self, module, X):

@@ -20,9 +20,6 @@ from skfairtune._groups import encode_groups
 from skfairtune._torch_data import FLOAT32_MAX
 from skfairtune.penalties import get_penalty
 
-# Keyword arguments forwarded to skorch, as skorch names them.
-FORWARDED_PREFIXES = ("module__", "optimizer__", "callbacks__")
-
 
 def _check_groups_for_sampler(sensitive_features, missing_groups: str) -> None:
     # Resampling balances the groups, so it needs every row's.
@@ -90,24 +87,6 @@ def _check_callbacks(callbacks, name: str) -> None:
                 "Callback instances or classes, or (name, callback) tuples. Got "
                 f"{item!r} among them."
             )
-
-
-def _check_forwarded(kwargs: dict, module) -> None:
-    # The keyword arguments beyond the named ones have no constraint to declare.
-    bad = [k for k in kwargs if not k.startswith(FORWARDED_PREFIXES)]
-    if bad:
-        raise InvalidParameterError(
-            f"Unexpected keyword argument(s) {bad}; only parameters starting with "
-            f"{FORWARDED_PREFIXES} are forwarded to skorch."
-        )
-    for_module = sorted(k for k in kwargs if k.startswith("module__"))
-    if for_module and not isinstance(module, type):
-        raise InvalidParameterError(
-            f"The parameters {for_module} need module to be a class; "
-            f"module is {'None' if module is None else 'an instance'}, so "
-            "they would be ignored. With module=None use hidden_layer_sizes, "
-            "activation and dropout."
-        )
 
 
 def _check_penalty_task(penalty, task: str) -> None:
