@@ -162,7 +162,8 @@ best_epoch_ : int
     Constraint mode: the epoch kept (1-based).
 budget_met_ : bool
     Constraint mode: whether the kept epoch's held-out gap is within
-    ``max_gap``.
+    ``max_gap``, with predictions better than a constant's (a constant has
+    no gap, and is no fair model).
 validation_gap_ : float
     Constraint mode: the kept epoch's gap on the validation slice.
 validation_gap_se_ : float
