@@ -374,7 +374,9 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         if isinstance(exc, ValueError):
             norms = [name for name, m in net.module_.named_modules()
                      if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.LazyBatchNorm1d))]
-            if not norms or min(self.batch_size_, len(data)) > 1:
+            # torch's words, so that no other error of a step is blamed on it.
+            lone_row = "more than 1 value per channel" in str(exc)
+            if not norms or not lone_row or min(self.batch_size_, len(data)) > 1:
                 return None
             what, fix = ((f"batch_size={self.batch_size_} trains on one row at a time",
                           "Use batch_size=2 or more") if self.batch_size_ == 1 else
