@@ -160,8 +160,10 @@ class EmbeddingTransformer(ForwardedParamsMixin, ClassNamePrefixFeaturesOutMixin
             return read_pretrained(self.module).module
         except NotFittedError:
             raise NotFittedError(
-                f"module={type(self.module).__name__}(...) is not fitted: fit it first, "
-                "or pass the network's class or an instance of it.") from None
+                f"module={type(self.module).__name__}(...) is not fitted, or has no "
+                "network: pass a fitted skfairtune or skorch estimator, MLPClassifier, "
+                "MLPRegressor or LogisticRegression, or the network's class or an "
+                "instance of it.") from None
 
     def transform(self, X: Any) -> np.ndarray:
         """The activations of ``layer`` for each row, flattened.

@@ -186,8 +186,8 @@ class TensorBatches:
         self.shuffle, self.stratify = shuffle, stratify
         self.generator = torch.Generator().manual_seed(int(seed))
 
-    def _starts(self) -> list:
-        """Where each batch starts, and where the last one ends."""
+    def _bounds(self) -> list:
+        """Where each batch starts, then where the last one ends."""
         n = len(self.dataset)
         starts = list(range(0, n, self.batch_size))
         if self.shuffle and len(starts) > 1 and n - starts[-1] == 1:
@@ -195,7 +195,7 @@ class TensorBatches:
         return [*starts, n]
 
     def __len__(self) -> int:
-        return len(self._starts()) - 1
+        return len(self._bounds()) - 1
 
     def _order(self):
         n = len(self.dataset)
@@ -210,7 +210,7 @@ class TensorBatches:
         # One gather of the whole epoch, then batches are views: far cheaper
         # than a gather of every tensor for every batch.
         data = self.dataset if order is None else self.dataset.take(order)
-        bounds = self._starts()
+        bounds = self._bounds()
         for start, end in zip(bounds[:-1], bounds[1:]):
             yield data.batch(slice(start, end))
 
