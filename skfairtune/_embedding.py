@@ -23,14 +23,17 @@ from sklearn.base import (
     TransformerMixin,
     _fit_context,
 )
-from sklearn.utils._param_validation import Interval
+from sklearn.exceptions import NotFittedError
+from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skfairtune import _inputs
+from skfairtune._params import ForwardedParamsMixin
 from skfairtune._torch_data import call_module, feature_tensor, features_to
 
 
-class EmbeddingTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, BaseEstimator):
+class EmbeddingTransformer(ForwardedParamsMixin, ClassNamePrefixFeaturesOutMixin,
+                           TransformerMixin, BaseEstimator):
     """The activations of a frozen pre-trained network's layer, as features.
 
     ``fit`` builds the network, loads ``pretrained`` into it and freezes it:
@@ -42,9 +45,12 @@ class EmbeddingTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
 
     Parameters
     ----------
-    module : torch.nn.Module class or instance
-        The network; a class is instantiated without arguments, an instance
-        is copied, never changed in place.
+    module : torch.nn.Module class or instance, or fitted estimator
+        The network; a class is instantiated with the ``module__*``
+        parameters, an instance is copied, never changed in place. A fitted
+        skfairtune or skorch estimator (or scikit-learn ``MLPClassifier``,
+        ``MLPRegressor``, ``LogisticRegression``) gives its network, as the
+        estimators' ``pretrained`` reads it.
     pretrained : str, Path, dict, torch.nn.Module or fitted estimator, default=None
         Weights to load, as the estimators' ``pretrained`` takes them; None
         keeps the module's own.
@@ -56,6 +62,9 @@ class EmbeddingTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         Rows per forward pass.
     device : str or torch.device, default="cpu"
         Where the network runs.
+    **kwargs
+        ``module__*`` parameters: the arguments of the network's class, as
+        skorch and the estimators take them (``module__d_in=15``).
 
     Attributes
     ----------
@@ -89,20 +98,26 @@ class EmbeddingTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
     """
 
     _parameter_constraints: dict = {
-        "module": [type, torch.nn.Module],
+        "module": [type, torch.nn.Module, HasMethods(["fit", "predict"])],
         "pretrained": "no_validation",
         "layer": [None, str],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
         "device": [str, torch.device],
     }
 
+    # A fitted estimator given as the network holds its weights.
+    _kept_by_clone = ("module", "pretrained")
+
     def __init__(self, module, *, pretrained=None, layer=None, batch_size=1024,
-                 device="cpu"):
+                 device="cpu", **kwargs):
         self.module = module
         self.pretrained = pretrained
         self.layer = layer
         self.batch_size = batch_size
         self.device = device
+        # Checked in fit: construction never fails.
+        for key, value in kwargs.items():
+            setattr(self, key, value)
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X: Any, y: Any = None) -> EmbeddingTransformer:
@@ -119,8 +134,9 @@ class EmbeddingTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         -------
         self
         """
+        self._check_forwarded()
         X = self._validate(X, reset=True)
-        module = self.module() if isinstance(self.module, type) else copy.deepcopy(self.module)
+        module = self._network()
         if self.pretrained is not None:
             from skfairtune.pretrained import load_state_dict, read_pretrained
 
@@ -131,6 +147,23 @@ class EmbeddingTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
         self._n_features_out = self._embed(_inputs.first_rows(X, 1)).shape[1]
         self.module_.requires_grad_(False)
         return self
+
+    def _network(self) -> torch.nn.Module:
+        """A copy of the network: built from its class, copied, or a fitted estimator's."""
+        if isinstance(self.module, type):
+            return self.module(**self._module_kwargs())
+        if isinstance(self.module, torch.nn.Module):
+            return copy.deepcopy(self.module)
+        from skfairtune.pretrained import read_pretrained
+
+        try:
+            return read_pretrained(self.module).module
+        except NotFittedError:
+            raise NotFittedError(
+                f"module={type(self.module).__name__}(...) is not fitted, or has no "
+                "network: pass a fitted skfairtune or skorch estimator, MLPClassifier, "
+                "MLPRegressor or LogisticRegression, or the network's class or an "
+                "instance of it.") from None
 
     def transform(self, X: Any) -> np.ndarray:
         """The activations of ``layer`` for each row, flattened.
@@ -169,7 +202,10 @@ class EmbeddingTransformer(ClassNamePrefixFeaturesOutMixin, TransformerMixin, Ba
                 for start in range(0, _inputs.n_rows(X), self.batch_size):
                     part = feature_tensor(_inputs.first_rows(_rows(X, start), self.batch_size))
                     captured.clear()
-                    call_module(self.module_, features_to(part, self.device))
+                    try:
+                        call_module(self.module_, features_to(part, self.device))
+                    except (RuntimeError, TypeError, ValueError, IndexError) as exc:
+                        raise _inputs.refusal(X, exc, self.module_) from exc
                     outputs.append(_single_output(captured, self.layer))
         finally:
             hook.remove()

@@ -261,3 +261,47 @@ def _first_rows(codes: np.ndarray) -> np.ndarray:
     new = np.ones(codes.shape[0], dtype=bool)
     new[1:] = seen[1:] > seen[:-1]
     return np.flatnonzero(new)
+
+
+def recode(encoding: GroupEncoding, labels: list, names: list) -> GroupEncoding:
+    """``encoding``'s rows coded by ``labels``, the groups of an earlier encoding.
+
+    Each group keeps its id (its place in ``labels``), whatever other groups
+    the new rows hold or lack; a group not in ``labels`` gets the next free
+    id, after them. This is how a later ``partial_fit`` reads its groups: by
+    label, not by their order among the groups of one call.
+
+    Parameters
+    ----------
+    encoding : GroupEncoding
+        The groups of the new rows.
+    labels : list
+        The groups seen before, in id order (an earlier encoding's ``labels``).
+    names : list of str
+        The sensitive columns they were read from.
+
+    Returns
+    -------
+    GroupEncoding
+        Its ``labels`` are ``labels``, then the new groups in sorted order.
+
+    Raises
+    ------
+    ValueError
+        If the new rows have another number of sensitive columns.
+    """
+    if len(encoding.names) != len(names):
+        raise ValueError(
+            f"sensitive_features has {len(encoding.names)} column(s) but had "
+            f"{len(names)} ({names}) before: give the same sensitive columns in "
+            "every call.")
+    ids = {label: k for k, label in enumerate(labels)}
+    labels = list(labels)
+    for label in encoding.labels:
+        if label not in ids:
+            ids[label] = len(labels)
+            labels.append(label)
+    # The last entry maps a missing row's code (-1) to itself.
+    lookup = np.array([ids[label] for label in encoding.labels] + [MISSING_GROUP],
+                      dtype=np.int64)
+    return GroupEncoding(codes=lookup[encoding.codes], labels=labels, names=encoding.names)

@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pandas as pd
 import scipy.sparse as sp
 import torch
 
@@ -25,12 +26,22 @@ def is_dict(X: Any) -> bool:
 
 
 def to_numpy(X: Any) -> Any:
-    """Tensors as numpy arrays (a dict's entries too); anything else as it is."""
+    """Tensors as numpy arrays (a dict's entries too), and a DataFrame of
+    integers (token ids) as an integer array; anything else as it is."""
     if is_dict(X):
         return {k: to_numpy(v) for k, v in X.items()}
     if isinstance(X, torch.Tensor):
         return X.detach().cpu().numpy()
+    if _is_integer_frame(X):
+        return X.to_numpy()
     return X
+
+
+def _is_integer_frame(X: Any) -> bool:
+    # Only numpy's integer dtypes: a nullable Int64 column may hold NA, and a
+    # boolean one is a table's 0/1 feature, cast to float as tables are.
+    return isinstance(X, pd.DataFrame) and X.shape[1] > 0 and all(
+        isinstance(dtype, np.dtype) and dtype.kind in "iu" for dtype in X.dtypes)
 
 
 def is_custom_input(X: Any) -> bool:
@@ -159,6 +170,56 @@ def has_integers(X: Any) -> bool:
 def n_rows(X: Any) -> int:
     """The rows of an array, or of a dict's first entry."""
     return len(next(iter(X.values()))) if isinstance(X, dict) else len(X)
+
+
+def _embedding_tables(module: torch.nn.Module) -> list:
+    """``(name, num_embeddings)`` of each embedding layer of the network."""
+    return [(name, m.num_embeddings) for name, m in module.named_modules()
+            if isinstance(m, (torch.nn.Embedding, torch.nn.EmbeddingBag))]
+
+
+def _integer_entries(X: Any) -> dict:
+    """X's integer arrays by their name in messages (``X``, ``X['tokens']``)."""
+    X = to_numpy(X)
+    entries = ({f"X[{k!r}]": v for k, v in X.items()} if isinstance(X, dict) else {"X": X})
+    return {name: v for name, v in entries.items() if v.dtype.kind in "iu" and v.size}
+
+
+def id_range_message(X: Any, module: torch.nn.Module) -> str | None:
+    """Why integer X has no row in the network's embeddings, or None.
+
+    Read only once the network has failed on X: token ids beyond an
+    embedding's rows make torch raise an ``IndexError`` (a device-side
+    assert on a GPU) from deep inside the network, which does not say which
+    input or which ids. Scanning X for them before every batch would cost
+    every fit; after a failure it costs one pass.
+    """
+    tables = _embedding_tables(module)
+    if not tables:
+        return None
+    rows = min(n for _, n in tables)
+    for name, ids in _integer_entries(X).items():
+        low, high = int(ids.min()), int(ids.max())
+        if low < 0 or high >= rows:
+            shown = ", ".join(f"{layer!r} (num_embeddings={n})" for layer, n in tables)
+            return (
+                f"{name} holds ids from {low} to {high}, but the network's "
+                f"embedding{'s' if len(tables) > 1 else ''} {shown} "
+                f"{'take' if len(tables) > 1 else 'takes'} ids from 0 to {rows - 1}"
+                f"{' at least' if len(tables) > 1 else ''}: an id outside has no row. "
+                "Map unseen or padding tokens to an id the embedding has (e.g. 0), "
+                "or build the network with a larger num_embeddings.")
+    return None
+
+
+def refusal(X: Any, exc: Exception, module: torch.nn.Module, advice: str = "") -> ValueError:
+    """The error to raise, from torch's ``exc``, when the network failed on X.
+
+    Ids out of the range of the network's embeddings are named; otherwise
+    :func:`refusal_message`, followed by ``advice``.
+    """
+    ids = id_range_message(X, module)
+    return ValueError(refusal_message(X, exc) + advice if ids is None else ids)
 
 
 def refusal_message(X, exc: Exception) -> str:

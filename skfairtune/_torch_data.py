@@ -174,6 +174,10 @@ class TensorBatches:
     With ``stratify=True`` each epoch interleaves the groups, so that every
     batch holds each group in proportion to its size and a small group is
     seen in every batch, not in a lucky few.
+
+    With ``shuffle=True`` (training) a last batch of a single row joins the
+    one before it: a ``BatchNorm1d`` layer cannot take the statistics of
+    one row in training, and one row's gradient (and gap) is mostly noise.
     """
 
     def __init__(self, dataset, batch_size, shuffle=False, stratify=False, seed=0):
@@ -182,8 +186,16 @@ class TensorBatches:
         self.shuffle, self.stratify = shuffle, stratify
         self.generator = torch.Generator().manual_seed(int(seed))
 
+    def _bounds(self) -> list:
+        """Where each batch starts, then where the last one ends."""
+        n = len(self.dataset)
+        starts = list(range(0, n, self.batch_size))
+        if self.shuffle and len(starts) > 1 and n - starts[-1] == 1:
+            starts.pop()
+        return [*starts, n]
+
     def __len__(self) -> int:
-        return -(-len(self.dataset) // self.batch_size)
+        return len(self._bounds()) - 1
 
     def _order(self):
         n = len(self.dataset)
@@ -198,8 +210,9 @@ class TensorBatches:
         # One gather of the whole epoch, then batches are views: far cheaper
         # than a gather of every tensor for every batch.
         data = self.dataset if order is None else self.dataset.take(order)
-        for start in range(0, len(data), self.batch_size):
-            yield data.batch(slice(start, start + self.batch_size))
+        bounds = self._bounds()
+        for start, end in zip(bounds[:-1], bounds[1:]):
+            yield data.batch(slice(start, end))
 
 
 def _stratified_order(groups, generator):

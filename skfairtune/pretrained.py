@@ -64,11 +64,15 @@ class PretrainedSource:
     classes : ndarray or None
         The classes the source predicts, in the order of its outputs, when it
         is a fitted classifier.
+    task : {"classification", "regression"} or None
+        What the source was fitted for, when it is an estimator that says;
+        None for weights and modules, whose outputs could be either.
     """
 
     state_dict: dict
     module: nn.Module | None = None
     classes: np.ndarray | None = field(default=None)
+    task: str | None = None
 
 
 def read_weight_file(path: str | Path) -> dict:
@@ -182,7 +186,7 @@ def read_pretrained(pretrained: Any) -> PretrainedSource:
         return _from_torch_estimator(pretrained)
     if _is_sklearn_convertible(pretrained):
         module, classes = module_from_sklearn(pretrained)
-        return PretrainedSource(module.state_dict(), module, classes)
+        return PretrainedSource(module.state_dict(), module, classes, task_of(pretrained))
     if hasattr(pretrained, "get_params") and hasattr(pretrained, "fit"):
         raise NotFittedError(
             f"pretrained={type(pretrained).__name__}(...) is not fitted (or not a "
@@ -213,7 +217,24 @@ def _from_torch_estimator(estimator: Any) -> PretrainedSource:
         )
     source = _from_module(module)
     source.classes = getattr(estimator, "classes_", None)
+    source.task = task_of(estimator)
     return source
+
+
+def task_of(model: Any) -> str | None:
+    """``"classification"`` or ``"regression"``: what an estimator is for, or None.
+
+    scikit-learn's tags say it for scikit-learn, skorch and skfairtune
+    estimators; skfairtune's own skorch nets carry a ``task``.
+    """
+    from sklearn.base import is_classifier, is_regressor
+
+    if is_classifier(model):
+        return "classification"
+    if is_regressor(model):
+        return "regression"
+    task = getattr(model, "task", None)
+    return task if task in ("classification", "regression") else None
 
 
 def _is_sklearn_convertible(model: Any) -> bool:
@@ -319,6 +340,7 @@ def load_state_dict(module: nn.Module, state_dict: dict) -> None:
             "Check the number of features, of classes and hidden_layer_sizes (or "
             f"the module__* arguments).\n{_both_sides(state_dict, own)}"
         )
+    _check_dtypes(state_dict, own)
     bad = first_non_finite(state_dict)
     if bad is not None:
         raise ValueError(
@@ -329,6 +351,28 @@ def load_state_dict(module: nn.Module, state_dict: dict) -> None:
     with torch.no_grad():
         for name, tensor in own.items():
             tensor.copy_(state_dict[name].to(dtype=tensor.dtype, device=tensor.device))
+
+
+def _check_dtypes(state_dict: dict, own: dict) -> None:
+    """Refuse integer weights for floating-point parameters.
+
+    Casting float64 to the network's float32 only rounds; integers in a
+    float parameter are quantized weights without their scale, or weights
+    saved with the wrong dtype, and the cast would make another network
+    without a word.
+    """
+    wrong = [n for n, t in state_dict.items()
+             if own[n].is_floating_point() and not t.is_floating_point()]
+    if wrong:
+        name = wrong[0]
+        raise ValueError(
+            f"The pre-trained weights hold {name!r} as {state_dict[name].dtype}, but "
+            f"the network's {name!r} is {own[name].dtype} ({len(wrong)} tensor(s) "
+            "hold integers where the network has floats). Integer weights are "
+            "quantized or saved with the wrong dtype, and a cast would load other "
+            "values than the network was trained with. Dequantize them, or, if they "
+            "are the trained values, cast them yourself: "
+            "{name: t.float() for name, t in weights.items()}.")
 
 
 # The usual cause of names that differ: weights saved from another class.

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
 from sklearn.pipeline import make_pipeline
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
@@ -145,3 +146,64 @@ def test_weights_that_do_not_fit(data):
     X, _, _ = data
     with pytest.raises(ValueError, match="do not fit the network"):
         EmbeddingTransformer(_net(), pretrained=torch.nn.Linear(4, 2).state_dict()).fit(X)
+
+
+class Sized(torch.nn.Module):
+    """A network whose class takes its sizes as arguments."""
+
+    def __init__(self, d_in=4, d_hidden=8):
+        super().__init__()
+        self.body = torch.nn.Sequential(torch.nn.Linear(d_in, d_hidden), torch.nn.ReLU())
+        self.head = torch.nn.Linear(d_hidden, 1)
+
+    def forward(self, x):
+        return self.head(self.body(x))
+
+
+def test_module_parameters_build_the_network(data):
+    X, _, _ = data
+    X15 = np.hstack([X] * 4)[:, :15]
+    emb = EmbeddingTransformer(Sized, module__d_in=15, layer="body")
+    assert emb.get_params()["module__d_in"] == 15
+    assert emb.fit_transform(X15).shape == (300, 8)
+    emb.set_params(module__d_hidden=3)
+    assert emb.fit_transform(X15).shape == (300, 3)
+    copy = clone(emb)
+    assert copy.get_params()["module__d_hidden"] == 3
+    assert copy.fit(X15).module_.body[0].in_features == 15
+    assert pickle.loads(pickle.dumps(emb)).transform(X15).shape == (300, 3)
+
+
+def test_module_parameters_need_a_class(data):
+    X, _, _ = data
+    with pytest.raises(ValueError, match=r"\['module__d_in'\] need module to be a class"):
+        EmbeddingTransformer(Sized(), module__d_in=4).fit(X)
+    with pytest.raises(ValueError, match=r"Unexpected keyword argument\(s\) \['d_in'\]"):
+        EmbeddingTransformer(Sized, d_in=4).fit(X)
+
+
+def test_a_fitted_classifier_is_the_network(data):
+    X, y, group = data
+    clf = FairTuneClassifier(hidden_layer_sizes=(6,), max_epochs=2, random_state=0).fit(
+        X, y, sensitive_features=group)
+    emb = EmbeddingTransformer(clf, layer="hidden.0")
+    Z = emb.fit_transform(X)
+    with torch.no_grad():
+        expected = clf.module_.hidden[0](torch.tensor(X, dtype=torch.float32)).numpy()
+    np.testing.assert_allclose(Z, expected, atol=1e-6)
+    assert emb.module_ is not clf.module_  # a copy: the classifier stays as it is
+    # clone keeps the fitted network, as a Pipeline in a search clones it
+    np.testing.assert_array_equal(clone(emb).fit_transform(X), Z)
+    with pytest.raises(NotFittedError, match=r"module=FairTuneClassifier\(\.\.\.\) is not "
+                                             "fitted"):
+        EmbeddingTransformer(FairTuneClassifier()).fit(X)
+
+
+def test_token_ids_out_of_the_embeddings_range_are_named():
+    net = torch.nn.Sequential(torch.nn.Embedding(10, 3), torch.nn.Flatten())
+    ids = np.arange(24).reshape(12, 2) % 10
+    emb = EmbeddingTransformer(net).fit(ids)
+    ids[7, 1] = 10
+    with pytest.raises(ValueError, match=r"X holds ids from 0 to 10, but the network's "
+                                         r"embedding '0' \(num_embeddings=10\)"):
+        emb.transform(ids)

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from skfairtune._groups import encode_groups
+from skfairtune._groups import encode_groups, recode
 
 
 @pytest.mark.parametrize(
@@ -155,3 +155,26 @@ def test_one_column_property(values):
     enc = encode_groups(values)
     assert [enc.labels[c] for c in enc.codes] == values
     assert len(set(map(repr, enc.labels))) == enc.n_groups
+
+
+def test_recode_keeps_each_groups_id_by_label():
+    first = encode_groups(["a", "b", "c"])
+    later = encode_groups(["c", None, "d", "b"], missing="ignore")
+    enc = recode(later, first.labels, first.names)
+    # 'c' and 'b' keep their ids, the new 'd' comes after, the missing row stays -1
+    assert enc.labels == ["a", "b", "c", "d"]
+    assert enc.codes.tolist() == [2, -1, 3, 1]
+
+
+def test_recode_of_intersectional_groups():
+    first = encode_groups(np.array([[0, "x"], [1, "y"]], dtype=object))
+    later = encode_groups(np.array([[1, "y"], [1, "x"]], dtype=object))
+    enc = recode(later, first.labels, first.names)
+    assert enc.labels == [(0, "x"), (1, "y"), (1, "x")]
+    assert enc.codes.tolist() == [1, 2]
+
+
+def test_recode_refuses_another_number_of_columns():
+    first = encode_groups(["a", "b"])
+    with pytest.raises(ValueError, match=r"2 column\(s\) but had 1"):
+        recode(encode_groups(np.array([["a", "x"]])), first.labels, first.names)

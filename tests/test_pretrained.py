@@ -282,6 +282,21 @@ def test_load_state_dict_leaves_module_on_error(module):
         assert torch.equal(tensor, before[name])
 
 
+def test_integer_weights_for_float_parameters_are_refused(module, tmp_path, data):
+    path = tmp_path / "w.safetensors"
+    state = {k: (v * 10).to(torch.int32) for k, v in MLP(3, 2, (64,)).state_dict().items()}
+    from safetensors.torch import save_file
+
+    save_file(state, str(path))
+    with pytest.raises(ValueError, match=r"'(hidden\.0\.bias)' as torch\.int32, but the "
+                                         r"network's '\1' is torch\.float32 \(4 tensor"):
+        _fit_from(path, data)
+    # float64 weights only round to float32: they load
+    doubles = {k: v.double() for k, v in module.state_dict().items()}
+    load_state_dict(module, doubles)
+    assert module.state_dict()["hidden.0.weight"].dtype == torch.float32
+
+
 def test_state_dict_with_non_tensor(data):
     with pytest.raises(ValueError, match="not a state dict"):
         _fit_from({"hidden.0.weight": [[0.0] * 3] * 4}, data)

@@ -30,21 +30,21 @@ from skorch.callbacks import EarlyStopping
 
 from skfairtune import _inputs
 from skfairtune import pretrained as _pretrained
-from skfairtune._groups import encode_groups
+from skfairtune._groups import encode_groups, recode
 from skfairtune._mlp import ACTIVATIONS, MLP
+from skfairtune._params import ForwardedParamsMixin
 from skfairtune._torch_data import call_module, feature_tensor, to_tensor_data
 from skfairtune._validation import check_n_rows
 from skfairtune.estimators._budget import BudgetKeeper, uses_group_multipliers
 from skfairtune.estimators._checks import (
-    FORWARDED_PREFIXES,
     _check_callbacks,
     _check_device,
     _check_float32_range,
-    _check_forwarded,
     _check_groups_for_sampler,
     _check_hidden_layer_sizes,
     _check_param_groups,
     _check_penalty_task,
+    _check_pretrained_task,
     _check_table_for_the_mlp,
     _dense,
 )
@@ -69,11 +69,13 @@ MIN_STEPS = 2000
 OPTIMIZERS = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW, "sgd": torch.optim.SGD}
 
 
-class _BaseFairTune(BaseEstimator):
+class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
     # The skorch net of the estimator's task, set by each estimator.
     _net_class: type[FairNet]
     # What validate_data checks of y beyond its length, by task.
     _y_checks: dict = {}
+    # Keyword arguments forwarded to skorch, as skorch names them.
+    _forwarded_prefixes = ("module__", "optimizer__", "callbacks__")
 
     _parameter_constraints: dict = {
         "module": [None, type, torch.nn.Module],
@@ -187,7 +189,7 @@ class _BaseFairTune(BaseEstimator):
         name = type(self).__name__
         _check_hidden_layer_sizes(self.hidden_layer_sizes, name)
         _check_callbacks(self.callbacks, name)
-        _check_forwarded(self._extra_params(), self.module)
+        self._check_forwarded()
         _check_device(self.device)
         _check_penalty_task(self.penalty, self._net_class.task)
         if self.max_gap is not None and self.penalty is None:
@@ -200,58 +202,6 @@ class _BaseFairTune(BaseEstimator):
         # net_ is dropped when training diverges; other fitted attributes
         # (classes_, n_features_in_) may remain.
         return hasattr(self, "net_")
-
-    def __sklearn_clone__(self):
-        cloned = super().__sklearn_clone__()
-        # A fitted source holds the weights: clone would hand the copy an
-        # unfitted estimator to start from.
-        cloned.pretrained = self.pretrained
-        return cloned
-
-    def _extra_params(self) -> dict:
-        """The keyword arguments beyond the named parameters."""
-        named = set(self._get_param_names())
-        return {
-            k: v for k, v in vars(self).items()
-            if k not in named and not k.startswith("_") and not k.endswith("_")
-        }
-
-    def _forwarded(self, prefix: str) -> dict:
-        return {k: v for k, v in self._extra_params().items() if k.startswith(prefix)}
-
-    def get_params(self, deep: bool = True) -> dict:
-        """Get the parameters, including the forwarded ``module__*`` ones.
-
-        Parameters
-        ----------
-        deep : bool, default=True
-            Also return the parameters of nested objects (a penalty object).
-
-        Returns
-        -------
-        dict
-        """
-        params = super().get_params(deep=deep)
-        params.update(self._extra_params())
-        return params
-
-    def set_params(self, **params):
-        """Set parameters, including forwarded ``module__*``-style ones.
-
-        Parameters
-        ----------
-        **params : dict
-            Parameter names and values.
-
-        Returns
-        -------
-        self
-        """
-        forwarded = {k: v for k, v in params.items() if k.startswith(FORWARDED_PREFIXES)}
-        for key, value in forwarded.items():
-            setattr(self, key, value)
-        rest = {k: v for k, v in params.items() if k not in forwarded}
-        return super().set_params(**rest) if rest else self
 
     # -- fitting ----------------------------------------------------------
     def _fit(self, X, y, sensitive_features, sample_weight, *, epochs, first, classes=None):
@@ -408,6 +358,33 @@ class _BaseFairTune(BaseEstimator):
             # prevents, so the estimator is no longer fitted.
             del self.net_
             raise
+        except (IndexError, RuntimeError, ValueError) as exc:
+            why = self._training_failure(net, data, exc)
+            if why is None:
+                raise
+            raise ValueError(why) from exc
+
+    def _training_failure(self, net, data, exc) -> str | None:
+        """What the user can change when torch failed inside a training step, or None.
+
+        The probe before training reads two rows: a token id beyond an
+        embedding's rows further down fails here, as does a ``BatchNorm1d``
+        layer given batches of one row.
+        """
+        if isinstance(exc, ValueError):
+            norms = [name for name, m in net.module_.named_modules()
+                     if isinstance(m, (torch.nn.BatchNorm1d, torch.nn.LazyBatchNorm1d))]
+            # torch's words, so that no other error of a step is blamed on it.
+            lone_row = "more than 1 value per channel" in str(exc)
+            if not norms or not lone_row or min(self.batch_size_, len(data)) > 1:
+                return None
+            what, fix = ((f"batch_size={self.batch_size_} trains on one row at a time",
+                          "Use batch_size=2 or more") if self.batch_size_ == 1 else
+                         ("X has one row", "Train on two rows or more"))
+            return (f"{what}, but the network's BatchNorm1d layer {norms[0]!r} needs more "
+                    "than one row per batch in training (it normalises by the batch's "
+                    f"statistics). {fix}.")
+        return _inputs.id_range_message(data.X, net.module_)
 
     def _check_trainable(self, net, epochs):
         if epochs == 0 or net.optimizer_ is not None:
@@ -452,6 +429,7 @@ class _BaseFairTune(BaseEstimator):
 
     def _validate_custom(self, X, *, reset: bool):
         """Check an array of any shape or a dict of arrays; see ``_inputs``."""
+        raw = X
         X, n_rows = _inputs.check_custom_input(_inputs.to_numpy(X))
         for value in X.values() if isinstance(X, dict) else [X]:
             _check_float32_range(value)
@@ -460,18 +438,15 @@ class _BaseFairTune(BaseEstimator):
             for name in ("n_features_in_", "feature_names_in_"):
                 if hasattr(self, name):
                     delattr(self, name)
-            if not isinstance(X, dict) and X.ndim == 2:
-                self.n_features_in_ = X.shape[1]
-            return X, n_rows
-        layout = getattr(self, "_input_layout", None)
-        _inputs.check_layout(
-            X, _inputs.table_layout(self.n_features_in_) if layout is None else layout)
-        if not isinstance(X, dict) and X.ndim == 2 and X.shape[1] != getattr(
-                self, "n_features_in_", X.shape[1]):
-            raise ValueError(
-                f"X has {X.shape[1]} features, but {type(self).__name__} is expecting "
-                f"{self.n_features_in_} features as input."
-            )
+        else:
+            layout = getattr(self, "_input_layout", None)
+            _inputs.check_layout(
+                X, _inputs.table_layout(self.n_features_in_) if layout is None else layout)
+        if not isinstance(X, dict) and X.ndim == 2:
+            # n_features_in_, and the column names of a DataFrame of token
+            # ids, kept and checked as scikit-learn does for tables.
+            validate_data(self, raw if hasattr(raw, "columns") else X, y="no_validation",
+                          reset=reset, skip_check_array=True)
         return X, n_rows
 
     def _groups(self, sensitive_features, n_samples, first):
@@ -486,6 +461,8 @@ class _BaseFairTune(BaseEstimator):
                     FairnessWarning, stacklevel=5,
                 )
             self.n_missing_groups_ = 0
+            if first:  # no groups of an earlier fit for a partial_fit to go on with
+                vars(self).pop("sensitive_groups_", None)
             return np.zeros(n_samples, dtype=np.int64), 1
         encoding = encode_groups(sensitive_features, n_samples=n_samples,
                                  missing=self.missing_groups)
@@ -502,8 +479,13 @@ class _BaseFairTune(BaseEstimator):
                 f"sensitive_features holds one group only ({encoding.labels[0]!r}): "
                 "the fairness penalty is inactive.", FairnessWarning, stacklevel=5,
             )
-        if first:
-            self.sensitive_groups_ = encoding.labels
+        if first or not hasattr(self, "sensitive_groups_"):
+            self._sensitive_names = encoding.names
+        else:
+            # A later partial_fit: each group keeps its id, so what is kept per
+            # group (constraint mode's multipliers) stays with its label.
+            encoding = recode(encoding, self.sensitive_groups_, self._sensitive_names)
+        self.sensitive_groups_ = encoding.labels
         return encoding.codes, encoding.n_groups
 
     def _resample(self, X, y, sensitive_features, sample_weight):
@@ -595,18 +577,19 @@ class _BaseFairTune(BaseEstimator):
             return _pretrained.read_pretrained(self.net_.module_)
         if self.pretrained is None:
             return None
-        return _pretrained.read_pretrained(self.pretrained)
+        source = _pretrained.read_pretrained(self.pretrained)
+        _check_pretrained_task(source, self.pretrained, type(self).__name__,
+                               self._net_class.task)
+        return source
 
     def _make_module(self, n_features, source):
-        forwarded = self._forwarded("module__")
-        kwargs = {k.removeprefix("module__"): v for k, v in forwarded.items()}
         if self.module is None:
             if source is not None and source.module is not None:
                 return copy.deepcopy(source.module)
             return MLP(n_features, self._n_outputs(), tuple(self.hidden_layer_sizes),
                        self.activation, self.dropout)
         if isinstance(self.module, type):
-            return self.module(**kwargs)
+            return self.module(**self._module_kwargs())
         return copy.deepcopy(self.module)
 
     def _check_module_fits(self, module, X):
@@ -616,7 +599,7 @@ class _BaseFairTune(BaseEstimator):
             with torch.no_grad():
                 out = call_module(module.eval(), feature_tensor(probe))
         except (RuntimeError, TypeError, ValueError, IndexError) as exc:
-            raise ValueError(_inputs.refusal_message(X, exc)) from None
+            raise _inputs.refusal(X, exc, module) from exc
         finally:
             module.train()
         n_probe = _inputs.n_rows(probe)
@@ -653,8 +636,8 @@ class _BaseFairTune(BaseEstimator):
         except (RuntimeError, TypeError, IndexError) as exc:
             # The layout check compares dimensions only (sequences may vary
             # in length): an image of another size fails inside the network.
-            raise ValueError(_inputs.refusal_message(X, exc) + " Give X shaped as in fit.") \
-                from None
+            raise _inputs.refusal(X, exc, self.net_.module_,
+                                  advice=" Give X shaped as in fit.") from exc
         finite = torch.isfinite(out.reshape(len(out), -1)).all(dim=1)
         if not finite.all():
             raise ValueError(

@@ -215,23 +215,30 @@ class GroupMultipliers:
         self._tensors = None
 
     def _deviations(self, values, y, groups, weight, n_groups) -> list:
-        """Each rate's per-group distance from the midpoint of the present
-        groups (0 for an absent group, whose multipliers then stay put)."""
+        """Each rate's ``(deviation, measured)``: the per-group distance from
+        the midpoint of the present groups, and where it was measured.
+
+        An absent group (none of its rows on the held-out slice, as in a
+        ``partial_fit`` chunk without it), or every group of a rate that
+        fewer than two groups have, has no deviation to move its
+        multipliers by: they stay put.
+        """
         deviations = []
         for means, present in self.notion.rate_values(values, y, groups, weight, n_groups):
+            mask = present if means.ndim == 1 else present[:, None]
             if int(present.sum()) < 2:
-                deviations.append(np.zeros_like(means))
+                deviations.append((np.zeros_like(means), np.zeros_like(mask)))
                 continue
             mid = (means[present].max(0) + means[present].min(0)) / 2
-            mask = present if means.ndim == 1 else present[:, None]
-            deviations.append(np.where(mask, means - mid, 0.0))
+            deviations.append((np.where(mask, means - mid, 0.0), mask))
         return deviations
 
     def start(self, held: HeldOut, n_groups: int, max_gap: float, strength: float) -> None:
         """Weigh every group outside the budget by ``strength`` from the first step."""
         self.up, self.down = [], []
         held = held.known()
-        for dev in self._deviations(*self._values(held), held.groups, held.weight, n_groups):
+        for dev, _ in self._deviations(*self._values(held), held.groups, held.weight,
+                                       n_groups):
             self.up.append(np.where(dev > max_gap / 2, strength, 0.0))
             self.down.append(np.where(-dev > max_gap / 2, strength, 0.0))
         self._tensors = None
@@ -240,14 +247,26 @@ class GroupMultipliers:
         """Move each multiplier by its group's excess over B/2."""
         held = held.known()
         deviations = self._deviations(*self._values(held), held.groups, held.weight, n_groups)
-        for r, dev in enumerate(deviations):
+        for r, (dev, measured) in enumerate(deviations):
             # 2 * dev - B is the gap's excess when two groups sit at the extremes.
             # Clipped to a finite float: a huge multiplier_lr must overflow
             # in the loss, where the net names it, not here as NaN.
-            self.up[r] = np.clip(self.up[r] + lr * _GROUP_STEP * (2 * dev - max_gap),
-                                 0.0, _LARGEST)
-            self.down[r] = np.clip(self.down[r] + lr * _GROUP_STEP * (-2 * dev - max_gap),
-                                   0.0, _LARGEST)
+            up = np.clip(self.up[r] + lr * _GROUP_STEP * (2 * dev - max_gap), 0.0, _LARGEST)
+            down = np.clip(self.down[r] + lr * _GROUP_STEP * (-2 * dev - max_gap),
+                           0.0, _LARGEST)
+            self.up[r] = np.where(measured, up, self.up[r])
+            self.down[r] = np.where(measured, down, self.down[r])
+        self._tensors = None
+
+    def grow(self, n_groups: int) -> None:
+        """Give the groups beyond those it has multipliers of 0, a fresh start.
+
+        A later ``partial_fit`` may bring groups the first call did not see;
+        their ids follow the others', so each group keeps its multipliers.
+        """
+        if self.up is None:
+            return
+        self.up, self.down = ([_padded(m, n_groups) for m in ms] for ms in (self.up, self.down))
         self._tensors = None
 
     def _values(self, held: HeldOut) -> tuple:
@@ -288,6 +307,14 @@ class GroupMultipliers:
         rates = self.notion.rate_values(values, y, groups, weight, n_groups)
         # An absent group's soft rate is 0, so it adds nothing.
         return largest, sum((means * mu).sum() for (means, _), mu in zip(rates, weights))
+
+
+def _padded(multipliers: np.ndarray, n_groups: int) -> np.ndarray:
+    """``multipliers`` (one row per group) with rows of 0 up to ``n_groups``."""
+    extra = n_groups - len(multipliers)
+    if extra <= 0:
+        return multipliers
+    return np.concatenate([multipliers, np.zeros((extra, *multipliers.shape[1:]))])
 
 
 def uses_group_multipliers(penalty_name: str, task: str, n_classes: int | None) -> bool:
@@ -347,6 +374,8 @@ class BudgetKeeper(Callback):
                                                     else X))
                 multipliers.start(held, net.n_groups, self.max_gap, net.multiplier)
             net.group_multipliers = multipliers
+        elif self.per_group:
+            net.group_multipliers.grow(net.n_groups)
         self._weights = None
         self.best_epoch_, self.gap_, self.budget_met_ = 0, math.inf, False
         self.gap_se_ = math.nan
@@ -383,6 +412,8 @@ class BudgetKeeper(Callback):
         return net.multiplier if multipliers is None else multipliers.largest()
 
     def _step(self, net, held: HeldOut, gap: float) -> None:
+        if net.n_groups < 2:  # no gap to move the multipliers by
+            return
         if net.group_multipliers is not None:
             net.group_multipliers.step(held, net.n_groups, self.max_gap, self.multiplier_lr)
             return

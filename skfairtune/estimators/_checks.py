@@ -20,9 +20,6 @@ from skfairtune._groups import encode_groups
 from skfairtune._torch_data import FLOAT32_MAX
 from skfairtune.penalties import get_penalty
 
-# Keyword arguments forwarded to skorch, as skorch names them.
-FORWARDED_PREFIXES = ("module__", "optimizer__", "callbacks__")
-
 
 def _check_groups_for_sampler(sensitive_features, missing_groups: str) -> None:
     # Resampling balances the groups, so it needs every row's.
@@ -92,24 +89,6 @@ def _check_callbacks(callbacks, name: str) -> None:
             )
 
 
-def _check_forwarded(kwargs: dict, module) -> None:
-    # The keyword arguments beyond the named ones have no constraint to declare.
-    bad = [k for k in kwargs if not k.startswith(FORWARDED_PREFIXES)]
-    if bad:
-        raise InvalidParameterError(
-            f"Unexpected keyword argument(s) {bad}; only parameters starting with "
-            f"{FORWARDED_PREFIXES} are forwarded to skorch."
-        )
-    for_module = sorted(k for k in kwargs if k.startswith("module__"))
-    if for_module and not isinstance(module, type):
-        raise InvalidParameterError(
-            f"The parameters {for_module} need module to be a class; "
-            f"module is {'None' if module is None else 'an instance'}, so "
-            "they would be ignored. With module=None use hidden_layer_sizes, "
-            "activation and dropout."
-        )
-
-
 def _check_penalty_task(penalty, task: str) -> None:
     # Which penalties fit which task is the penalty's to say.
     penalty = get_penalty(penalty)
@@ -139,6 +118,20 @@ def _check_device(device) -> None:
         )
 
 
+def _check_param_groups_form(groups) -> None:
+    """Refuse what skorch cannot unpack as ``[(pattern, options), ...]``."""
+    def is_pair(item):
+        return (isinstance(item, (tuple, list)) and len(item) == 2
+                and isinstance(item[0], str) and isinstance(item[1], dict))
+
+    if not isinstance(groups, (list, tuple)) or not all(is_pair(g) for g in groups):
+        raise InvalidParameterError(
+            "optimizer__param_groups must be a list of (pattern, options) pairs: a "
+            "glob pattern of parameter names and a dict of the optimizer's options "
+            "for them, e.g. [('body.*', {'lr': 1e-4})]. Got "
+            f"{groups!r} instead.")
+
+
 def _check_param_groups(groups, module) -> None:
     """Refuse an ``optimizer__param_groups`` pattern that reaches no trainable parameter.
 
@@ -146,8 +139,9 @@ def _check_param_groups(groups, module) -> None:
     matches nothing, so a typo (or a group frozen by ``freeze``/``train_last``)
     would train at the default learning rate, or not at all, without a word.
     """
-    if not groups:
+    if groups is None:
         return
+    _check_param_groups_form(groups)
     names = [name for name, _ in module.named_parameters()]
     trainable = [name for name, p in module.named_parameters() if p.requires_grad]
     for pattern, _ in groups:
@@ -159,3 +153,25 @@ def _check_param_groups(groups, module) -> None:
         raise ValueError(
             f"optimizer__param_groups: the pattern {pattern!r} {why}. The network's "
             f"parameters are {names[:12]}{' ...' if len(names) > 12 else ''}.")
+
+
+# What a source fitted for each task is called, and who fine-tunes it, in errors.
+_KINDS = {"classification": "classifier", "regression": "regressor"}
+_TUNERS = {"classification": "FairTuneClassifier", "regression": "FairTuneRegressor"}
+
+
+def _check_pretrained_task(source, pretrained, name: str, task: str) -> None:
+    """Refuse a fitted source of the other task: its outputs mean something else.
+
+    A regressor's single output would be read as a logit (a binary
+    classifier takes single-logit networks), and a classifier's logits as
+    predicted values, without any shape to tell.
+    """
+    if source.task is None or source.task == task:
+        return
+    what, needed = _KINDS[source.task], _KINDS[task]
+    raise InvalidParameterError(
+        f"pretrained={type(pretrained).__name__}(...) is a {what}, but {name} "
+        f"fine-tunes a {needed}: the {what}'s outputs are not what a {needed}'s "
+        f"network gives. Pass a fitted {needed} as pretrained, or fine-tune this "
+        f"{what} with {_TUNERS[source.task]}.")

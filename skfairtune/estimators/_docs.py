@@ -24,7 +24,9 @@ pretrained : str, Path, dict, torch.nn.Module or fitted estimator, default=None
     scikit-learn ``MLPClassifier``, ``MLPRegressor`` or
     ``LogisticRegression`` (converted to the same network). With
     ``module=None``, a source that carries a network (all but files and
-    state dicts) also gives the architecture.
+    state dicts) also gives the architecture. A fitted estimator must be of
+    the same task: a regressor is refused as a classifier's starting point,
+    and a classifier as a regressor's.
 freeze : str or list of str, default=None
     Names or glob patterns (``"hidden.*"``) of parameters kept fixed; the
     optimizer sees only the others.
@@ -160,7 +162,8 @@ best_epoch_ : int
     Constraint mode: the epoch kept (1-based).
 budget_met_ : bool
     Constraint mode: whether the kept epoch's held-out gap is within
-    ``max_gap``.
+    ``max_gap``, with predictions better than a constant's (a constant has
+    no gap, and is no fair model).
 validation_gap_ : float
     Constraint mode: the kept epoch's gap on the validation slice.
 validation_gap_se_ : float

@@ -42,7 +42,8 @@ feature_names_in_ : ndarray of shape (`n_features_in_`,)
 n_outputs_ : int
     Number of targets.
 sensitive_groups_ : list
-    The groups found in ``sensitive_features`` at fit, in id order.
+    The groups found in ``sensitive_features`` at fit, in id order (sorted;
+    a group that a later ``partial_fit`` call brings comes after them).
 frozen_parameters_ : list of str
     The names of the parameters that ``freeze`` and ``train_last`` kept fixed.
 n_missing_groups_ : int
@@ -115,6 +116,10 @@ Examples
         X : array-like of shape (n_samples, n_features)
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
         sensitive_features : array-like, default=None
+            The groups of these rows, read by their values: a call may lack
+            some groups, and a group no earlier call had joins them (after
+            them in ``sensitive_groups_``; in constraint mode its multipliers
+            start at 0), while every other group keeps its multipliers.
         sample_weight : array-like of shape (n_samples,), default=None
 
         Returns

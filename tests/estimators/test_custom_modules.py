@@ -154,6 +154,40 @@ def test_wrong_output_shape_says_the_contract(binary_data):
         FairTuneClassifier(module=ThreeD, max_epochs=1).fit(X, y, sensitive_features=group)
 
 
+class NormedNet(torch.nn.Module):
+    """A BatchNorm1d layer, which takes no batch of one row in training."""
+
+    def __init__(self, n_features=5):
+        super().__init__()
+        self.linear = torch.nn.Linear(n_features, 8)
+        self.norm = torch.nn.BatchNorm1d(8)
+        self.head = torch.nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.head(torch.relu(self.norm(self.linear(x))))
+
+
+def test_batch_norm_network_with_a_last_batch_of_one_row(binary_data):
+    X, y, group = binary_data
+    rows = slice(0, 65)  # two batches of 32, and one row left over
+    est = FairTuneClassifier(module=NormedNet, max_epochs=2, batch_size=32, random_state=0)
+    est.fit(X[rows], y[rows], sensitive_features=group[rows])
+    assert est.n_iter_ == 2
+    assert np.isfinite(est.predict_proba(X[:1])).all()  # evaluation takes one row
+
+
+def test_batch_norm_network_with_batches_of_one_row_says_what_to_change(binary_data):
+    X, y, group = binary_data
+    with pytest.raises(ValueError, match=r"batch_size=1 .* BatchNorm1d layer 'norm'.* "
+                                         r"Use batch_size=2 or more"):
+        FairTuneClassifier(module=NormedNet, max_epochs=1, batch_size=1).fit(
+            X[:20], y[:20], sensitive_features=group[:20])
+    est = FairTuneClassifier(module=NormedNet, max_epochs=1).fit(
+        X, y, sensitive_features=group)
+    with pytest.raises(ValueError, match=r"X has one row, but .* 'norm'.* two rows or more"):
+        est.partial_fit(X[:1], y[:1], sensitive_features=group[:1])
+
+
 # -- inputs beyond a 2-D table --------------------------------------------------------
 
 @pytest.fixture
@@ -221,21 +255,54 @@ def test_token_ids_stay_integer(tokens):
 
 def test_integer_table_keeps_n_features_in(tokens):
     X, y, group = tokens
-
-    class IdsOnly(torch.nn.Module):
-        def __init__(self):
-            super().__init__()
-            self.embedding = torch.nn.Embedding(10, 2)
-
-        def forward(self, ids):
-            return self.embedding(ids).mean(1)
-
     est = FairTuneClassifier(module=IdsOnly, max_epochs=1).fit(
         X["ids"], y, sensitive_features=group)
     assert est.n_features_in_ == 7
     with pytest.raises(ValueError, match="X has 6 features, but FairTuneClassifier is "
                                          "expecting 7"):
         est.predict(X["ids"][:, :6])
+
+
+class IdsOnly(torch.nn.Module):
+    """A table of token ids (10 of them) to two logits."""
+
+    def __init__(self):
+        super().__init__()
+        self.embedding = torch.nn.Embedding(10, 2)
+
+    def forward(self, ids):
+        return self.embedding(ids).mean(1)
+
+
+@pytest.mark.parametrize("row", [0, 150], ids=["in the probe", "after the probe"])
+@pytest.mark.parametrize("bad, shown", [(12, "from 0 to 12"), (-1, "from -1 to 9")])
+def test_token_ids_out_of_the_embeddings_range_are_named(tokens, row, bad, shown):
+    X, y, group = tokens
+    ids = X["ids"].copy()
+    ids[row, 2] = bad
+    message = (rf"X\['ids'\] holds ids {shown}, but the network's embedding 'embedding' "
+               r"\(num_embeddings=10\) takes ids from 0 to 9")
+    with pytest.raises(ValueError, match=message) as info:
+        FairTuneClassifier(module=TokenNet, max_epochs=1, batch_size=16).fit(
+            {**X, "ids": ids}, y, sensitive_features=group)
+    assert isinstance(info.value.__cause__, (IndexError, RuntimeError))  # torch's own
+    est = FairTuneClassifier(module=IdsOnly, max_epochs=1).fit(
+        X["ids"], y, sensitive_features=group)
+    with pytest.raises(ValueError, match=rf"X holds ids {shown}"):
+        est.predict(ids)
+
+
+def test_integer_dataframe_stays_integer(tokens):
+    import pandas as pd
+
+    X, y, group = tokens
+    frame = pd.DataFrame(X["ids"], columns=[f"token_{i}" for i in range(7)])
+    est = FairTuneClassifier(module=IdsOnly, max_epochs=1).fit(
+        frame, y, sensitive_features=group)
+    assert est.feature_names_in_.tolist() == frame.columns.tolist()
+    np.testing.assert_array_equal(est.predict_proba(frame), est.predict_proba(X["ids"]))
+    with pytest.raises(ValueError, match="token_0"):  # scikit-learn's check of names
+        est.predict(frame.rename(columns={"token_0": "other"}))
 
 
 def test_integer_table_into_a_linear_layer_says_to_cast(binary_data):

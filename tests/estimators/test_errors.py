@@ -203,7 +203,7 @@ def test_pretrained_classes_unseen(small):
 def test_pretrained_classifier_for_regressor(small):
     X, y, group = small
     lr = LogisticRegression().fit(X, y)
-    with pytest.raises(ValueError, match="outputs per row"):
+    with pytest.raises(ValueError, match=r"LogisticRegression\(\.\.\.\) is a classifier"):
         _fit(FairTuneRegressor(pretrained=lr), X, X[:, 0], group)
 
 

@@ -9,6 +9,7 @@ from sklearn.base import clone
 
 from skfairtune import FairTuneClassifier, FairTuneRegressor
 from skfairtune.penalties import BoundedGroupLoss, DemographicParity
+from skfairtune.pretrained import EmbeddingTransformer
 
 
 class TwoLayer(torch.nn.Module):
@@ -249,3 +250,17 @@ def test_clone_keeps_a_fitted_pretrained_source(binary_data):
                           {"penalty_strength": [0.0, 1.0]},
                           cv=2).fit(X, y, sensitive_features=group)
     assert np.isfinite(search.cv_results_["mean_test_score"]).all()
+
+
+@pytest.mark.parametrize("make", [
+    lambda weights: FairTuneClassifier(pretrained=weights, max_epochs=3),
+    lambda weights: EmbeddingTransformer(TwoLayer, pretrained=weights),
+], ids=["FairTuneClassifier", "EmbeddingTransformer"])
+def test_repr_summarises_a_pretrained_state_dict(make):
+    weights = TwoLayer(n_hidden=300).state_dict()
+    est = make(weights)
+    shown = repr(est)
+    assert "pretrained=<state dict: 4 tensors>" in shown
+    assert "tensor(" not in shown and len(shown) < 200
+    assert est.get_params()["pretrained"] is weights  # the weights themselves
+    assert clone(est).get_params()["pretrained"] is weights

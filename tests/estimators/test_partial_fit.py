@@ -176,3 +176,48 @@ def test_partial_fit_reads_a_penalty_set_since_the_first_call():
     est.set_params(max_gap=0.05)
     with pytest.raises(ValueError, match="cannot switch"):
         est.partial_fit(X, y, sensitive_features=group)
+
+
+def _group_weights(est):
+    """Constraint mode's multipliers ``up - down`` of each group, by its label."""
+    signed = est.net_.group_multipliers.signed()[0]
+    return dict(zip(est.sensitive_groups_, signed.tolist()))
+
+
+def test_constraint_partial_fit_keeps_each_groups_multipliers_by_label(binary_data):
+    X, y, group = binary_data
+    labels = np.array(["a", "b"])[group]
+    est = FairTuneClassifier(max_gap=0.05, multiplier_lr=0.01, batch_size=50,
+                             random_state=0)
+    est.partial_fit(X, y, classes=[0, 1], sensitive_features=labels)
+    # A weight for 'a' that no step of multiplier_lr=0.01 reaches, to follow it.
+    est.net_.group_multipliers.up = [np.array([5.0, 0.0])]
+    est.net_.group_multipliers.down = [np.zeros(2)]
+    # The same rows, but 'a' is now called 'c': 'b' is the first group present.
+    est.partial_fit(X, y, sensitive_features=np.where(labels == "a", "c", "b"))
+    assert est.sensitive_groups_ == ["a", "b", "c"]
+    weights = _group_weights(est)
+    assert weights["a"] == 5.0  # absent from the call: kept as it was
+    assert abs(weights["b"]) < 1 and abs(weights["c"]) < 1  # neither inherits it
+
+
+def test_constraint_partial_fit_takes_a_group_it_has_not_seen(binary_data):
+    X, y, group = binary_data
+    est = FairTuneClassifier(max_gap=0.05, batch_size=50, random_state=0)
+    est.partial_fit(X, y, classes=[0, 1], sensitive_features=group)
+    third = np.where(np.arange(len(y)) % 3 == 0, 2, group)
+    est.partial_fit(X, y, sensitive_features=third)
+    assert est.sensitive_groups_ == [0, 1, 2]
+    assert len(est.net_.group_multipliers.signed()[0]) == 3
+    assert np.isfinite(est.predict_proba(X)).all()
+    # A chunk that lacks groups 0 and 2 keeps them (and their ids).
+    est.partial_fit(X[group == 1], y[group == 1], sensitive_features=group[group == 1])
+    assert est.sensitive_groups_ == [0, 1, 2]
+
+
+def test_partial_fit_with_other_sensitive_columns_raises(binary_data):
+    X, y, group = binary_data
+    est = FairTuneClassifier(batch_size=50, random_state=0)
+    est.partial_fit(X, y, classes=[0, 1], sensitive_features=group)
+    with pytest.raises(ValueError, match=r"sensitive_features has 2 column\(s\) but had 1"):
+        est.partial_fit(X, y, sensitive_features=np.column_stack([group, group]))

@@ -159,6 +159,39 @@ def test_from_mlp_regressor(data, n_targets):
     np.testing.assert_allclose(est.predict(X), mlp.predict(X), rtol=0, atol=1e-5)
 
 
+def _classifier_sources(X, y):
+    return [MLPClassifier(hidden_layer_sizes=(4,), max_iter=20, random_state=0).fit(X, y),
+            LogisticRegression().fit(X, y),
+            FairTuneClassifier(hidden_layer_sizes=(4,), max_epochs=1).fit(X, y)]
+
+
+def _regressor_sources(X, y):
+    return [MLPRegressor(hidden_layer_sizes=(4,), max_iter=20, random_state=0).fit(X, y),
+            FairTuneRegressor(hidden_layer_sizes=(4,), max_epochs=1).fit(X, y)]
+
+
+def test_a_regressor_is_no_classifiers_starting_point(data):
+    """A regressor's one output would pass for a binary classifier's single logit."""
+    X, y2, _, group = data
+    for source in _regressor_sources(X, X[:, 0]):
+        name = type(source).__name__
+        with pytest.raises(ValueError, match=rf"pretrained={name}\(\.\.\.\) is a "
+                                             "regressor, but FairTuneClassifier"):
+            _start(source, X, y2, group)
+
+
+def test_a_classifier_is_no_regressors_starting_point(data):
+    """A binary classifier's two logits would pass for two targets' predictions."""
+    X, y2, _, group = data
+    Y = np.column_stack([X[:, 0], X[:, 1]])
+    for source in _classifier_sources(X, y2):
+        name = type(source).__name__
+        with pytest.raises(ValueError, match=rf"pretrained={name}\(\.\.\.\) is a "
+                                             "classifier, but FairTuneRegressor"):
+            FairTuneRegressor(pretrained=source, max_epochs=0).fit(
+                X, Y, sensitive_features=group)
+
+
 def test_pretrained_source_is_starting_point_of_training(data):
     """Fine-tuning from a good model stays close to it; from scratch it does not."""
     X, _, y3, group = data

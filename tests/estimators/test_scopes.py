@@ -118,3 +118,15 @@ def test_a_param_group_that_reaches_no_trainable_parameter_is_refused(binary_dat
                                 train_last=1, max_epochs=1)
     with pytest.raises(ValueError, match="matches only frozen parameters"):
         frozen.fit(X, y, sensitive_features=group)
+
+
+@pytest.mark.parametrize("groups", ["hidden.*", ("hidden.*", {"lr": 1e-4}),
+                                    [("hidden.*", 1e-4)], [("hidden.*",)]],
+                         ids=["a pattern", "one pair", "no dict", "no options"])
+def test_param_groups_of_another_form_say_the_form(binary_data, groups):
+    X, y, group = binary_data
+    est = FairTuneClassifier(optimizer__param_groups=groups, max_epochs=1)
+    with pytest.raises(ValueError, match=r"optimizer__param_groups must be a list of "
+                                         r"\(pattern, options\) pairs.*"
+                                         r"\[\('body\.\*', \{'lr': 1e-4\}\)\]"):
+        est.fit(X, y, sensitive_features=group)
