@@ -98,7 +98,7 @@ def _fail(message: str, code: int, traceback: bool) -> int:
     # A message may quote a value from the user's file (a column, a label), and
     # an escape sequence in it must not act on the terminal; its own line
     # breaks are kept.
-    from skfairtune.report._markdown import terminal_safe
+    from skfairtune._safe_text import terminal_safe
 
     safe = "\n".join(terminal_safe(line) for line in str(message).split("\n"))
     print(f"skfairtune: {safe}", file=sys.stderr)

@@ -47,6 +47,7 @@ def run_check(args) -> int:
     groups = check_groups(frame, sensitive, args.data)
     X = model_features(model, frame.drop(columns=[target]), args.data)
     y, names = check_target(model, frame[target], args.pos_label, target)
+    check_scores(model, X, args.data)
     out = OutputFolder(args.out, CHECK_FILES, overwrite=args.overwrite)
     report = _report(args, model, X, y, groups, notion, names)
     code = _CODES[report.verdict]
@@ -148,6 +149,15 @@ def model_features(model, X: pd.DataFrame, path) -> pd.DataFrame:
         raise UsageError(f"{path} lacks {len(missing)} column(s) the model reads: "
                          f"{', '.join(map(shown, missing[:10]))}")
     return X[list(expected)]
+
+
+def check_scores(model, X: pd.DataFrame, path) -> None:
+    """Refuse, before anything is written, a file whose rows the model cannot score
+    (text in a number column, a value its encoder refuses)."""
+    try:
+        model.predict(X)
+    except ValueError as exc:
+        raise UsageError(f"the model cannot score {path}: {exc}") from None
 
 
 def check_target(model, y: pd.Series, pos_label, name: str):

@@ -146,7 +146,7 @@ def shown(value) -> str:
     \x1b[31mRED\x1b[0m f / \u202eb
     """
     from skfairtune._labels import label_text
-    from skfairtune.report._markdown import terminal_safe
+    from skfairtune._safe_text import terminal_safe
 
     return terminal_safe(label_text(value))
 

@@ -11,8 +11,8 @@ import html
 import io
 import re
 
+from .._safe_text import shown_as_drawn
 from ._document import Document, Plot, Section, Table, formatted
-from ._markdown import shown_as_drawn
 
 _STYLE = """
 body { font-family: -apple-system, "Segoe UI", Helvetica, Arial, sans-serif;

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 
+from .._safe_text import shown_as_drawn, terminal_safe
 from ._document import Document, Section, Table, formatted
 
 # Markdown's inline specials are backslash-escaped. HTML's are escaped only
@@ -27,13 +28,6 @@ _SPECIAL = re.compile(r"[$\\`*\[\]|~#]|<(?!\s|=\s|=$|$)|^>"
                       r"|&(?=#[0-9]{1,7};|#[xX][0-9a-fA-F]{1,6};|[A-Za-z][A-Za-z0-9]{0,31};)")
 # Line breaks and other control characters end a table row or a paragraph.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-# What a terminal acts on besides those: the bidirectional marks, overrides and
-# isolates, which reorder the text around them (U+202E shows "evil" as "live").
-_BIDI = r"\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069"
-_TERMINAL = re.compile(rf"[\x00-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
-# What a report page or a plot must not draw as is: the same, less the line
-# breaks that a page or a plot's label lays out itself.
-_UNDRAWABLE = re.compile(rf"[\x00-\x09\x0b-\x1f\x7f-\x9f\u2028\u2029{_BIDI}]")
 # An underscore between two letters or digits cannot open or close emphasis
 # (metric names keep their underscores readable); any other one can.
 _LOOSE_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
@@ -120,49 +114,6 @@ def document_markdown(document: Document) -> str:
         parts.append(f"_{escape_markdown(document.subtitle)}_")
     parts += [section_markdown(s) for s in document.sections]
     return "\n\n".join(parts) + "\n"
-
-
-def terminal_safe(text: object) -> str:
-    """``text`` on one line, its control characters shown as escapes.
-
-    A line break in a group name would break a table's alignment, and an
-    escape sequence from the data would reach the user's terminal and act on
-    it (move the cursor, change colours, set the title), and a bidirectional
-    override would reorder what follows it: all show as ``\\n``, ``\\x1b``,
-    ``\\u202e`` instead.
-
-    Parameters
-    ----------
-    text : object
-        Any value; it is turned into a string first.
-
-    Returns
-    -------
-    str
-    """
-    return _TERMINAL.sub(lambda m: repr(m.group())[1:-1], str(text))
-
-
-def shown_as_drawn(text: object) -> str:
-    """``text`` with the characters a page or a plot must not draw as escapes.
-
-    A group name that holds a bidirectional override would reorder the
-    table cell, legend or sentence it stands in on the HTML page, in the
-    markdown file and in the plots (U+202E shows "evil" as "live"), and a
-    control character draws as a missing glyph: both show as escapes
-    (``\\u202e``, ``\\x1b``). Line breaks are kept: pages and plots lay
-    them out.
-
-    Parameters
-    ----------
-    text : object
-        Any value; it is turned into a string first.
-
-    Returns
-    -------
-    str
-    """
-    return _UNDRAWABLE.sub(lambda m: repr(m.group())[1:-1], str(text))
 
 
 def table_text(table: Table) -> str:

@@ -18,7 +18,7 @@ from matplotlib.text import Text
 from matplotlib.ticker import MaxNLocator
 
 from .._labels import label_text
-from ._markdown import shown_as_drawn
+from .._safe_text import shown_as_drawn
 
 # Beyond this many groups a per-group panel grid, or a legend of one entry
 # per group, becomes unreadable; callers pass the largest groups.
@@ -34,7 +34,7 @@ def literal_text(figure: Figure) -> Figure:
     scorer names, and those are data: ``"$50K-$75K"`` is an income bracket,
     not a formula, and ``"$10{-$20"`` must not stop the report with a
     mathtext parse error. Control characters and bidirectional overrides are
-    drawn as escapes (:func:`~skfairtune.report._markdown.shown_as_drawn`).
+    drawn as escapes (:func:`~skfairtune._safe_text.shown_as_drawn`).
     Run on each finished figure (every
     :class:`~skfairtune.report._document.Plot` does), it reaches the texts
     of every axes, legend and colour bar, whoever drew them.

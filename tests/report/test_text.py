@@ -3,8 +3,8 @@
 import numpy as np
 import pandas as pd
 
+from skfairtune._safe_text import terminal_safe
 from skfairtune.audit import audit_dataset
-from skfairtune.report._markdown import terminal_safe
 
 
 def test_control_characters_show_as_escapes():
