@@ -52,12 +52,13 @@ def run_tune(args) -> int:
                                        random_state=args.seed)
     except ValueError as exc:
         raise UsageError(f"{args.data} is too small to hold out a test split: {exc}") from None
+    labels = file_labels(original, frame[target])
     job = make_job(args, train, test, tune_output(args, pretrained=args.pretrained),
                    target=target, sensitive=sensitive,
-                   title=f"skfairtune tune: {args.data.name}")
+                   title=f"skfairtune tune: {args.data.name}", labels=labels)
     job.pretrained = args.pretrained
     job.data_name = str(args.data)
-    job.labels = file_labels(original, frame[target])
+    job.labels = labels
     job.class_names = {k: label_text(v) for k, v in job.labels.items()}
     return tune(job)
 
@@ -102,11 +103,13 @@ def tune_output(args, *, pretrained) -> OutputFolder:
     return OutputFolder(args.out, names, overwrite=args.overwrite)
 
 
-def make_job(args, train, test, out: OutputFolder, *, target, sensitive, title) -> Job:
-    """The run's settings from the parsed options and the data."""
+def make_job(args, train, test, out: OutputFolder, *, target, sensitive, title,
+             labels: dict | None = None) -> Job:
+    """The run's settings from the parsed options and the data; ``labels`` are the
+    file's label of each 0/1 class."""
     if args.folds < 2:
         raise UsageError(f"--folds must be at least 2; got {args.folds}")
-    check_folds(train, target, sensitive, args.folds)
+    check_folds(train, target, sensitive, args.folds, class_names=labels)
     constraint = args.constraint or budget_metric(args.penalty)
     return Job(train=train, test=test, target=target, sensitive=sensitive,
                penalty=args.penalty, strengths=args.strengths, budget=args.budget,

@@ -106,7 +106,8 @@ def binary_target(y: pd.Series, pos_label: str | None, name: str) -> pd.Series:
     return (y == positive).astype(int)
 
 
-def check_folds(frame: pd.DataFrame, target: str, sensitive: list, folds: int) -> None:
+def check_folds(frame: pd.DataFrame, target: str, sensitive: list, folds: int,
+                class_names: dict | None = None) -> None:
     """Check that each (group, label) cell of the training rows fills every fold.
 
     Parameters
@@ -119,6 +120,8 @@ def check_folds(frame: pd.DataFrame, target: str, sensitive: list, folds: int) -
         The sensitive columns.
     folds : int
         The value of ``--folds``.
+    class_names : dict, default=None
+        The file's label of each 0/1 class, so that the message names it.
 
     Raises
     ------
@@ -132,6 +135,7 @@ def check_folds(frame: pd.DataFrame, target: str, sensitive: list, folds: int) -
         return
     *group, label = smallest
     # A numpy scalar's repr is np.int64(1); the user wrote 1.
+    label = (class_names or {}).get(plain(label), label)
     cell = f"group {' / '.join(map(str, group))!r} with label {plain(label)!r}"
     if n < 2:
         raise UsageError(f"--folds: the training split has {n} row of {cell}, and "

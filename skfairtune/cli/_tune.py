@@ -383,7 +383,7 @@ def _degenerate(job: Job, cv: pd.DataFrame, strength, model, test) -> str:
         return ""
     X_test, y_test, groups_test = test
     reason = degenerate_reason(y_test, model.predict(X_test), sensitive_features=groups_test,
-                               metric=degenerate_metric(job))
+                               metric=degenerate_metric(job), class_names=job.class_names)
     return f"{reason} on the test split" if reason else ""
 
 

@@ -47,6 +47,7 @@ def degenerate_reason(
     metric: str = "accuracy",
     min_group_size: int = 10,
     sample_weight: Any = None,
+    class_names: dict | None = None,
 ) -> str | None:
     """Why a classifier's predictions are degenerate, or None when they are not.
 
@@ -73,6 +74,10 @@ def degenerate_reason(
         metric is weighted. With classes weighted to balance, a model that
         beats the balance is not degenerate although a rare class makes
         "always no" more accurate unweighted.
+    class_names : dict, default=None
+        The name to say for each class, where the labels are codes (a model
+        trained on 0/1 from a file's "no"/"yes"): the sentence names the
+        class as the user knows it.
 
     Returns
     -------
@@ -94,19 +99,25 @@ def degenerate_reason(
     True
     >>> degenerate_reason([0, 0, 0, 1], [1, 1, 1, 1], sample_weight=[1, 1, 1, 3])
     'predicts 1 for every row'
+
+    A model trained on codes is spoken of in the user's labels:
+
+    >>> degenerate_reason(y, [1, 1, 1, 1, 1, 1], class_names={0: "no", 1: "yes"})
+    "predicts 'yes' for every row"
     """
     if metric not in _METRICS:
         raise ValueError(f"metric must be one of {sorted(_METRICS)}; got {metric!r}.")
     true, pred = as_1d(y_true, "y_true"), as_1d(y_pred, "y_pred")
+    named = _namer(class_names)
     if true.shape != pred.shape:
         check_n_rows(pred.size, true.size, name="y_pred", reference="y_true")
     constant = _constant_class(pred)
     if constant is not None:
         value, share = constant
         where = "every row" if share == 1 else f"{share:.1%} of the rows"
-        return f"predicts {plain(value)!r} for {where}"
+        return f"predicts {named(value)!r} for {where}"
     if sensitive_features is not None:
-        reason = _constant_in_a_group(true, pred, sensitive_features, min_group_size)
+        reason = _constant_in_a_group(true, pred, sensitive_features, min_group_size, named)
         if reason:
             return reason
     weight = None if sample_weight is None else as_1d(sample_weight, "sample_weight")
@@ -119,11 +130,17 @@ def degenerate_reason(
     baseline = _METRICS[metric](true, majority, sample_weight=weight)
     if score <= baseline:
         return (f"is no better than always predicting the majority class "
-                f"{plain(majority[0])!r} ({metric} {score:.3f} against {baseline:.3f})")
+                f"{named(majority[0])!r} ({metric} {score:.3f} against {baseline:.3f})")
     return None
 
 
-def _constant_in_a_group(true, pred, sensitive_features, min_group_size) -> str | None:
+def _namer(class_names: dict | None):
+    names = class_names or {}
+    return lambda value: plain(names.get(plain(value), value))
+
+
+def _constant_in_a_group(true, pred, sensitive_features, min_group_size,
+                         named) -> str | None:
     encoding = encode_groups(sensitive_features, n_samples=true.size)
     for group in range(encoding.n_groups):
         rows = encoding.codes == group
@@ -131,7 +148,7 @@ def _constant_in_a_group(true, pred, sensitive_features, min_group_size) -> str 
             continue
         values = np.unique(pred[rows])
         if values.size == 1:
-            return (f"predicts {plain(values[0])!r} for every row of the group "
+            return (f"predicts {named(values[0])!r} for every row of the group "
                     f"{label_text(encoding.labels[group])!r}")
     return None
 

@@ -4,6 +4,7 @@
 """
 
 import importlib.util
+import re
 import sys
 
 import numpy as np
@@ -180,6 +181,8 @@ def test_more_folds_than_the_smallest_cell_has_rows(run, files, tmp_path):
     result = run("tune", files["good"], *TUNE, "--folds", "1000", "--out", tmp_path)
     assert_usage_error(result, "--folds 1000 is more than the", "training rows of group",
                        "use --folds")
+    # The cell is named by the file's label, not the 0/1 code tune trains on.
+    assert re.search(r"with label '(yes|no)'", result.err), result.err
     allowed = int(result.err.split("use --folds ")[1].split()[0])
     assert run("tune", files["good"], *TUNE, "--folds", str(allowed + 1),
                "--out", tmp_path).code == 2

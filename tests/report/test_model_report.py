@@ -8,6 +8,7 @@ import pandas as pd
 import pytest
 import torch
 from sklearn.compose import ColumnTransformer
+from sklearn.dummy import DummyClassifier
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -162,3 +163,14 @@ def test_search_table_shows_gaps_positive(search):
     assert list(table.columns) == ["penalty_strength", "accuracy", DP, "chosen"]
     np.testing.assert_allclose(table[DP], -search.cv_results_[f"mean_test_{DP}"])
     assert table["chosen"].sum() == 1
+
+
+def test_a_degenerate_model_is_described_in_the_users_labels():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    y = (X[:, 0] > 0).astype(int)
+    groups = rng.choice(["a", "b"], 200)
+    always_yes = make_pipeline(DummyClassifier(strategy="constant", constant=1)).fit(X, y)
+    report = model_report(always_yes, X, y, sensitive_features=groups,
+                          class_names={0: "no", 1: "yes"})
+    assert report.degenerate == "predicts 'yes' for every row"
