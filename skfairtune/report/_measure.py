@@ -23,6 +23,10 @@ from .._groups import group_index
 SMALL_GROUP = 50
 # Bins of the calibration error (equal width on [0, 1], as reliability diagrams).
 CALIBRATION_BINS = 10
+# Draws of labels from a perfectly calibrated model's own scores, and the share
+# of them a group's error must exceed to be told from noise.
+CALIBRATION_DRAWS = 400
+CALIBRATION_LEVEL = 0.95
 
 
 @dataclass
@@ -100,8 +104,13 @@ def calibration_by_group(y: np.ndarray, score: np.ndarray, encoding) -> pd.DataF
     Returns
     -------
     pandas.DataFrame
-        Indexed by group: ``mean_score``, ``share_positive`` and
-        ``calibration_error``; NaN for a group without rows.
+        Indexed by group: ``mean_score``, ``share_positive``,
+        ``calibration_error`` and ``calibration_noise``; NaN for a group
+        without rows. ``calibration_noise`` is the error that a perfectly
+        calibrated model would exceed only 5% of the time on the group's
+        rows (labels drawn from its own scores, bin by bin): on a few hundred
+        rows the error of a perfect model is 0.05 and more, so only an error
+        above this level says the scores are off.
 
     Examples
     --------
@@ -127,5 +136,20 @@ def calibration_by_group(y: np.ndarray, score: np.ndarray, encoding) -> pd.DataF
         error = np.abs(scores - positives).sum(axis=1) / rows
         frame = pd.DataFrame({"mean_score": scores.sum(axis=1) / rows,
                               "share_positive": positives.sum(axis=1) / rows,
-                              "calibration_error": error}, index=group_index(encoding))
+                              "calibration_error": error,
+                              "calibration_noise": _calibration_noise(count, scores, rows)},
+                             index=group_index(encoding))
     return frame
+
+
+def _calibration_noise(count: np.ndarray, scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    # A bin's positives under perfect calibration: binomial at the bin's mean
+    # score (the sum of its rows' Bernoulli draws, to within their spread). A
+    # fixed seed: the same rows give the same report.
+    with np.errstate(invalid="ignore", divide="ignore"):
+        p = np.where(count > 0, scores / np.maximum(count, 1), 0.0)
+    draws = np.random.default_rng(0).binomial(count, np.clip(p, 0, 1),
+                                              size=(CALIBRATION_DRAWS, *count.shape))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        errors = np.abs(scores - draws).sum(axis=2) / rows
+    return np.quantile(errors, CALIBRATION_LEVEL, axis=0)

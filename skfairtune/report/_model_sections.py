@@ -183,11 +183,14 @@ def _scores(report) -> Section | None:
     text = ["A model can rank each group's rows equally well (close ROC curves) and still "
             "be miscalibrated for one group: its curve below the diagonal means its "
             "predicted probabilities are higher than the share of positives they stand for, "
-            "above it lower."]
+            "above it lower. The chance level is the calibration error that a perfectly "
+            "calibrated model exceeds only 5% of the time on the group's rows: an error "
+            "below it cannot be told from noise."]
     text += left_out(counts, {"plots show": len(panels)}, holder="report.groups")
     table = report.calibration.rename(columns={
         "mean_score": "mean predicted probability", "share_positive": "share positive",
-        "calibration_error": "calibration error"})
+        "calibration_error": "calibration error",
+        "calibration_noise": "chance level (95%)"})
     if report.base is not None and report.base.calibration is not None:
         table["base calibration error"] = report.base.calibration["calibration_error"]
     return Section("Scores by group", text,

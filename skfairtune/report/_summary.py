@@ -222,17 +222,26 @@ def _calibration(report) -> list[str]:
             continue
         how = (f"its predicted probabilities average {row['mean_score']:.3f} against an "
                f"observed share of positives of {row['share_positive']:.3f}")
+        # An error a perfectly calibrated model reaches on these rows by chance
+        # says nothing: only an error above that noise is called off, and a
+        # change is called only where one side is off.
+        off = error > row["calibration_noise"]
         if before is not None:
             old = before["calibration_error"].iloc[k]
-            if error - old >= CHANGE:
+            was_off = old > before["calibration_noise"].iloc[k]
+            if error - old >= CHANGE and off:
                 text.append(f"Calibration worsened for {label_text(group)} (calibration "
-                            f"error {old:.3f} to {error:.3f}): {how}.")
-            elif old - error >= CHANGE:
+                            f"error {old:.3f} to {error:.3f}, above the "
+                            f"{row['calibration_noise']:.3f} that chance gives on its "
+                            f"rows): {how}.")
+            elif old - error >= CHANGE and was_off:
                 text.append(f"Calibration improved for {label_text(group)} (calibration "
                             f"error {old:.3f} to {error:.3f}).")
-        elif error >= MISCALIBRATED:
+        elif error >= MISCALIBRATED and off:
             text.append(f"The scores of {label_text(group)} are poorly calibrated "
-                        f"(calibration error {error:.3f}): {how}.")
+                        f"(calibration error {error:.3f}, above the "
+                        f"{row['calibration_noise']:.3f} that chance gives on its rows): "
+                        f"{how}.")
     return text[:NAMED]
 
 

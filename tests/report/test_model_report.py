@@ -174,3 +174,41 @@ def test_a_degenerate_model_is_described_in_the_users_labels():
     report = model_report(always_yes, X, y, sensitive_features=groups,
                           class_names={0: "no", 1: "yes"})
     assert report.degenerate == "predicts 'yes' for every row"
+
+
+class _Scores:
+    """A fitted 'model' whose positive-class probabilities are given."""
+
+    classes_ = np.array([0, 1])
+
+    def __init__(self, score):
+        self.score = score
+
+    def fit(self, X, y):
+        return self
+
+    def predict_proba(self, X):
+        p = self.score[np.asarray(X)[:, 0].astype(int)]
+        return np.c_[1 - p, p]
+
+    def predict(self, X):
+        return (self.predict_proba(X)[:, 1] > 0.5).astype(int)
+
+
+def _calibration_flags(shift: float, n: int, seed: int) -> bool:
+    rng = np.random.default_rng(seed)
+    score = rng.uniform(0.05, 0.95, n)
+    y = (rng.random(n) < np.clip(score + shift, 0, 1)).astype(int)
+    groups = np.repeat(["a", "b"], n // 2)
+    report = model_report(_Scores(score), np.arange(n)[:, None], y, sensitive_features=groups,
+                          n_boot=None)
+    return any("poorly calibrated" in s for s in report.summary())
+
+
+def test_calibration_is_called_poor_only_above_what_chance_gives():
+    # Perfectly calibrated scores, 200 rows a group: the error is 0.05 and more by
+    # chance alone (the flag fired on 63% of such groups before).
+    false_alarms = sum(_calibration_flags(0.0, 400, seed) for seed in range(40))
+    assert false_alarms <= 6
+    # Scores 0.15 too low are told apart at the same size.
+    assert sum(_calibration_flags(0.15, 400, seed) for seed in range(20)) >= 18
