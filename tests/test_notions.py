@@ -210,7 +210,7 @@ def test_tune_with_the_predictive_parity_penalty(tmp_path, capsys):
     data = tmp_path / "hiring.csv"
     make_frame().to_csv(data, index=False)
     code = main(["tune", str(data), "--target", "hired", "--sensitive", "sex",
-                 "--pos-label", "yes", "--penalty", "predictive_parity",
+                 "--pos-label", "yes", "--penalty", "predictive_parity", "--budget", "1",
                  "--out", str(tmp_path / "out"), "--no-progress", *QUICK])
     out = capsys.readouterr().out
     assert code == 0
