@@ -118,4 +118,5 @@ def make_job(args, train, test, out: OutputFolder, *, target, sensitive, title,
                folds=args.folds, n_jobs=args.n_jobs, seed=args.seed,
                out=out, progress=not args.no_progress,
                scheduler=args.scheduler, scheduler_timeout=args.scheduler_timeout,
-               title=title, metric=args.metric, confidence=args.confidence)
+               title=title, metric=args.metric, confidence=args.confidence,
+               class_weight=args.class_weight)

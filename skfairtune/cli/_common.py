@@ -81,6 +81,7 @@ class Job:
     title: str = "skfairtune"
     metric: str = "accuracy"
     confidence: float | None = None
+    class_weight: str | None = None
     # What the data are (for the model card), and the classes' names by 0/1
     # label (the run trains on 0/1; the report names them as the file does).
     data_name: str = ""

@@ -158,6 +158,11 @@ def _add_tuning_options(parser, *, out: str) -> None:
         help=f"what the most accurate strength is chosen on: {', '.join(sorted(METRIC_NAMES))} "
         "(default: accuracy; on an imbalanced target, balanced_accuracy keeps the "
         "choice away from predicting the majority class)")
+    add("--class-weight", choices=["balanced"], default=None, metavar="balanced",
+        help="weigh each class by n_rows / (2 * its count) in training, as scikit-learn's "
+        "class_weight='balanced': on an imbalanced target (10-30%% positives), a model "
+        "that finds the rare class instead of predicting the majority for everyone "
+        "(default: every row weighs 1)")
     add("--confidence", type=_fraction, default=None, metavar="LEVEL",
         help="choose by an upper confidence bound on the cross-validated gap at this "
         "level (0.9, say) instead of its mean, so that the budget holds on new data "

@@ -88,13 +88,38 @@ def _all_degenerate(job: Job):
         raise RunFailed(
             "every penalty strength gave a degenerate model on some fold: it predicts "
             "one class for everyone (or for a whole group), or does no better than the "
-            "majority class, so its small gap says nothing about fairness. Try smaller "
-            "--strengths, more --epochs, or --metric balanced_accuracy.") from exc
+            "majority class, so its small gap says nothing about fairness. "
+            f"{imbalance_advice(job)}Try smaller --strengths or more --epochs.") from exc
+
+
+# Below this share of rows, the rarer class is what a network learns to ignore.
+IMBALANCED = 0.35
+
+
+def imbalance_advice(job: Job) -> str:
+    """The way out of a collapse on an imbalanced target, or "" when it is balanced.
+
+    ``--metric balanced_accuracy`` changes which strength is chosen, not how
+    the network trains: class weights change the training.
+    """
+    share = float(np.mean(job.train[job.target] == 1))  # the run trains on 0/1
+    rare = min(share, 1 - share)
+    if rare >= IMBALANCED or job.class_weight == "balanced":
+        return ""
+    return (f"The rarer class is {rare:.0%} of the training rows: rerun with "
+            "--class-weight balanced (and --metric balanced_accuracy), so that the "
+            "network learns to find it. ")
 
 
 def degenerate_metric(job: Job) -> str:
-    """The metric a model must beat the majority class on (one the guard knows)."""
-    return "accuracy" if job.metric == "accuracy" else "balanced_accuracy"
+    """The metric a model must beat the majority class on (one the guard knows).
+
+    Class weights trade accuracy for finding the rare class: by accuracy, a
+    weighted model that works would lose to the majority class.
+    """
+    if job.metric == "accuracy" and job.class_weight is None:
+        return "accuracy"
+    return "balanced_accuracy"
 
 
 def xy(frame: pd.DataFrame, job: Job):
@@ -156,7 +181,8 @@ def _starting_point(job: Job, encoder, X, y):
         return _pretrained(job.pretrained, width)
     base = Pipeline([("encode", FrozenEstimator(encoder)), ("model", FairTuneClassifier(
         penalty=None, hidden_layer_sizes=HIDDEN, max_epochs=job.base_epochs,
-        batch_size=job.batch_size, lr=job.lr, random_state=job.seed))])
+        batch_size=job.batch_size, lr=job.lr, class_weight=job.class_weight,
+        random_state=job.seed))])
     with _diverged(job, "training the base model", penalty=False):
         base.fit(X, y)
     reason = non_finite(base, X)
@@ -216,7 +242,8 @@ def _pipeline(job: Job, encoder, pretrained, hidden):
     model = FairTuneClassifier(
         pretrained=pretrained, hidden_layer_sizes=hidden, penalty=job.penalty,
         max_epochs=job.epochs, batch_size=job.batch_size, lr=job.lr, n_iter_no_change=None,
-        random_state=job.seed, callbacks=[("fairness", FairnessMonitor(on="train"))])
+        class_weight=job.class_weight, random_state=job.seed,
+        callbacks=[("fairness", FairnessMonitor(on="train"))])
     return Pipeline([("encode", FrozenEstimator(encoder)), ("model", model)])
 
 

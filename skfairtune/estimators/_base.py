@@ -218,6 +218,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, np.empty((n_rows, 0)), dtype=np.float32, ensure_non_negative=True
         )
+        sample_weight = self._weigh_classes(y_enc, sample_weight, partial=epochs is not None)
         groups, n_groups = self._groups(sensitive_features, n_rows, first)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         with torch.random.fork_rng(devices=[]):
@@ -244,6 +245,10 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         if first and epochs > 0:
             self._warn_if_degenerate(net.predict(data), y_enc, sample_weight)
         return self
+
+    def _weigh_classes(self, y_enc, sample_weight, *, partial: bool):
+        """The sample weights times the task's class weights (none for regression)."""
+        return sample_weight
 
     # -- how much to train, and on which rows ---------------------------------
     def _train_split(self, n_rows: int, seed: int):

@@ -175,3 +175,26 @@ def _check_pretrained_task(source, pretrained, name: str, task: str) -> None:
         f"fine-tunes a {needed}: the {what}'s outputs are not what a {needed}'s "
         f"network gives. Pass a fitted {needed} as pretrained, or fine-tune this "
         f"{what} with {_TUNERS[source.task]}.")
+
+
+def _check_class_weight(class_weight, classes) -> None:
+    """Refuse a dict ``class_weight`` that names unknown classes or bad weights.
+
+    scikit-learn's own message for an unknown key lists the classes that are
+    *not* in the dict, which reads as the opposite of what went wrong.
+    """
+    if not isinstance(class_weight, dict):
+        return
+    unknown = [key for key in class_weight if key not in set(classes.tolist())]
+    if unknown:
+        raise ValueError(
+            f"class_weight names {unknown!r}, which are not classes of y (the classes "
+            f"are {classes.tolist()}); give weights for those classes only (a class "
+            "left out weighs 1).")
+    bad = {key: value for key, value in class_weight.items()
+           if not isinstance(value, (Integral, float, np.floating))
+           or not np.isfinite(value) or value < 0}
+    if bad:
+        raise ValueError(
+            f"class_weight must map each class to a finite, non-negative number; got "
+            f"{bad!r}.")

@@ -2,18 +2,48 @@
 
 from __future__ import annotations
 
+import inspect
+
 import numpy as np
 import pandas as pd
 import torch
 from sklearn.base import ClassifierMixin, _fit_context
+from sklearn.utils._param_validation import StrOptions
+from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
 from skfairtune.estimators._base import _BaseFairTune, _input_tags
 from skfairtune.estimators._budget import degenerate_reason_for
+from skfairtune.estimators._checks import _check_class_weight
 from skfairtune.estimators._docs import NOTES_DOC, PARAMETERS_DOC, TRAINING_ATTRIBUTES_DOC
 from skfairtune.estimators._net import FairClassifierNet
 from skfairtune.estimators._tags import with_expected_failures
+
+CLASS_WEIGHT_DOC = """class_weight : dict, "balanced" or None, default=None
+    Weights of the classes, multiplied into ``sample_weight``, with
+    scikit-learn's meaning (``sklearn.utils.class_weight.compute_sample_weight``):
+    a dict maps a class to its weight (a class left out weighs 1);
+    ``"balanced"`` weighs each class by ``n_samples / (n_classes *
+    count)``, so that a rare class counts as much as a common one in the
+    loss. On an imbalanced table (10% positives, say) ``"balanced"`` trades
+    accuracy for a model that finds the rare class; the balanced accuracy
+    rises. ``partial_fit`` takes a dict only (as scikit-learn's
+    ``SGDClassifier``): the classes' counts in one chunk are not the data's.
+"""
+
+
+def _with_class_weight(init):
+    """The base's signature with ``class_weight=None`` before ``**kwargs``.
+
+    ``get_params``, ``clone`` and the repr read the parameters from the
+    signature of ``__init__``; the classifier adds one parameter to the
+    base's many without repeating them.
+    """
+    params = list(inspect.signature(_BaseFairTune.__init__).parameters.values())
+    extra = inspect.Parameter("class_weight", inspect.Parameter.KEYWORD_ONLY, default=None)
+    init.__signature__ = inspect.Signature([*params[:-1], extra, params[-1]])
+    return init
 
 
 class FairTuneClassifier(ClassifierMixin, _BaseFairTune):
@@ -27,7 +57,7 @@ from the predicted probabilities and the batch's groups. With ``module=None``
 it builds a multi-layer perceptron sized from the data, so that it is a
 drop-in for ``MLPClassifier``. Binary and multiclass.
 """
-        + PARAMETERS_DOC
+        + PARAMETERS_DOC.replace("**kwargs\n", CLASS_WEIGHT_DOC + "**kwargs\n", 1)
         + """
 Attributes
 ----------
@@ -83,6 +113,15 @@ Examples
     )
 
     _net_class = FairClassifierNet
+    _parameter_constraints: dict = {
+        **_BaseFairTune._parameter_constraints,
+        "class_weight": [None, dict, StrOptions({"balanced"})],
+    }
+
+    @_with_class_weight
+    def __init__(self, module=None, *, class_weight=None, **kwargs):
+        super().__init__(module, **kwargs)
+        self.class_weight = class_weight
 
     @_fit_context(prefer_skip_nested_validation=False)
     def fit(self, X, y, sensitive_features=None, sample_weight=None):
@@ -107,6 +146,19 @@ Examples
         """
         return self._fit(X, y, sensitive_features, sample_weight,
                          epochs=None, first=True)
+
+    def _weigh_classes(self, y_enc, sample_weight, *, partial: bool):
+        if self.class_weight is None:
+            return sample_weight
+        if partial and self.class_weight == "balanced":
+            raise ValueError(
+                "class_weight='balanced' is not supported by partial_fit: one chunk's "
+                "class counts are not the data's. Compute the weights once from all "
+                "the labels, compute_class_weight('balanced', classes=classes, y=y), "
+                "and pass them as a dict: class_weight=dict(zip(classes, weights)).")
+        _check_class_weight(self.class_weight, self.classes_)
+        weights = compute_sample_weight(self.class_weight, self.classes_[y_enc])
+        return (sample_weight * weights).astype(sample_weight.dtype)
 
     def _degenerate_reason(self, pred, y_enc, sample_weight) -> str | None:
         # In the labels' own words: "predicts 'No' for every row".

@@ -70,8 +70,26 @@ def test_when_every_strength_is_degenerate_nothing_is_written(run, imbalanced, t
     result = run("tune", imbalanced, *QUICK, "--strengths", "50,100", "--out", tmp_path)
     assert result.code == 1
     assert "every penalty strength gave a degenerate model on some fold" in result.err
+    # The way out that changes the training, with the share that calls for it.
+    assert ("The rarer class is 11% of the training rows: rerun with --class-weight "
+            "balanced") in result.err
     assert "--metric balanced_accuracy" in result.err
     assert not any(tmp_path.iterdir())
+
+
+def test_class_weight_balanced_finds_the_rare_class(run, imbalanced, tmp_path):
+    runs = {}
+    for weights in ([], ["--class-weight", "balanced"]):
+        out = tmp_path / str(len(weights))
+        result = run("tune", imbalanced, *QUICK, "--strengths", "0,2", "--metric",
+                     "balanced_accuracy", *weights, "--out", out)
+        assert result.code == 0, result.err
+        runs[bool(weights)] = pd.read_csv(out / "results.csv", index_col=0)
+    unweighted, weighted = runs[False], runs[True]
+    for strength in ("0", "2"):
+        assert (weighted.loc[strength, "test_bal_acc"]
+                > unweighted.loc[strength, "test_bal_acc"] + 0.05)
+    assert weighted.loc["base", "test_bal_acc"] > 0.75
 
 
 def test_confidence_judges_by_the_upper_bound(run, csv_file, tmp_path):
