@@ -235,6 +235,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
             epochs = self.max_epochs_ if epochs is None else epochs
             self._check_trainable(net, epochs)
             self.net_ = net
+            self._scale_penalty(net, y_enc, sample_weight, first)
             net.n_groups, net.groups_missing = n_groups, bool((groups < 0).any())
             data = to_tensor_data(X, y_enc, groups, sample_weight, y_dtype=net.target_dtype)
             self._train(net, data, y_enc, epochs)
@@ -245,6 +246,20 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         if first and epochs > 0:
             self._warn_if_degenerate(net.predict(data), y_enc, sample_weight)
         return self
+
+    def _scale_penalty(self, net, y_enc, sample_weight, first: bool) -> None:
+        """Weigh a fixed-strength penalty by ``penalty_strength`` times ``penalty_scale_``.
+
+        The scale is set at the first call, from the task's data (see
+        ``_penalty_scale``); constraint mode moves its multipliers itself.
+        """
+        if first:
+            self.penalty_scale_ = self._penalty_scale(y_enc, sample_weight)
+        if self.max_gap is None:
+            net.multiplier = float(self.penalty_strength) * self.penalty_scale_
+
+    def _penalty_scale(self, y_enc, sample_weight) -> float:
+        return 1.0
 
     def _weigh_classes(self, y_enc, sample_weight, *, partial: bool):
         """The sample weights times the task's class weights (none for regression)."""

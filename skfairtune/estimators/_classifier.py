@@ -33,6 +33,32 @@ CLASS_WEIGHT_DOC = """class_weight : dict, "balanced" or None, default=None
 """
 
 
+# The (weighted) share of the rarest class, relative to an even split, below
+# which a fixed-strength penalty is weighed down.
+EVEN_ENOUGH = 0.5
+
+
+def rare_class_scale(y_enc, sample_weight) -> float:
+    """The factor on ``penalty_strength``: 1 unless the rarest class is rare.
+
+    A gap penalty is satisfied most cheaply by predicting the majority class
+    for everyone, and with a rare class the cross-entropy gains little by
+    finding it: at the strength that suits a balanced table, the penalty
+    swamps the task loss and the network collapses (issue 21: 10-20%
+    positives, ``benchmarks/unseen_tables.py``). The scale is the square of
+    the rarest class's share times the number of classes over
+    :data:`EVEN_ENOUGH`, capped at 1: 1 for a binary target with at least
+    25% of each class, 0.16 with 10% positives. Class weights count, so with
+    ``class_weight="balanced"`` the penalty keeps its full weight.
+    """
+    counts = np.bincount(y_enc, weights=sample_weight)
+    present = counts[counts > 0]
+    if present.size < 2:
+        return 1.0
+    evenness = present.min() / present.sum() * present.size
+    return float(min(1.0, (evenness / EVEN_ENOUGH) ** 2))
+
+
 def _with_class_weight(init):
     """The base's signature with ``class_weight=None`` before ``**kwargs``.
 
@@ -159,6 +185,9 @@ Examples
         _check_class_weight(self.class_weight, self.classes_)
         weights = compute_sample_weight(self.class_weight, self.classes_[y_enc])
         return (sample_weight * weights).astype(sample_weight.dtype)
+
+    def _penalty_scale(self, y_enc, sample_weight) -> float:
+        return rare_class_scale(y_enc, sample_weight)
 
     def _degenerate_reason(self, pred, y_enc, sample_weight) -> str | None:
         # In the labels' own words: "predicts 'No' for every row".

@@ -42,7 +42,10 @@ penalty : str, Penalty or None, default="demographic_parity"
     a penalty object, or None for none.
 penalty_strength : float, default=1.0
     The penalty's weight in the loss, the value users grid-search. At 0 the
-    penalty is not computed at all.
+    penalty is not computed at all. A classifier whose rarest class is under
+    a quarter of the (weighted) rows weighs it down by ``penalty_scale_`` (the
+    square of that share over 25%, 0.16 at 10% positives), so that the
+    default does not collapse an imbalanced table to the majority class.
 max_gap : float, default=None
     Constraint mode: the largest gap accepted, on the scale the metrics
     report (0.02). It bounds the *hard-prediction* gap of the penalty's
@@ -158,6 +161,9 @@ TRAINING_ATTRIBUTES_DOC = """batch_size_ : int
     The batch size used (``batch_size``, or what ``"auto"`` chose).
 max_epochs_ : int
     The epoch budget of ``fit`` (``max_epochs``, or what ``"auto"`` chose).
+penalty_scale_ : float
+    The factor on ``penalty_strength`` for this data (1 but for a
+    classifier with a rare class; see ``penalty_strength``).
 best_epoch_ : int
     Constraint mode: the epoch kept (1-based).
 budget_met_ : bool

@@ -6,6 +6,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.metrics import balanced_accuracy_score
 
 from skfairtune import FairTuneClassifier, FairTuneRegressor
 from skfairtune.estimators._base import MIN_STEPS
@@ -106,3 +107,54 @@ def test_a_fit_weighted_to_balance_is_judged_against_the_balance():
     assert est.score(X, y) < np.mean(y == 0)
     # unweighted, the same predictions lose to the majority class
     assert "majority class" in degenerate_reason(y, est.predict(X))
+
+
+def _separable_imbalanced(seed):
+    from sklearn.linear_model import LogisticRegression
+
+    from .conftest import make_imbalanced
+
+    X, y, group = make_imbalanced(1400, seed)
+    train, test = slice(0, 1000), slice(1000, None)
+    logistic = LogisticRegression(max_iter=1000).fit(X[train], y[train])
+    return X, y, group, train, test, balanced_accuracy_score(
+        y[test], logistic.predict(X[test]))
+
+
+@pytest.mark.parametrize("params", [{}, {"penalty": None}], ids=["defaults", "no-penalty"])
+def test_defaults_do_not_collapse_on_a_small_imbalanced_table(params):
+    # 1,000 rows, 10% positives, where logistic regression separates the
+    # classes: at full strength the default penalty collapsed the network
+    # toward the majority class (balanced accuracy 0.64 against 0.70).
+    ours, logistic = [], []
+    for seed in range(3):
+        X, y, group, train, test, reference = _separable_imbalanced(seed)
+        assert reference >= 0.6
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", DegenerateModelWarning)
+            est = FairTuneClassifier(random_state=seed, **params).fit(
+                X[train], y[train], sensitive_features=group[train])
+        pred = est.predict(X[test])
+        assert max(pred.mean(), 1 - pred.mean()) < 0.99
+        ours.append(balanced_accuracy_score(y[test], pred))
+        logistic.append(reference)
+    assert min(ours) > 0.52
+    assert np.mean(ours) >= np.mean(logistic) - 0.04
+
+
+def test_the_penalty_is_weighed_down_by_a_rare_class_only():
+    from .conftest import make_imbalanced
+
+    X, y, group = make_imbalanced(400, 0)
+    fit = dict(max_epochs=1, random_state=0)
+    rare = FairTuneClassifier(**fit).fit(X, y, sensitive_features=group)
+    assert rare.penalty_scale_ == pytest.approx((2 * y.mean() / 0.5) ** 2)
+    assert rare.multiplier_ == pytest.approx(rare.penalty_scale_)
+    even = FairTuneClassifier(**fit).fit(X, y, sensitive_features=group,
+                                         sample_weight=np.where(y == 1, 9.0, 1.0))
+    assert even.penalty_scale_ == 1.0
+    weighted = FairTuneClassifier(class_weight="balanced", **fit).fit(
+        X, y, sensitive_features=group)
+    assert weighted.penalty_scale_ == 1.0 and weighted.multiplier_ == 1.0
+    budget = FairTuneClassifier(max_gap=0.05, **fit).fit(X, y, sensitive_features=group)
+    assert budget.multiplier_ != pytest.approx(rare.penalty_scale_)  # its own multipliers
