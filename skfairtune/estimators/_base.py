@@ -35,7 +35,11 @@ from skfairtune._mlp import ACTIVATIONS, MLP
 from skfairtune._params import ForwardedParamsMixin
 from skfairtune._torch_data import call_module, feature_tensor, to_tensor_data
 from skfairtune._validation import check_n_rows
-from skfairtune.estimators._budget import BudgetKeeper, uses_group_multipliers
+from skfairtune.estimators._budget import (
+    BudgetKeeper,
+    UsefulEarlyStopping,
+    uses_group_multipliers,
+)
 from skfairtune.estimators._checks import (
     _check_callbacks,
     _check_device,
@@ -583,10 +587,11 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
 
     def _early_stopping(self, split) -> EarlyStopping:
         """Stop when the loss stops improving; on held-out rows, keep the best epoch."""
-        monitor = "train_loss" if split is None else "valid_task_loss"
-        return EarlyStopping(monitor=monitor, patience=self.n_iter_no_change,
-                             threshold=self.tol, threshold_mode="abs",
-                             load_best=split is not None)
+        if split is None:
+            return EarlyStopping(monitor="train_loss", patience=self.n_iter_no_change,
+                                 threshold=self.tol, threshold_mode="abs")
+        return UsefulEarlyStopping(monitor="valid_task_loss", patience=self.n_iter_no_change,
+                                   threshold=self.tol, threshold_mode="abs", load_best=True)
 
     def _soft_penalty(self) -> bool:
         """Whether the fit is on the grid-search route: a fixed penalty strength."""

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from sklearn.metrics import r2_score
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EarlyStopping
 
 from skfairtune._group_stats import worst_group
 from skfairtune._torch_data import resolve
@@ -439,3 +439,51 @@ class BudgetKeeper(Callback):
         # user's call, where the warning belongs.
         if self._weights is not None:
             net.module_.load_state_dict(self._weights)
+
+
+def predicts_one_class(net, dataset) -> bool:
+    """Whether the network predicts one value for every row of ``dataset``."""
+    if dataset is None or not len(dataset):
+        return False
+    pred = HeldOut.predict(net, resolve(dataset)).pred
+    return bool(np.unique(pred.reshape(len(pred), -1), axis=0).shape[0] < 2)
+
+
+class UsefulEarlyStopping(EarlyStopping):
+    """skorch's ``EarlyStopping`` on held-out rows that never keeps a constant epoch
+    when a later one is not.
+
+    On an imbalanced table the first epochs predict the majority class for
+    every row, and their held-out loss can be the lowest of the run when the
+    later, useful epochs overfit a little: going back to the best loss then
+    brings back a constant predictor (issue 21: "the best held-out loss was at
+    epoch 1 of 11, and those weights were kept"). Here an epoch that predicts
+    more than one value on the slice beats any that does not, whatever their
+    losses, and patience counts only once such an epoch is kept: a run of
+    constant epochs trains on to ``max_epochs``.
+    """
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.kept_constant_ = True
+
+    def on_epoch_end(self, net, dataset_valid=None, **kwargs):
+        constant = predicts_one_class(net, dataset_valid)
+        net.history.record("valid_constant", constant)
+        score = net.history[-1, self.monitor]
+        if self._better(score, constant):
+            self.misses_ = 0
+            self.dynamic_threshold_ = self._calc_new_threshold(score)
+            self.best_epoch_ = net.history[-1, "epoch"]
+            self.kept_constant_ = constant
+            if self.load_best:
+                self.best_model_weights_ = copy.deepcopy(net.module_.state_dict())
+        elif not self.kept_constant_:
+            self.misses_ += 1
+        if self.misses_ == self.patience:
+            raise KeyboardInterrupt  # how skorch's own EarlyStopping ends the loop
+
+    def _better(self, score: float, constant: bool) -> bool:
+        if self.best_epoch_ and constant != self.kept_constant_:
+            return not constant
+        return self._is_score_improved(score)

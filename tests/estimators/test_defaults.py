@@ -158,3 +158,58 @@ def test_the_penalty_is_weighed_down_by_a_rare_class_only():
     assert weighted.penalty_scale_ == 1.0 and weighted.multiplier_ == 1.0
     budget = FairTuneClassifier(max_gap=0.05, **fit).fit(X, y, sensitive_features=group)
     assert budget.multiplier_ != pytest.approx(rare.penalty_scale_)  # its own multipliers
+
+
+def _stop_on(stopper, losses, constant, monkeypatch):
+    """Run ``stopper`` over epochs of these held-out losses and constant flags;
+    the epochs it trained."""
+    from types import SimpleNamespace
+
+    import torch
+    from skorch.history import History
+
+    from skfairtune.estimators import _budget
+
+    flags = iter(constant)
+    monkeypatch.setattr(_budget, "predicts_one_class", lambda net, data: next(flags))
+    net = SimpleNamespace(history=History(), module_=torch.nn.Linear(1, 1), verbose=0)
+    stopper.on_train_begin(net)
+    for epoch, loss in enumerate(losses, 1):
+        net.history.new_epoch()
+        net.history.record("epoch", epoch)
+        net.history.record("valid_task_loss", loss)
+        try:
+            stopper.on_epoch_end(net, dataset_valid=None)
+        except KeyboardInterrupt:
+            return epoch
+    return len(losses)
+
+
+def test_early_stopping_never_goes_back_to_a_constant_epoch(monkeypatch):
+    from skfairtune.estimators._budget import UsefulEarlyStopping
+
+    # The majority class for everyone at epoch 1 has the lowest held-out loss.
+    losses, constant = [0.30, 0.32, 0.31, 0.33, 0.34], [True, False, False, False, False]
+    stopper = UsefulEarlyStopping(monitor="valid_task_loss", patience=2, threshold=0,
+                                  threshold_mode="abs", load_best=True)
+    trained = _stop_on(stopper, losses, constant, monkeypatch)
+    assert (stopper.best_epoch_, stopper.kept_constant_, trained) == (3, False, 5)
+
+
+def test_constant_epochs_do_not_use_up_the_patience(monkeypatch):
+    from skfairtune.estimators._budget import UsefulEarlyStopping
+
+    losses = [0.30, 0.31, 0.32, 0.33, 0.34, 0.35]
+    stopper = UsefulEarlyStopping(monitor="valid_task_loss", patience=2, threshold=0,
+                                  threshold_mode="abs", load_best=True)
+    trained = _stop_on(stopper, losses, [True] * 5 + [False], monkeypatch)
+    assert (stopper.best_epoch_, trained) == (6, 6)
+
+
+@pytest.mark.filterwarnings("ignore::skfairtune.exceptions.DegenerateModelWarning")
+def test_the_held_out_route_records_constant_epochs():
+    from .conftest import make_imbalanced
+
+    X, y, group = make_imbalanced(600, 0)
+    est = FairTuneClassifier(penalty=None, max_epochs=3, random_state=0).fit(X, y)
+    assert len(est.history_[:, "valid_constant"]) == est.n_iter_
