@@ -185,11 +185,7 @@ class FairnessMonitor(Callback):
                 "FairnessMonitor needs the labels and group ids of the data; fit "
                 "the estimator with sensitive_features."
             )
-        outputs = []
-        for start in range(0, len(data), self.batch_size):
-            batch = data.batch(slice(start, start + self.batch_size))
-            outputs.append(net.evaluation_step(batch, training=False).detach().cpu())
-        scores = torch.cat(outputs)
+        scores = net.forward_float64(data, batch_size=self.batch_size)
         groups = data.groups.cpu().numpy()
         known = groups >= 0  # rows of unknown group (missing_groups="ignore")
         return (data.y.cpu().numpy()[known], _hard(scores, task)[known], groups[known])
