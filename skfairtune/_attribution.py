@@ -177,11 +177,13 @@ def network_score(estimator: Any, pos_index: int) -> Callable:
     import torch
 
     net = estimator.net_
-    module = net.inference_module(torch.float64)
+    # float32 for a network that cannot run in float64, as predict_proba does.
+    dtype = torch.float64 if net.float64_ok_ else torch.float32
+    module = net.inference_module(dtype)
 
     def forward(X):
         X = X + (X.detach().float().double() - X.detach())  # float32 values, same gradient
-        out = net.as_outputs(module(X.to(net.device))).cpu()
+        out = net.as_outputs(module(X.to(net.device, dtype))).to("cpu", torch.float64)
         return torch.softmax(out, dim=1)[:, pos_index]
 
     return forward

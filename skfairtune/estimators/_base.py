@@ -34,7 +34,7 @@ from skfairtune import pretrained as _pretrained
 from skfairtune._groups import encode_groups, recode
 from skfairtune._mlp import ACTIVATIONS, MLP, build_mlp
 from skfairtune._params import ForwardedParamsMixin
-from skfairtune._torch_data import call_module, feature_tensor, to_tensor_data
+from skfairtune._torch_data import call_module, feature_tensor, features_to, to_tensor_data
 from skfairtune._validation import check_n_rows
 from skfairtune.estimators._budget import BudgetKeeper, uses_group_multipliers
 from skfairtune.estimators._checks import (
@@ -615,9 +615,11 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
     def _check_module_fits(self, module, X):
         """Run the network on two rows: refuse X it cannot take or outputs of the wrong width."""
         probe = _inputs.first_rows(X, 2)
+        # Where the network is: a user's module may come on a GPU already.
+        where = next((p.device for p in module.parameters()), torch.device("cpu"))
         try:
             with torch.no_grad():
-                out = call_module(module.eval(), feature_tensor(probe))
+                out = call_module(module.eval(), features_to(feature_tensor(probe), where))
         except (RuntimeError, TypeError, ValueError, IndexError) as exc:
             raise _inputs.refusal(X, exc, module) from exc
         finally:
