@@ -83,8 +83,9 @@ class FairnessMonitor(Callback):
 
     For each data set named in ``on`` and each metric, the monitor predicts
     every row with the current network as ``predict`` does (a copy in
-    evaluation mode, in float64, without gradients) and records ``f"{split}_{name}"`` in the net's history, for
-    instance ``valid_demographic_parity_difference``. skorch's epoch table
+    evaluation mode, in float64, without gradients) and records
+    ``f"{split}_{name}"`` in the net's history, for instance
+    ``valid_demographic_parity_difference``. skorch's epoch table
     (``verbose=1``) shows these columns, and ``est.history_`` keeps them for
     plots. The validation data exist when the estimator's ``train_split``
     holds some rows out.
