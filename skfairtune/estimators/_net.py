@@ -423,6 +423,8 @@ class FairNet(NeuralNet):
         thread's call, and with training. The copy is made once and kept
         until the module's weights or buffers change (an optimiser step, a
         ``load_state_dict``, moving it to another device); it is not pickled.
+        It holds the weights a second time, on the net's device (in float64,
+        twice their float32 size).
 
         Parameters
         ----------
