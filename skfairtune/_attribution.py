@@ -169,26 +169,21 @@ def network_score(estimator: Any, pos_index: int) -> Callable:
     """The probability of class ``pos_index`` as a torch function of the inputs
     of a fitted skfairtune classifier's network, in float64.
 
-    The inputs pass through float32 first, as ``predict_proba`` passes them,
-    so that both give the same scores.
+    It runs the network ``predict_proba`` runs (the net's inference copy, in
+    evaluation mode, on the estimator's device), and the inputs pass through
+    float32 first, as ``predict_proba`` passes them, so that both give the
+    same scores. The scores come back on the CPU, where the inputs are.
     """
     import torch
 
-    module = estimator.module_
-    state = {name: t.detach().double() if t.is_floating_point() else t
-             for name, t in (*module.named_parameters(), *module.named_buffers())}
+    net = estimator.net_
+    # float32 for a network that cannot run in float64, as predict_proba does.
+    dtype = torch.float64 if net.float64_ok_ else torch.float32
+    module = net.inference_module(dtype)
 
     def forward(X):
         X = X + (X.detach().float().double() - X.detach())  # float32 values, same gradient
-        was_training = module.training
-        module.eval()
-        try:
-            out = torch.func.functional_call(module, state, (X,))
-        finally:
-            module.train(was_training)
-        if out.ndim == 1 or out.shape[1] == 1:  # one logit: the second class's log-odds
-            p = torch.sigmoid(out.reshape(-1))
-            return p if pos_index == 1 else 1 - p
+        out = net.as_outputs(module(X.to(net.device, dtype))).to("cpu", torch.float64)
         return torch.softmax(out, dim=1)[:, pos_index]
 
     return forward

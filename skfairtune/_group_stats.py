@@ -27,20 +27,40 @@ def _is_torch(values) -> bool:
 def segment_sum(values, ids, n_groups: int):
     """Sum ``values`` (1-D or 2-D, rows first) per group id, in one pass."""
     if _is_torch(values):
-        import torch
-
-        if values.ndim == 1 and not (values.requires_grad and torch.is_grad_enabled()):
-            # One kernel where no gradient is needed (bincount has none).
-            return torch.bincount(ids, weights=values, minlength=n_groups)
-        out = torch.zeros(
-            (n_groups,) + tuple(values.shape[1:]), dtype=values.dtype, device=values.device
-        )
-        return out.index_add_(0, ids, values)
+        return _torch_segment_sum(values, ids, n_groups)
     if values.ndim == 1:
         return np.bincount(ids, weights=values, minlength=n_groups)
     return np.stack(
         [np.bincount(ids, weights=col, minlength=n_groups) for col in values.T], axis=1
     )
+
+
+def _torch_segment_sum(values, ids, n_groups: int, onehot=None):
+    """``segment_sum`` of tensors, the same sums on every run, on a GPU too.
+
+    ``index_add_`` and a weighted ``bincount`` add with atomics on a GPU, in
+    whatever order its threads come (and ``torch.use_deterministic_algorithms``
+    refuses the latter). A one-hot mask (:func:`_one_hot`, given or made)
+    times the values, summed over the rows, adds in a fixed order, without
+    cuBLAS (whose TF32 mode would round the values); a batch's rows by its
+    few groups stay small.
+    """
+    if onehot is None:
+        onehot = _one_hot(ids, n_groups)
+    onehot = onehot.to(values.dtype)
+    if values.ndim == 1:
+        return (onehot * values[:, None]).sum(0)
+    # (rows, groups, columns) summed over the rows: (groups, columns).
+    flat = values.reshape(len(values), 1, -1)
+    return (onehot[:, :, None] * flat).sum(0).reshape((n_groups, *values.shape[1:]))
+
+
+def _one_hot(ids, n_groups: int):
+    """``onehot[i, g]``: whether row ``i`` is in group ``g``; a negative id
+    (a row of unknown group) is in none."""
+    import torch
+
+    return ids[:, None] == torch.arange(n_groups, device=ids.device)
 
 
 def _broadcast_rows(weight, values):
@@ -68,8 +88,12 @@ def group_means(values, ids, weight, n_groups: int):
 
 def _group_sums(values, ids, weight, n_groups: int):
     """Per-group weighted sums of ``values`` and per-group total weights."""
-    totals = segment_sum(weight, ids, n_groups)
-    return segment_sum(values * _broadcast_rows(weight, values), ids, n_groups), totals
+    weighted = values * _broadcast_rows(weight, values)
+    if _is_torch(values):
+        onehot = _one_hot(ids, n_groups)  # one mask for both sums
+        return (_torch_segment_sum(weighted, ids, n_groups, onehot),
+                _torch_segment_sum(weight, ids, n_groups, onehot))
+    return segment_sum(weighted, ids, n_groups), segment_sum(weight, ids, n_groups)
 
 
 def _namespace(values):

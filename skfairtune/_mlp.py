@@ -6,6 +6,8 @@ which converts fitted scikit-learn networks to it.
 
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -63,3 +65,43 @@ class MLP(nn.Module):
         for layer in self.hidden:
             X = self.dropout(act(layer(X)))
         return self.output(X)
+
+
+def build_mlp(
+    n_features: int,
+    n_outputs: int,
+    hidden_layer_sizes: tuple = (64,),
+    activation: str = "relu",
+    dropout: float = 0.0,
+    *,
+    generator: torch.Generator | None = None,
+) -> MLP:
+    """An :class:`MLP` initialised as torch initialises ``nn.Linear``, from ``generator``.
+
+    ``nn.Linear`` draws its initial weights from torch's process-wide
+    generator, which fits running in threads share and race on; built here
+    on the ``meta`` device and then initialised from ``generator``, the
+    network draws nothing from it. With a generator seeded ``s``, the
+    weights are those ``torch.manual_seed(s); MLP(...)`` gives.
+
+    Parameters
+    ----------
+    n_features, n_outputs, hidden_layer_sizes, activation, dropout
+        As for :class:`MLP`.
+    generator : torch.Generator, default=None
+        Where the initial weights are drawn from; None: the process's.
+
+    Returns
+    -------
+    MLP
+        On the CPU.
+    """
+    with torch.device("meta"):
+        module = MLP(n_features, n_outputs, hidden_layer_sizes, activation, dropout)
+    module.to_empty(device="cpu")
+    for layer in (*module.hidden, module.output):
+        # nn.Linear.reset_parameters, with the generator.
+        nn.init.kaiming_uniform_(layer.weight, a=math.sqrt(5), generator=generator)
+        bound = 1 / math.sqrt(layer.in_features) if layer.in_features > 0 else 0.0
+        nn.init.uniform_(layer.bias, -bound, bound, generator=generator)
+    return module

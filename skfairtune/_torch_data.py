@@ -69,11 +69,19 @@ class GroupDataset(Dataset):
         return n_rows_of(self.X)
 
     def take(self, index) -> GroupDataset:
-        """The rows at ``index``, as a new dataset."""
+        """The rows at ``index`` (a slice, or row numbers on any device), as a new dataset."""
+        if isinstance(index, torch.Tensor):
+            index = index.to(device_of(self.X))
         pick = (lambda t: None if t is None else t[index])  # noqa: E731
         X = ({k: v[index] for k, v in self.X.items()} if isinstance(self.X, dict)
              else self.X[index])
         return GroupDataset(X, pick(self.y), pick(self.groups), pick(self.weight))
+
+    def to(self, device) -> GroupDataset:
+        """The rows on ``device``: each tensor copied once, or kept where it is already."""
+        move = (lambda t: None if t is None else t.to(device))  # noqa: E731
+        return GroupDataset(features_to(self.X, device), move(self.y), move(self.groups),
+                            move(self.weight))
 
     def batch(self, index=None) -> tuple[GroupBatch, torch.Tensor | None]:
         """``(GroupBatch, y)`` for the rows at ``index`` (all rows when None)."""
@@ -110,6 +118,11 @@ def resolve(dataset) -> GroupDataset:
 def n_rows_of(X) -> int:
     """The rows of a tensor, or of the first entry of a dict of tensors."""
     return len(next(iter(X.values()))) if isinstance(X, dict) else len(X)
+
+
+def device_of(X) -> torch.device:
+    """Where a tensor, or the first entry of a dict of tensors, is."""
+    return next(iter(X.values())).device if isinstance(X, dict) else X.device
 
 
 def features_to(X, device, float_dtype=None):
@@ -202,7 +215,8 @@ class TensorBatches:
         if not self.shuffle:
             return None
         if self.stratify and self.dataset.groups is not None:
-            return _stratified_order(self.dataset.groups, self.generator)
+            # On the CPU, where the generator is: one copy of the ids per epoch.
+            return _stratified_order(self.dataset.groups.cpu(), self.generator)
         return torch.randperm(n, generator=self.generator)
 
     def __iter__(self):

@@ -82,9 +82,10 @@ class FairnessMonitor(Callback):
     """Record group fairness metrics in the history at the end of every epoch.
 
     For each data set named in ``on`` and each metric, the monitor predicts
-    every row with the current network (in evaluation mode, without
-    gradients) and records ``f"{split}_{name}"`` in the net's history, for
-    instance ``valid_demographic_parity_difference``. skorch's epoch table
+    every row with the current network as ``predict`` does (a copy in
+    evaluation mode, in float64, without gradients) and records
+    ``f"{split}_{name}"`` in the net's history, for instance
+    ``valid_demographic_parity_difference``. skorch's epoch table
     (``verbose=1``) shows these columns, and ``est.history_`` keeps them for
     plots. The validation data exist when the estimator's ``train_split``
     holds some rows out.
@@ -185,11 +186,7 @@ class FairnessMonitor(Callback):
                 "FairnessMonitor needs the labels and group ids of the data; fit "
                 "the estimator with sensitive_features."
             )
-        outputs = []
-        for start in range(0, len(data), self.batch_size):
-            batch = data.batch(slice(start, start + self.batch_size))
-            outputs.append(net.evaluation_step(batch, training=False).detach().cpu())
-        scores = torch.cat(outputs)
+        scores = net.forward_float64(data, batch_size=self.batch_size)
         groups = data.groups.cpu().numpy()
         known = groups >= 0  # rows of unknown group (missing_groups="ignore")
         return (data.y.cpu().numpy()[known], _hard(scores, task)[known], groups[known])

@@ -32,7 +32,7 @@ from torch import nn
 
 from skfairtune._embedding import EmbeddingTransformer
 from skfairtune._freeze import freeze_parameters, parameterised_layers
-from skfairtune._mlp import MLP
+from skfairtune._mlp import build_mlp
 
 __all__ = [
     "EmbeddingTransformer",
@@ -284,7 +284,10 @@ def module_from_sklearn(model: Any) -> tuple[nn.Module, np.ndarray | None]:
     elif classes is not None:
         _check_softmax(model)
     hidden = tuple(c.shape[1] for c in coefs[:-1])
-    module = MLP(coefs[0].shape[0], coefs[-1].shape[1], hidden, activation)
+    # Its initial weights are overwritten: drawn from a generator of its own,
+    # they leave the process's random state alone.
+    module = build_mlp(coefs[0].shape[0], coefs[-1].shape[1], hidden, activation,
+                       generator=torch.Generator())
     layers = [*module.hidden, module.output]
     with torch.no_grad():
         for layer, coef, intercept in zip(layers, coefs, intercepts):

@@ -386,3 +386,66 @@ def test_predictive_parity_penalty_is_the_soft_precision_gap():
     assert float(value) == pytest.approx(abs(soft[0] - soft[1]))
     value.backward()
     assert torch.isfinite(p.grad).all() and p.grad.abs().sum() > 0
+
+
+# -- deterministic group sums --------------------------------------------------
+
+# What adds with atomics on a GPU, in an order that changes from run to run
+# (torch.use_deterministic_algorithms refuses the weighted bincount there, and
+# lets index_add_ through only by a slower kernel).
+_ATOMIC_ON_CUDA = {"index_add", "index_add_", "scatter_add", "scatter_add_",
+                   "index_put_", "put_", "histc"}
+
+
+class _RefuseGpuAtomics(torch.overrides.TorchFunctionMode):
+    """On the CPU, refuse what a GPU would compute by atomic adds."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        kwargs = kwargs or {}
+        name = getattr(func, "__name__", "")
+        weighted_bincount = name == "bincount" and (
+            kwargs.get("weights") is not None or len(args) > 1)
+        if name in _ATOMIC_ON_CUDA or weighted_bincount:
+            raise RuntimeError(f"{name} adds with atomics on a GPU")
+        return func(*args, **kwargs)
+
+
+@pytest.fixture
+def deterministic():
+    torch.use_deterministic_algorithms(True)
+    try:
+        with _RefuseGpuAtomics():
+            yield
+    finally:
+        torch.use_deterministic_algorithms(False)
+
+
+@pytest.mark.parametrize("name", sorted(PENALTIES))
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_every_penalty_adds_in_a_fixed_order(name, n_classes, deterministic):
+    """The group sums of every penalty, and of their gradients, use no atomic
+    adds: the same numbers on every run of a GPU, and torch's deterministic
+    mode accepts them."""
+    gen = torch.Generator().manual_seed(0)
+    n = 64
+    logits = torch.randn(n, n_classes, generator=gen, requires_grad=True)
+    y = torch.randint(0, n_classes, (n,), generator=gen)
+    groups = torch.randint(0, 3, (n,), generator=gen)
+    weight = torch.rand(n, generator=gen)
+    losses = torch.nn.functional.cross_entropy(logits, y, reduction="none")
+    value = get_penalty(name)(scores=torch.softmax(logits, 1), y=y, groups=groups,
+                              weight=weight, n_groups=3, losses=losses,
+                              task="classification")
+    value.backward()
+    assert torch.isfinite(value) and torch.isfinite(logits.grad).all()
+
+
+def test_group_sums_of_tensors_equal_numpys():
+    from skfairtune._group_stats import segment_sum
+
+    rng = np.random.default_rng(0)
+    ids = rng.integers(0, 4, 50)
+    for values in (rng.normal(size=50), rng.normal(size=(50, 3))):
+        np.testing.assert_allclose(
+            segment_sum(torch.from_numpy(values), torch.from_numpy(ids), 5).numpy(),
+            segment_sum(values, ids, 5), rtol=1e-12, atol=1e-12)

@@ -9,6 +9,7 @@ between the tasks below the scikit-learn surface.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import functools
 import warnings
@@ -31,9 +32,9 @@ from skorch.callbacks import EarlyStopping
 from skfairtune import _inputs
 from skfairtune import pretrained as _pretrained
 from skfairtune._groups import encode_groups, recode
-from skfairtune._mlp import ACTIVATIONS, MLP
+from skfairtune._mlp import ACTIVATIONS, MLP, build_mlp
 from skfairtune._params import ForwardedParamsMixin
-from skfairtune._torch_data import call_module, feature_tensor, to_tensor_data
+from skfairtune._torch_data import call_module, feature_tensor, features_to, to_tensor_data
 from skfairtune._validation import check_n_rows
 from skfairtune.estimators._budget import (
     BudgetKeeper,
@@ -57,7 +58,7 @@ from skfairtune.estimators._holdout import (
     StratifiedHoldOut,
     validation_rows,
 )
-from skfairtune.estimators._net import FairNet
+from skfairtune.estimators._net import FairNet, is_out_of_memory
 from skfairtune.exceptions import (
     BudgetNotMetWarning,
     BudgetUncertainWarning,
@@ -225,8 +226,9 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         sample_weight = self._weigh_classes(y_enc, sample_weight, partial=epochs is not None)
         groups, n_groups = self._groups(sensitive_features, n_rows, first)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-        with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(seed)
+        module = self.net_.module_ if not first else None if source is None else source.module
+        draws = self._draws_from_global_rng(module)
+        with _global_rng_seeded(seed, self._device(first), enabled=draws):
             if first:
                 # A partial_fit (one epoch, epochs=1) trains on every row it is given.
                 split = self._train_split(n_rows, seed) if epochs is None else None
@@ -241,14 +243,17 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
             self.net_ = net
             self._scale_penalty(net, y_enc, sample_weight, first)
             net.n_groups, net.groups_missing = n_groups, bool((groups < 0).any())
-            data = to_tensor_data(X, y_enc, groups, sample_weight, y_dtype=net.target_dtype)
+            # On the device once per fit: every batch is then a view there.
+            data = to_tensor_data(X, y_enc, groups, sample_weight,
+                                  y_dtype=net.target_dtype).to(net.device)
             self._train(net, data, y_enc, epochs)
         self.multiplier_ = (net.multiplier if net.group_multipliers is None
                             else net.group_multipliers.largest())
         self.n_iter_ = len(net.history)
         self._read_budget(net)
         if first and epochs > 0:
-            self._warn_if_degenerate(net.predict(data), y_enc, sample_weight)
+            self._warn_if_degenerate(net.predictions(net.forward_float64(data)), y_enc,
+                                     sample_weight)
         return self
 
     def _scale_penalty(self, net, y_enc, sample_weight, first: bool) -> None:
@@ -268,6 +273,20 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
     def _weigh_classes(self, y_enc, sample_weight, *, partial: bool):
         """The sample weights times the task's class weights (none for regression)."""
         return sample_weight
+
+    def _device(self, first: bool) -> torch.device:
+        """Where the network trains: the parameter's device, or the fitted net's."""
+        return torch.device(self.device if first else self.net_.device)
+
+    def _draws_from_global_rng(self, module) -> bool:
+        """Whether building or training the network draws from torch's process-wide
+        generators: a user's network may (its own initialisation, dropout); the
+        built-in MLP (``module``, or None for the one to build) only with dropout."""
+        if self.module is not None:
+            return True
+        if module is None:
+            return self.dropout > 0
+        return not isinstance(module, MLP) or module.dropout.p > 0
 
     # -- how much to train, and on which rows ---------------------------------
     def _train_split(self, n_rows: int, seed: int):
@@ -535,7 +554,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
 
     def _build_net(self, X, seed, source, split):
         device = torch.device(self.device)
-        module = self._make_module(X.shape[1] if self.module is None else None, source)
+        module = self._make_module(X.shape[1] if self.module is None else None, source, seed)
         if source is not None:
             _pretrained.load_state_dict(module, source.state_dict)
         bad = _pretrained.first_non_finite(module.state_dict())
@@ -607,12 +626,13 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
                                self._net_class.task)
         return source
 
-    def _make_module(self, n_features, source):
+    def _make_module(self, n_features, source, seed):
         if self.module is None:
             if source is not None and source.module is not None:
                 return copy.deepcopy(source.module)
-            return MLP(n_features, self._n_outputs(), tuple(self.hidden_layer_sizes),
-                       self.activation, self.dropout)
+            return build_mlp(n_features, self._n_outputs(), tuple(self.hidden_layer_sizes),
+                             self.activation, self.dropout,
+                             generator=torch.Generator().manual_seed(seed))
         if isinstance(self.module, type):
             return self.module(**self._module_kwargs())
         return copy.deepcopy(self.module)
@@ -620,9 +640,11 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
     def _check_module_fits(self, module, X):
         """Run the network on two rows: refuse X it cannot take or outputs of the wrong width."""
         probe = _inputs.first_rows(X, 2)
+        # Where the network is: a user's module may come on a GPU already.
+        where = next((p.device for p in module.parameters()), torch.device("cpu"))
         try:
             with torch.no_grad():
-                out = call_module(module.eval(), feature_tensor(probe))
+                out = call_module(module.eval(), features_to(feature_tensor(probe), where))
         except (RuntimeError, TypeError, ValueError, IndexError) as exc:
             raise _inputs.refusal(X, exc, module) from exc
         finally:
@@ -648,6 +670,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
 
     # -- prediction -------------------------------------------------------
     def _forward(self, X) -> torch.Tensor:
+        """The network's outputs on ``X``, a CPU float64 tensor (``FairNet.forward_float64``)."""
         check_is_fitted(self, "net_")
         _check_table_for_the_mlp(X, self.module)
         if self._custom_input(X, reset=False):
@@ -657,8 +680,10 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
                 self, X, reset=False, dtype=[np.float32, np.float64], accept_sparse="csr")))
         data = to_tensor_data(X, None, None, None, y_dtype=self.net_.target_dtype)
         try:
-            out = self.net_.forward_float64(data).double()
+            out = self.net_.forward_float64(data)
         except (RuntimeError, TypeError, IndexError) as exc:
+            if is_out_of_memory(exc):
+                raise  # nothing about X: smaller batches or another device help
             # The layout check compares dimensions only (sequences may vary
             # in length): an image of another size fails inside the network.
             raise _inputs.refusal(X, exc, self.net_.module_,
@@ -702,6 +727,32 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         """The skorch history of the last fit: loss, penalty, time by epoch."""
         check_is_fitted(self, "net_")
         return self.net_.history
+
+
+@contextlib.contextmanager
+def _global_rng_seeded(seed: int, device: torch.device, *, enabled: bool):
+    """Seed torch's process-wide generators for a fit, and put them back after.
+
+    A user's network that draws from them (its default initialisation,
+    dropout) is then reproducible from ``random_state``, and the process's
+    random state (the CPU's, and the training GPU's) is as it was. Fits
+    running at once in threads share these generators: such fits are not
+    reproducible, and only the built-in MLP without dropout, which draws
+    nothing from them (``enabled=False``), is. CUDA is seeded only where the
+    fit trains on it (``torch.manual_seed`` would seed, or queue a seed for,
+    every GPU).
+    """
+    if not enabled:
+        yield
+        return
+    cuda = []
+    if device.type == "cuda":
+        cuda = [device.index if device.index is not None else torch.cuda.current_device()]
+    with torch.random.fork_rng(devices=cuda):
+        torch.default_generator.manual_seed(seed)
+        for index in cuda:
+            torch.cuda.default_generators[index].manual_seed(seed)
+        yield
 
 
 def _input_tags(tags):

@@ -70,12 +70,11 @@ class HeldOut:
 
     @classmethod
     def predict(cls, net, data) -> HeldOut:
-        out = net.forward(data, training=False).detach().double().cpu().numpy()
+        out = net.forward_float64(data)
         y = data.y.cpu().numpy()
-        pred = out.argmax(axis=1) if net.task == "classification" else out.reshape(y.shape)
         weight = (np.ones(len(y)) if data.weight is None
                   else data.weight.double().cpu().numpy())
-        return cls(pred, out.shape[1], y, data.groups.cpu().numpy(), weight)
+        return cls(net.predictions(out), out.shape[1], y, data.groups.cpu().numpy(), weight)
 
     def known(self) -> HeldOut:
         """The rows whose group is known: what a gap reads.

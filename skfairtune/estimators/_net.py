@@ -13,18 +13,64 @@ own loops run the epochs. The rows come with their group ids and weights in a
 
 from __future__ import annotations
 
+import copy
 import math
+import re
+import threading
 
+import numpy as np
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
 
-from skfairtune._torch_data import FLOAT32_MAX, TensorBatches, call_module, features_to
+from skfairtune._torch_data import (
+    FLOAT32_MAX,
+    TensorBatches,
+    call_module,
+    features_to,
+    resolve,
+)
 from skfairtune.exceptions import DivergenceError
 from skfairtune.pretrained import first_non_finite
 
 _PHASES = {"train": "training", "valid": "validation"}
+# Held while a net makes its inference copy, so that threads predicting at
+# once make one copy between them, not one each.
+_INFERENCE_LOCK = threading.Lock()
+# What torch says when an operation meets tensors of two dtypes.
+_DTYPE_WORDS = re.compile(r"dtype|scalar type|\b(double|float)\b", re.IGNORECASE)
+
+
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether ``exc`` is torch running out of memory, on a GPU or on the host."""
+    message = str(exc)
+    return isinstance(exc, torch.OutOfMemoryError) or (
+        "out of memory" in message or "can't allocate memory" in message)
+
+
+def is_dtype_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is torch refusing to mix floating-point dtypes.
+
+    What a network that makes float32 tensors of its own raises in float64;
+    an out-of-memory error, or any other, is not one.
+    """
+    return not is_out_of_memory(exc) and _DTYPE_WORDS.search(str(exc)) is not None
+
+
+def _weights_key(module: torch.nn.Module) -> tuple:
+    """What identifies the module's weights: a tensor, its storage and its
+    in-place version (which an optimiser step or ``load_state_dict`` bumps)."""
+    return tuple((id(t), t.data_ptr(), t._version)
+                 for t in (*module.parameters(), *module.buffers()))
+
+
+def _copy_for_inference(module: torch.nn.Module, dtype: torch.dtype) -> torch.nn.Module:
+    """A copy of ``module`` in evaluation mode, its floating-point tensors in ``dtype``."""
+    twin = copy.deepcopy(module)
+    for param in twin.parameters():
+        param.grad = None
+    return twin.eval().requires_grad_(False).to(dtype)
 
 
 class FairNet(NeuralNet):
@@ -229,7 +275,9 @@ class FairNet(NeuralNet):
                 yield name, param
 
     def get_iterator(self, dataset, training=False):
-        self.n_iterators += 1
+        # The batch order of an epoch follows from the seed and the epochs
+        # trained before it, whatever was predicted in between.
+        self.n_iterators += bool(training)
         return TensorBatches(
             dataset, self.batch_size if self.batch_size > 0 else len(dataset),
             shuffle=training, stratify=training and self.stratify,
@@ -308,35 +356,106 @@ class FairNet(NeuralNet):
         )
 
     # -- outputs ------------------------------------------------------------
-    def forward_float64(self, dataset) -> torch.Tensor:
-        """The network's outputs on ``dataset``, computed in float64.
+    def forward_float64(self, dataset, batch_size: int | None = None) -> torch.Tensor:
+        """The network's outputs on ``dataset``: a CPU float64 tensor.
 
-        float32 matrix kernels round differently with the number of rows and
-        a row's place among them, so a row's float32 output changes in its
-        last digits with the rows predicted beside it. From the same
-        (float32) weights in float64 those differences are some 1e-16, far
-        below what float64 results are compared at. A network that cannot
-        run in float64 (one that makes float32 tensors of its own) runs in
-        float32.
+        The one inference path: ``predict*``, ``decision_function``,
+        constraint mode's held-out gap, :class:`~skfairtune.callbacks.FairnessMonitor`,
+        the degeneracy check and ``explain_gap`` read the network through it.
+        It runs :meth:`inference_module`, a copy of the module in evaluation
+        mode, so it leaves training alone (the module's mode, its weights,
+        the batch order of later epochs) and several threads may call it at
+        once.
+
+        It computes in float64: float32 matrix kernels round differently
+        with the number of rows and a row's place among them, so a row's
+        float32 output changes in its last digits with the rows predicted
+        beside it. From the same (float32) weights in float64 those
+        differences are some 1e-16, far below what float64 results are
+        compared at. A network that cannot run in float64 (one that makes
+        float32 tensors of its own) runs in float32 from its first dtype
+        failure on; any other error is raised as it is.
+
+        Parameters
+        ----------
+        dataset : GroupDataset or a Subset of one
+        batch_size : int, default=None
+            Rows per forward pass; None: the net's ``batch_size``.
+
+        Returns
+        -------
+        Tensor of shape (n_rows, n_outputs)
         """
+        data = resolve(dataset)
+        if batch_size is None:
+            batch_size = self.batch_size if self.batch_size > 0 else len(data)
         if not self.float64_ok_:
-            return self.forward(dataset)
-        module = self.module_
-        state = {name: t.double() if t.is_floating_point() else t
-                 for name, t in (*module.named_parameters(), *module.named_buffers())}
-        self._ensure_mode(False)
-        outputs = []
+            return self._run_inference(data, torch.float32, batch_size)
         try:
-            with torch.no_grad():
-                for batch in self.get_iterator(dataset, training=False):
-                    X = features_to(batch[0].X, self.device, torch.float64)
-                    args, kwargs = ((), X) if isinstance(X, dict) else ((X,), {})
-                    outputs.append(self.as_outputs(
-                        torch.func.functional_call(module, state, args, kwargs)))
-        except (RuntimeError, TypeError):
-            self.float64_ok_ = False
-            return self.forward(dataset)
+            return self._run_inference(data, torch.float64, batch_size)
+        except (RuntimeError, TypeError) as exc:
+            if not is_dtype_error(exc):
+                raise
+            out = self._run_inference(data, torch.float32, batch_size)
+        # Only once float32 has worked is the failure known to be float64's.
+        self.float64_ok_ = False
+        return out
+
+    def predictions(self, outputs: torch.Tensor) -> np.ndarray:
+        """What ``predict`` makes of :meth:`forward_float64`'s ``outputs``, as numpy."""
+        raise NotImplementedError
+
+    def _run_inference(self, data, dtype: torch.dtype, batch_size: int) -> torch.Tensor:
+        module = self.inference_module(dtype)
+        outputs = []
+        with torch.no_grad():
+            for start in range(0, len(data), batch_size):
+                batch, _ = data.batch(slice(start, start + batch_size))
+                X = features_to(batch.X, self.device, dtype)
+                outputs.append(self.as_outputs(call_module(module, X)).to("cpu", torch.float64))
         return torch.cat(outputs)
+
+    def inference_module(self, dtype: torch.dtype | None = None) -> torch.nn.Module:
+        """A copy of ``module_`` in evaluation mode, in ``dtype``, for inference.
+
+        Inference never touches the module being trained: switching its mode
+        or swapping in float64 weights per call would race with another
+        thread's call, and with training. The copy is made once and kept
+        until the module's weights or buffers change (an optimiser step, a
+        ``load_state_dict``, moving it to another device); it is not pickled.
+        It holds the weights a second time, on the net's device (in float64,
+        twice their float32 size).
+
+        Parameters
+        ----------
+        dtype : torch.dtype, default=None
+            The floating-point dtype of the copy; None: float64 unless the
+            network cannot run in it (``float64_ok_``).
+
+        Returns
+        -------
+        torch.nn.Module
+            Not to be trained: its parameters do not require gradients.
+        """
+        if dtype is None:
+            dtype = torch.float64 if self.float64_ok_ else torch.float32
+        key = (dtype, _weights_key(self.module_))
+        cached = self.__dict__.get("_inference_cache")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        with _INFERENCE_LOCK:
+            cached = self.__dict__.get("_inference_cache")
+            if cached is None or cached[0] != key:
+                copy = _copy_for_inference(self.module_, dtype)
+                # A tuple, not a module: skorch registers a module attribute as a
+                # part of the net to train and to move between devices.
+                self._inference_cache = cached = (key, copy)
+        return cached[1]
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        state.pop("_inference_cache", None)  # rebuilt from module_ when needed
+        return state
 
     def _outputs(self, X) -> torch.Tensor:
         # Training-time scoring replays the cached outputs of training steps,
@@ -368,6 +487,10 @@ class FairClassifierNet(FairNet):
     def scores(self, y_pred: torch.Tensor) -> torch.Tensor:
         """Class probabilities: the softmax of the logits ``y_pred``."""
         return torch.softmax(y_pred, dim=1)
+
+    def predictions(self, outputs: torch.Tensor) -> np.ndarray:
+        """Class indices: the largest logit of each row."""
+        return outputs.argmax(dim=1).numpy()
 
     def predict_proba(self, X):
         """Class probabilities, as numpy.
@@ -409,6 +532,10 @@ class FairRegressorNet(FairNet):
         """The loss of each row, averaged over its targets."""
         losses = self.criterion_(y_pred, y_true)
         return losses.mean(dim=tuple(range(1, losses.ndim))) if losses.ndim > 1 else losses
+
+    def predictions(self, outputs: torch.Tensor) -> np.ndarray:
+        """The predicted values, one column per target."""
+        return outputs.numpy()
 
     def predict_proba(self, X):
         """The predictions, as numpy (what skorch's scoring callbacks read)."""

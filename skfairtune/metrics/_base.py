@@ -77,7 +77,8 @@ def check_lengths(**arrays: Any) -> int:
 
 def _distinct(array: np.ndarray) -> np.ndarray:
     """The distinct values, cheaply: min and max settle the usual 0/1 case."""
-    if array.dtype.kind in "biu" and array.size:
+    # Integers only: booleans do not subtract.
+    if array.dtype.kind in "iu" and array.size:
         low, high = array.min(), array.max()
         if high - low <= 1:
             return np.unique(np.array([low, high]))
@@ -111,15 +112,21 @@ def binarize(values: Any, *, pos_label: Any, name: str) -> np.ndarray:
     return array == pos_label
 
 
-def check_weight(sample_weight: Any, n_samples: int) -> np.ndarray:
-    """Return finite, non-negative sample weights (ones when None)."""
+def check_weight(sample_weight: Any, n_samples: int, *, reference: str = "y_true",
+                 allow_zero_sum: bool = False) -> np.ndarray:
+    """Return finite, non-negative sample weights (ones when None).
+
+    ``reference`` names the array whose rows they weigh, in messages. With
+    ``allow_zero_sum`` all-zero weights pass: a mean over them is then NaN,
+    as fairlearn's ``selection_rate`` gives for a group weighted 0.
+    """
     if sample_weight is None:
         return np.ones(n_samples)
     weight = check_finite(as_1d(sample_weight, "sample_weight"), "sample_weight")
-    check_n_rows(weight.shape[0], n_samples, name="sample_weight", reference="y_true")
+    check_n_rows(weight.shape[0], n_samples, name="sample_weight", reference=reference)
     if (weight < 0).any():
         raise ValueError("sample_weight must be non-negative.")
-    if not weight.sum() > 0:
+    if not allow_zero_sum and not weight.sum() > 0:
         raise ValueError("sample_weight sums to zero: no sample counts.")
     return weight.astype(np.float64, copy=False)
 

@@ -177,6 +177,18 @@ def test_pos_label_and_label_types(labels, pos_label):
     assert gap == 1.0
 
 
+def test_boolean_labels_with_false_positive_match_fairlearn():
+    # Boolean labels read with pos_label=False raised a TypeError (booleans
+    # do not subtract) instead of being compared.
+    y = np.array([True, False, True, False, False, True])
+    p = np.array([True, False, False, False, True, True])
+    sf = ["a", "a", "a", "b", "b", "b"]
+    for name in ("demographic_parity_difference", "equalized_odds_difference"):
+        ours = getattr(sfm, name)(y, p, sensitive_features=sf, pos_label=False)
+        theirs = getattr(flm, name)(~y, ~p, sensitive_features=sf)
+        assert ours == pytest.approx(theirs, abs=1e-12)
+
+
 @pytest.mark.parametrize(
     "kwargs, message",
     [

@@ -10,8 +10,11 @@ matplotlib.use("Agg")
 
 MODULES = [
     "skfairtune.metrics._auc",
+    "skfairtune.metrics._base_metrics",
     "skfairtune.metrics._classification",
+    "skfairtune.metrics._derived",
     "skfairtune.metrics._gaps",
+    "skfairtune.metrics._plotting",
     "skfairtune.metrics._regression",
     "skfairtune.metrics._report",
     "skfairtune.metrics._scorers",
