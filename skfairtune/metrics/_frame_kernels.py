@@ -24,8 +24,8 @@ from dataclasses import dataclass
 import numpy as np
 
 # A sum is asked for as a tuple: ("confusion", weight), ("sum", values,
-# weight), ("total", weight) or ("rows",). ``weight`` is a key of
-# ``Rows.weights``, or None for counts.
+# weight), ("total", weight) or ("rows",). ``weight`` is the key of weights
+# given to ``Rows.add_weight``, or None for counts.
 
 
 class Rows:
@@ -34,33 +34,43 @@ class Rows:
     Parameters
     ----------
     y_true, y_pred : ndarray of shape (n_samples,) or None
-        Labels and predictions; None for resampled rows, which carry only the
-        per-row arrays derived before resampling.
-    codes : ndarray of shape (n_samples,)
+        Labels and predictions (None for replicates, which read the arrays
+        derived from them).
+    codes : ndarray of shape (n_samples,) or None
         The cell of each row, in ``[0, n_cells)``.
     n_cells : int
         The number of cells.
-    weights : dict
-        Validated float64 weights by key.
     """
 
-    def __init__(self, y_true, y_pred, codes: np.ndarray, n_cells: int,
-                 weights: dict | None = None):
-        self.y_true, self.y_pred = y_true, y_pred
-        self.codes, self.n_cells = codes, n_cells
-        self.weights = weights or {}
-        self._arrays: dict = {}
+    def __init__(self, y_true, y_pred, codes, n_cells: int):
+        self.y_true, self.y_pred, self.n_cells = y_true, y_pred, n_cells
+        self._arrays: dict = {"codes": codes}
         self._sums: dict = {}
+        self._drawn = None  # (rows, draws, offsets) for replicates
 
-    def array(self, name: str):
-        """A per-row array derived from the labels and predictions, made once."""
+    @property
+    def codes(self) -> np.ndarray:
+        return self.array("codes")
+
+    def array(self, name):
+        """A per-row array (codes, weights, or derived from y and p), made once."""
         if name not in self._arrays:
-            self._arrays[name] = _DERIVED[name](self)
+            self._arrays[name] = (_DERIVED[name](self) if self._drawn is None
+                                  else self._draw(name))
         return self._arrays[name]
+
+    def add_weight(self, key, weight: np.ndarray) -> None:
+        """Register validated weights under ``key`` (the requests' weight)."""
+        self._arrays[("weight", key)] = weight
+
+    def has_weight(self, key) -> bool:
+        return ("weight", key) in self._arrays
 
     @property
     def binary(self) -> bool:
         """Whether labels and predictions are both 0/1 (numbers or booleans)."""
+        if self._drawn is not None:
+            return self._drawn[0].binary
         return self.array("y01") is not None and self.array("p01") is not None
 
     def sums(self, request: tuple) -> np.ndarray:
@@ -70,14 +80,15 @@ class Rows:
         return self._sums[request]
 
     def _sum(self, request: tuple) -> np.ndarray:
-        kind, weight = request[0], self.weights.get(request[-1])
+        kind = request[0]
+        key = None if kind == "rows" else request[-1]
+        weight = None if key is None else self.array(("weight", key))
         if kind == "confusion":
             flat = np.bincount(self.array("cell4"), weights=weight,
                                minlength=4 * self.n_cells)
             return flat.astype(np.float64, copy=False).reshape(self.n_cells, 2, 2)
         if kind == "rows":
-            if self._arrays.get("cell4") is not None or (
-                    self.y_true is not None and self.binary):
+            if self.binary:
                 # The plain confusion counts hold the row counts, and the
                 # confusion plans of the frame read them too: no extra pass.
                 return self.sums(("confusion", None)).sum((1, 2)).astype(np.int64)
@@ -93,22 +104,31 @@ class Rows:
     def resample(self, draws: np.ndarray) -> Rows:
         """The rows of bootstrap replicates, one block of cells per replicate.
 
-        ``draws[r]`` are the rows replicate ``r`` draws; the per-row arrays
-        already derived travel with the rows, so that the same requests give
-        the replicates' sums, shaped ``(n_replicates * n_cells, ...)``.
+        ``draws[r]`` are the rows replicate ``r`` draws. The replicates'
+        per-row arrays are drawn from these rows' only when a request needs
+        them, so that the same requests give the replicates' sums, shaped
+        ``(n_replicates * n_cells, ...)``.
         """
         n_rep = draws.shape[0]
+        out = Rows(None, None, None, n_rep * self.n_cells)
+        del out._arrays["codes"]
         offsets = (np.arange(n_rep, dtype=np.int64) * self.n_cells)[:, None]
-        out = Rows(None, None, (self.codes[draws] + offsets).ravel(), n_rep * self.n_cells,
-                   {key: w[draws].ravel() for key, w in self.weights.items()})
-        for name, values in self._arrays.items():
-            if values is None or name in ("y01", "p01"):
-                continue  # replicates read sums only; their plans are made already
-            if name == "cell4":
-                out._arrays[name] = (values[draws] + 4 * offsets).ravel()
-            else:
-                out._arrays[name] = values[draws].ravel()
+        out._drawn = (self, draws, offsets)
         return out
+
+    def known_sums(self, n_cells: int, sums: dict) -> Rows:
+        """Replicates of these rows known by their sums alone (drawn counts)."""
+        out = Rows(None, None, None, n_cells)
+        out._drawn = (self, None, None)
+        out._sums = dict(sums)
+        return out
+
+    def _draw(self, name) -> np.ndarray:
+        rows, draws, offsets = self._drawn
+        values = rows.array(name)[draws]
+        if name in ("codes", "cell4"):  # each replicate's cells come after the last's
+            values += offsets * (4 if name == "cell4" else 1)
+        return values.ravel()
 
 
 def _zero_one(values) -> np.ndarray | None:
@@ -280,11 +300,11 @@ def plan_for(func: Callable, params: dict, rows: Rows) -> Plan | None:
     if raw is None:
         return plan(rows, None)
     key = id(raw)  # metrics given the same weights share their sums
-    if key not in rows.weights:
+    if not rows.has_weight(key):
         weight = _checked_weight(raw)
         if weight is None:
             return None
-        rows.weights[key] = weight
+        rows.add_weight(key, weight)
     return plan(rows, key)
 
 

@@ -57,7 +57,7 @@ def table(names: list[str], columns: list[np.ndarray], index: pd.Index | None,
         return pd.Series({name: column[0] for name, column in zip(names, columns,
                                                                   strict=True)})
     data = dict(zip(names, _typed_like_rows(columns), strict=True))
-    frame = pd.DataFrame(data, index=index[present], columns=pd.Index(names))
+    frame = pd.DataFrame(data, index=index[present], columns=pd.Index(names) if names else None)
     return frame if len(present) == n_cells else frame.reindex(index)
 
 

@@ -436,7 +436,7 @@ class MetricFrame(fairlearn.metrics.MetricFrame):
         if key != "by_group":
             return [self._wrap(values) for values in self._ci[key]]
         return [self._extract(pd.DataFrame(values, index=self._by_group_index,
-                                           columns=pd.Index(self._names)), by_group=True)
+                                           columns=self._by_group.columns), by_group=True)
                 for values in self._ci[key]]
 
 
