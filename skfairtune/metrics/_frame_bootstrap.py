@@ -25,7 +25,7 @@ from typing import Any
 
 import numpy as np
 
-from ._frame_evaluate import Evaluation, Metric, Slices, _is_number
+from ._frame_evaluate import Evaluation, Metric, Slices, is_number
 
 BOOTSTRAP_QUANTILE_ERROR = (
     "Error calling numpy.quantiles. Most likely due to a metric returning a non-scalar "
@@ -189,7 +189,7 @@ def _call(evaluation: Evaluation, metrics: list[Metric], drawn: np.ndarray,
 def _as_float(values: np.ndarray) -> np.ndarray:
     """Replicates' values as floats; an error like fairlearn's where they are not numbers."""
     flat = values.ravel()
-    numbers_only = all(v is None or _is_number(v) for v in flat)
+    numbers_only = all(v is None or is_number(v) for v in flat)
     if numbers_only:
         return np.array([np.nan if v is None else v for v in flat],
                         dtype=np.float64).reshape(values.shape)

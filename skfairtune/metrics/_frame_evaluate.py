@@ -118,20 +118,21 @@ class Evaluation:
         values = values.astype(np.float64)
         for k in np.flatnonzero(~settled):
             value = self._call(metric, codes[k], control)
-            if not _is_number(value):
+            if not is_number(value):
                 values = values.astype(object)
             values[k] = value
         return values
 
 
-def _is_number(value: Any) -> bool:
+def is_number(value: Any) -> bool:
+    """A real number, not a boolean: what pandas types as int or float."""
     return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, (bool, np.bool_))
 
 
 def _column(values: list) -> np.ndarray:
     """Values as a numeric array where they are all numbers, else as objects."""
-    if values and all(_is_number(v) for v in values):
+    if values and all(is_number(v) for v in values):
         return np.asarray(values)
     column = np.empty(len(values), dtype=object)
     column[:] = values

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .._group_stats import confusion_cells, count_cells
+
 # A sum is asked for as a tuple: ("confusion", weight), ("sum", values,
 # weight), ("total", weight) or ("rows",). ``weight`` is the key of weights
 # given to ``Rows.add_weight``, or None for counts.
@@ -44,7 +46,7 @@ class Rows:
 
     def __init__(self, y_true, y_pred, codes, n_cells: int):
         self.y_true, self.y_pred, self.n_cells = y_true, y_pred, n_cells
-        self._arrays: dict = {"codes": codes}
+        self._arrays: dict = {} if codes is None else {"codes": codes}
         self._sums: dict = {}
         self._drawn = None  # (rows, draws, offsets) for replicates
 
@@ -84,9 +86,7 @@ class Rows:
         key = None if kind == "rows" else request[-1]
         weight = None if key is None else self.array(("weight", key))
         if kind == "confusion":
-            flat = np.bincount(self.array("cell4"), weights=weight,
-                               minlength=4 * self.n_cells)
-            return flat.astype(np.float64, copy=False).reshape(self.n_cells, 2, 2)
+            return count_cells(self.array("cell4"), weight, self.n_cells)
         if kind == "rows":
             if self.binary:
                 # The plain confusion counts hold the row counts, and the
@@ -111,7 +111,6 @@ class Rows:
         """
         n_rep = draws.shape[0]
         out = Rows(None, None, None, n_rep * self.n_cells)
-        del out._arrays["codes"]
         offsets = (np.arange(n_rep, dtype=np.int64) * self.n_cells)[:, None]
         out._drawn = (self, draws, offsets)
         return out
@@ -146,7 +145,7 @@ def _zero_one(values) -> np.ndarray | None:
 _DERIVED: dict[str, Callable] = {
     "y01": lambda rows: _zero_one(rows.y_true),
     "p01": lambda rows: _zero_one(rows.y_pred),
-    "cell4": lambda rows: rows.codes * 4 + rows.array("y01") * 2 + rows.array("p01"),
+    "cell4": lambda rows: confusion_cells(rows.array("y01"), rows.array("p01"), rows.codes),
     "equal": lambda rows: (rows.y_true == rows.y_pred).astype(np.float64),
     "selected": lambda rows: (rows.y_pred == 1).astype(np.float64),
     "prediction": lambda rows: rows.y_pred.astype(np.float64),

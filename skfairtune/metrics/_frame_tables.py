@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._frame_evaluate import _is_number
+from ._frame_evaluate import is_number
 
 MF_CONTAINS_NON_SCALAR = (
     "Metric frame contains non-scalar cells. Please remove non-scalar columns from your "
@@ -36,7 +36,7 @@ def _typed_like_rows(columns: list[np.ndarray]) -> list:
     table = [c.astype(object) for c in columns]
     for r in range(len(table[0]) if table else 0):
         row = [c[r] for c in table]
-        if (all(v is None or _is_number(v) for v in row)
+        if (all(v is None or is_number(v) for v in row)
                 and any(_is_float(v) for v in row)):
             for c in table:
                 c[r] = np.nan if c[r] is None else float(c[r])
@@ -75,7 +75,7 @@ def float_values(column: np.ndarray, present: np.ndarray, n_cells: int) -> tuple
     for k, value in zip(present, column, strict=True):
         if value is None:
             continue
-        if _is_number(value) or isinstance(value, (bool, np.bool_)):
+        if is_number(value) or isinstance(value, (bool, np.bool_)):
             full[k] = float(value)
         else:
             bad = True
