@@ -281,3 +281,26 @@ def test_bad_method_or_errors_argument_in_fairlearns_words():
     with pytest.raises(ValueError, match=r"^Invalid error value specified. Valid values "
                                          r"are \['raise', 'coerce'\]$"):
         mf.ratio(errors="ignore")
+
+
+@pytest.mark.parametrize("name", ["count", "selection_rate", "mean_prediction",
+                                  "true_positive_rate", "false_positive_rate",
+                                  "true_negative_rate", "false_negative_rate"])
+def test_skfairtunes_own_base_metrics_are_read_off_counts_as_they_compute(name):
+    # Where skfairtune.metrics defines fairlearn's base metrics, the frame
+    # recognises them by name: its values must be theirs, group by group.
+    import skfairtune.metrics as sfm
+
+    func = getattr(sfm, name, None)
+    if func is None:
+        pytest.skip(f"skfairtune.metrics has no {name}")
+    rng = np.random.default_rng(3)
+    y, p = rng.integers(0, 2, 300), rng.integers(0, 2, 300)
+    sf, w = rng.choice(["u", "v", "w"], 300), rng.random(300)
+    params = {} if name == "count" else {"sample_weight": w}
+    frame = MetricFrame(metrics=func, y_true=y, y_pred=p, sensitive_features=sf,
+                        sample_params=params)
+    for group in ("u", "v", "w"):
+        rows = sf == group
+        expected = func(y[rows], p[rows], **{k: v[rows] for k, v in params.items()})
+        assert frame.by_group[group] == pytest.approx(expected, abs=1e-12)
