@@ -175,16 +175,29 @@ def confusion_counts(y_true, y_pred, ids, weight, n_groups: int):
     counts : array of shape (n_groups, 2, 2) or (n_groups, 2, 2, k)
         ``counts[g, label, prediction]``.
     """
-    cell = ids * 4 + y_true * 2 + y_pred
+    return count_cells(confusion_cells(y_true, y_pred, ids), weight, n_groups)
+
+
+def confusion_cells(y_true, y_pred, ids):
+    """The confusion cell of each row, ``ids * 4 + y_true * 2 + y_pred``.
+
+    Computed once, it serves several counts of the same rows (weighted and
+    plain, or the rows of bootstrap replicates) through :func:`count_cells`.
+    """
+    return ids * 4 + y_true * 2 + y_pred
+
+
+def count_cells(cells, weight, n_groups: int):
+    """:func:`confusion_counts` of rows whose :func:`confusion_cells` are ``cells``."""
     if weight is None:
-        if _is_torch(cell):
+        if _is_torch(cells):
             import torch
 
-            weight = torch.ones(cell.shape[0], dtype=torch.float64, device=cell.device)
+            weight = torch.ones(cells.shape[0], dtype=torch.float64, device=cells.device)
         else:
-            totals = np.bincount(cell, minlength=4 * n_groups).astype(np.float64)
+            totals = np.bincount(cells, minlength=4 * n_groups).astype(np.float64)
             return totals.reshape(n_groups, 2, 2)
-    totals = segment_sum(weight, cell, 4 * n_groups)
+    totals = segment_sum(weight, cells, 4 * n_groups)
     return totals.reshape((n_groups, 2, 2) + tuple(totals.shape[1:]))
 
 

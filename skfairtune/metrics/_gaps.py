@@ -41,7 +41,10 @@ MULTICLASS = (None, "one_vs_rest")
 
 def _check_option(name: str, value: Any, allowed: tuple) -> None:
     if value not in allowed:
-        raise ValueError(f"{name} must be one of {list(allowed)}; got {value!r}.")
+        # fairlearn's words ("agg must be one of 'worst_case' or 'mean', got
+        # median"), which callers of fairlearn's functions match on.
+        choices = ", ".join(map(repr, allowed[:-1])) + f" or {allowed[-1]!r}"
+        raise ValueError(f"{name} must be one of {choices}, got {value}.")
 
 
 def _warn_single_group(enc) -> None:

@@ -1,77 +1,121 @@
-"""``MetricFrame``: fairlearn's disaggregated metrics, computed in one pass.
+"""``MetricFrame``: fairlearn's disaggregated metrics, computed without pandas group-bys.
 
 fairlearn's ``MetricFrame`` splits the data with a pandas group-by and calls
-each metric once per group. Here the groups are integer codes (one
-:func:`~skfairtune._groups.encode_groups` pass), and the metrics users reach
-for most (accuracy, precision, recall, selection rate, the confusion rates,
-the mean prediction, the count) are recognised and read off one weighted
-``bincount`` of the confusion cells for every group at once. Any other metric
-is called once per group on that group's rows, as fairlearn does.
-
-A recognised metric is only read off the counts where the counts settle its
-value: a group where the metric divides by zero, or where fairlearn's
-per-group choice of the positive label would differ, is handed to the metric
-itself, so the numbers (and the warnings) are the metric's own.
+each metric once per group, and builds a whole frame again for every
+bootstrap replicate. Here the groups are integer codes (one encoding per
+column, :mod:`._frame_inputs`); the metrics users reach for most are read off
+per-cell sums (:mod:`._frame_kernels`), the ``overall`` row from the same
+sums; any other metric is called once per group (:mod:`._frame_evaluate`).
+The bootstrap resamples counts or row indices, never frames
+(:mod:`._frame_bootstrap`), and every comparison between groups, of the
+estimate and of all replicates at once, is a few array operations
+(:mod:`._frame_compare`). The results are fairlearn's pandas objects, with
+its index and column names and dtypes (:mod:`._frame_tables`).
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Callable
 from typing import Any
 
+import fairlearn.metrics
 import numpy as np
 import pandas as pd
 
-from .._group_stats import confusion_counts, segment_sum
-from .._groups import GroupEncoding
-from ._base import as_rows, check_lengths, encode
+from . import _frame_compare as compare
+from ._base import as_rows, check_lengths
+from ._frame_bootstrap import bootstrap_rng, replicate
+from ._frame_evaluate import Evaluation, Metric
+from ._frame_inputs import (
+    check_unique_names,
+    encode_cells,
+    feature_columns,
+    named_metrics,
+)
+from ._frame_inputs import sample_params as per_metric_params
+from ._frame_tables import MF_CONTAINS_NON_SCALAR, float_values, table
 
-_METHODS = ("between_groups", "to_overall")
-_ERRORS = ("raise", "coerce")
+INVALID_ERRORS = "Invalid error value specified. Valid values are ['raise', 'coerce']"
+INVALID_COMPARE_METHOD = "Unrecognised comparison method: {0}"
+BOOTSTRAP_NEED_N_AND_CI = "Must specify both n_boot and ci_quantiles"
+BOOTSTRAP_N_BOOT_INT_GT_ZERO = "Must have n_boot be a positive integer"
+BOOTSTRAP_CI_INVALID = "Must have all ci_quantiles be floats in (0, 1)"
+BOOTSTRAP_NOT_INITIALIZED = (
+    "Could not compute confidence intervals: Bootstrapping parameters n_boot and "
+    "ci_quantiles were not specified in the MetricFrame constructor.")
 
 
-class MetricFrame:
-    """Metrics computed on the whole data and on each group, like fairlearn's.
+# A subclass of fairlearn's class, so that code written for fairlearn's frame
+# (fairlearn.experimental's plot_metric_frame, a user's isinstance check)
+# accepts this one. Every public name is defined here again: nothing of
+# fairlearn's implementation runs (tests/metrics/test_metric_frame.py checks).
+class MetricFrame(fairlearn.metrics.MetricFrame):
+    """Metrics on the whole data and on each group, as fairlearn's ``MetricFrame``.
 
-    The parts of :class:`fairlearn.metrics.MetricFrame` used most, with the
-    same results: ``by_group``, ``overall``, ``difference``, ``ratio``,
-    ``group_min`` and ``group_max``. Metrics that skfairtune recognises
-    (scikit-learn's ``accuracy_score``, ``precision_score`` and
-    ``recall_score`` with their default arguments; fairlearn's
+    :class:`fairlearn.metrics.MetricFrame` with the same arguments, results,
+    index and column names, and errors, computed far faster: the metrics that
+    skfairtune recognises (scikit-learn's ``accuracy_score``,
+    ``precision_score`` and ``recall_score`` with their default arguments;
     ``selection_rate``, ``true_positive_rate``, ``false_positive_rate``,
     ``true_negative_rate``, ``false_negative_rate``, ``mean_prediction`` and
-    ``count``) are computed for all groups in one vectorised pass when the
-    labels are 0/1; any other callable is called once per group.
+    ``count``, fairlearn's or skfairtune's) are read for every group at once
+    off per-group confusion counts or sums; any other callable is called once
+    per group, as fairlearn calls it. It is an instance of fairlearn's class,
+    so code written for fairlearn's frame accepts it.
 
     Parameters
     ----------
     metrics : callable or dict of str to callable
-        Each metric is called as ``metric(y_true, y_pred, **params)``.
+        Each metric is called as ``metric(y_true, y_pred, **params)``. The
+        results of a single callable are a value, Series or DataFrame where
+        those of a dict are a Series, DataFrame or DataFrame (see
+        ``overall``).
     y_true : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Labels.
     y_pred : array-like of shape (n_samples,) or (n_samples, n_outputs)
         Predictions.
-    sensitive_features : array-like, Series, DataFrame or dict
+    sensitive_features : array-like, Series, DataFrame or dict of str to 1-D array
         The groups; several columns make intersectional groups, indexed by
-        every combination of their values (NaN where one does not occur), as
-        in fairlearn. Missing values are refused.
-    control_features : None
-        Not supported: passing anything raises a ``ValueError``.
+        every combination of their values (NaN where one does not occur).
+        Names come from a Series' name, a DataFrame's columns or a dict's
+        keys and must be strings; unnamed columns are
+        ``sensitive_feature_<i>``. Missing values are refused.
+    control_features : same types as sensitive_features, default=None
+        Columns that split the data as the sensitive ones do, but that are
+        not compared over: ``overall`` holds one value per control group, and
+        ``group_min``, ``difference`` and the others compare the sensitive
+        groups within each control group. Unnamed ones are
+        ``control_feature_<i>``.
     sample_params : dict, default=None
         Per-sample arguments (such as ``sample_weight``), split by group like
         ``y_true``. For a single callable, ``{name: array}``; for a dict of
         metrics, ``{metric_name: {name: array}}``.
+    n_boot : int, default=None
+        The number of bootstrap resamples of the rows; with
+        ``ci_quantiles``, the ``*_ci`` results hold those quantiles of every
+        result over the resamples.
+    ci_quantiles : list of float, default=None
+        Quantiles in (0, 1), such as ``[0.025, 0.975]``.
+    random_state : int, numpy.random.RandomState, numpy.random.Generator or None
+        Seeds the resampling.
 
     Attributes
     ----------
     by_group : pandas.Series or pandas.DataFrame
-        Each metric on each group: a Series (named after the callable) for a
-        single callable, a DataFrame with one column per metric for a dict.
-    overall : object or pandas.Series
-        Each metric on all rows: the metric's value for a single callable, a
-        Series indexed by the metric names for a dict.
+        Each metric on each group (and control group): a Series named after
+        the callable, or a DataFrame with one column per metric.
+    overall : object, pandas.Series or pandas.DataFrame
+        Each metric on all rows (on each control group with control features).
     sensitive_levels : list of str
-        The names of the sensitive columns.
+        The names of the sensitive columns, as levels of ``by_group``'s index.
+    control_levels : list of str or None
+        The names of the control columns (the first levels of the index).
+    n_boot, ci_quantiles
+        As given.
+    overall_ci, by_group_ci : list
+        With ``n_boot``: ``overall`` and ``by_group`` at each of the
+        ``ci_quantiles`` over the resamples.
 
     See Also
     --------
@@ -81,19 +125,31 @@ class MetricFrame:
     Examples
     --------
     >>> from sklearn.metrics import accuracy_score
-    >>> from fairlearn.metrics import selection_rate
     >>> from skfairtune.metrics import MetricFrame
-    >>> mf = MetricFrame(metrics={"accuracy": accuracy_score,
-    ...                           "selection_rate": selection_rate},
-    ...                  y_true=[1, 0, 1, 0], y_pred=[1, 1, 1, 0],
-    ...                  sensitive_features=["a", "a", "b", "b"])
+    >>> mf = MetricFrame(metrics={"accuracy": accuracy_score},
+    ...                  y_true=[1, 0, 1, 0, 1, 1], y_pred=[1, 1, 1, 0, 0, 1],
+    ...                  sensitive_features=["a", "a", "b", "b", "b", "b"],
+    ...                  control_features={"site": ["x", "y", "x", "y", "x", "y"]})
     >>> mf.by_group
-                        accuracy  selection_rate
-    sensitive_feature_0
-    a                        0.5             1.0
-    b                        1.0             0.5
-    >>> mf.difference().to_dict()
-    {'accuracy': 0.5, 'selection_rate': 0.5}
+                                      accuracy
+    site sensitive_feature_0
+    x    a                         1.0
+         b                         0.5
+    y    a                         0.0
+         b                         1.0
+    >>> mf.difference()
+          accuracy
+    site
+    x          0.5
+    y          1.0
+    >>> mf = MetricFrame(metrics=accuracy_score, y_true=[1, 0, 1, 0] * 25,
+    ...                  y_pred=[1, 1, 1, 0] * 25, sensitive_features=["a", "b"] * 50,
+    ...                  n_boot=200, ci_quantiles=[0.05, 0.95], random_state=0)
+    >>> mf.difference()
+    np.float64(0.5)
+    >>> low, high = mf.difference_ci()
+    >>> bool(0.3 < low < 0.5 < high < 0.7)
+    True
     """
 
     def __init__(
@@ -105,63 +161,100 @@ class MetricFrame:
         sensitive_features: Any,
         control_features: Any = None,
         sample_params: dict | None = None,
+        n_boot: int | None = None,
+        ci_quantiles: list[float] | None = None,
+        random_state: Any = None,
     ) -> None:
-        if control_features is not None:
-            raise ValueError(
-                "control_features is not supported by skfairtune's MetricFrame; "
-                "use fairlearn.metrics.MetricFrame for control features, or add "
-                "those columns to sensitive_features.")
-        functions, self._single = _named_metrics(metrics)
         n = check_lengths(y_true=y_true, y_pred=y_pred)
-        params = _sample_params(sample_params, functions, self._single, n)
-        encoding = encode(sensitive_features, n)
-        data = _Data(as_rows(y_true, "y_true"), as_rows(y_pred, "y_pred"), encoding)
-        groups, overall = {}, {}
-        for name, func in functions.items():
-            groups[name], overall[name] = _evaluate(func, data, params[name])
-        self.sensitive_levels = list(encoding.names)
-        self._by_group = _by_group_frame(groups, encoding)
-        self._overall = pd.Series(overall, dtype=_dtype(overall.values()))
+        y, p = as_rows(y_true, "y_true"), as_rows(y_pred, "y_pred")
+        functions, self._user_supplied_callable = named_metrics(metrics)
+        params = per_metric_params(sample_params, functions, self._user_supplied_callable, n)
+        sensitive = feature_columns(sensitive_features, "sensitive_feature_", n,
+                                    "sensitive_features")
+        control = [] if control_features is None else feature_columns(
+            control_features, "control_feature_", n, "control_features")
+        check_unique_names([name for name, _ in sensitive + control])
+        self._sf_names = [name for name, _ in sensitive]
+        self._cf_names = [name for name, _ in control] or None
+        self._n_boot, self._ci_quantiles = _bootstrap_args(n_boot, ci_quantiles)
+        evaluation = Evaluation(y, p, encode_cells(control, sensitive, n))
+        frame_metrics = [Metric(name, func, params[name]) for name, func in functions.items()]
+        for metric in frame_metrics:
+            evaluation.run(metric)
+        self._tabulate(evaluation, frame_metrics)
+        self._ci = None
+        if self._bootstrapped():
+            rng = bootstrap_rng(random_state)
+            self._ci = self._intervals(*replicate(evaluation, frame_metrics, self._n_boot,
+                                                  rng))
 
-    @property
-    def by_group(self) -> pd.Series | pd.DataFrame:
-        """Each metric on each group (see the class docstring)."""
-        return self._by_group.iloc[:, 0].copy() if self._single else self._by_group.copy()
+    # ------------------------------------------------------------ results
 
     @property
     def overall(self) -> Any:
-        """Each metric on all rows (see the class docstring)."""
-        return self._overall.iloc[0] if self._single else self._overall.copy()
+        """Each metric on all rows, or on each control group.
+
+        A single callable without control features gives its value; with
+        them, a Series indexed by the control groups. A dict of metrics gives
+        a Series indexed by the metric names, or a DataFrame with one row per
+        control group.
+        """
+        return self._extract(self._overall.copy(), by_group=False)
+
+    @property
+    def by_group(self) -> pd.Series | pd.DataFrame:
+        """Each metric on each group: a Series for a callable, a DataFrame for a dict."""
+        return self._extract(self._by_group.copy(), by_group=True)
+
+    @property
+    def sensitive_levels(self) -> list[str]:
+        """The names of the sensitive features (levels of ``by_group``'s index)."""
+        return list(self._sf_names)
+
+    @property
+    def control_levels(self) -> list[str] | None:
+        """The names of the control features, the first levels of the index; or None."""
+        return None if self._cf_names is None else list(self._cf_names)
+
+    @property
+    def n_boot(self) -> int | None:
+        """The number of bootstrap resamples, as given."""
+        return self._n_boot
+
+    @property
+    def ci_quantiles(self) -> list[float] | None:
+        """The quantiles of the ``*_ci`` results, as given."""
+        return self._ci_quantiles
 
     def group_min(self, errors: str = "raise") -> Any:
-        """The smallest value of each metric over the groups.
+        """The smallest value of each metric over the sensitive groups.
 
         Parameters
         ----------
         errors : {"raise", "coerce"}, default="raise"
-            What a metric with non-scalar values gets: an error, or NaN.
+            What a metric with non-scalar values gets: a ``ValueError``, or NaN.
 
         Returns
         -------
-        object or pandas.Series
-            A value for a single callable, a Series for a dict of metrics.
+        object, pandas.Series or pandas.DataFrame
+            Typed as ``overall``.
         """
-        return self._result(self._scalars(errors).min())
+        return self._compare(compare.group_min, errors)
 
     def group_max(self, errors: str = "raise") -> Any:
-        """The largest value of each metric over the groups.
+        """The largest value of each metric over the sensitive groups.
 
         Parameters
         ----------
         errors : {"raise", "coerce"}, default="raise"
-            What a metric with non-scalar values gets: an error, or NaN.
+            What a metric with non-scalar values gets: a ``ValueError``, or NaN.
 
         Returns
         -------
-        object or pandas.Series
-            A value for a single callable, a Series for a dict of metrics.
+        object, pandas.Series or pandas.DataFrame
+            Typed as ``overall``.
         """
-        return self._result(self._scalars(errors).max())
+        return self._compare(compare.group_max, errors)
 
     def difference(self, method: str = "between_groups", errors: str = "coerce") -> Any:
         """The largest difference of each metric between groups.
@@ -170,18 +263,16 @@ class MetricFrame:
         ----------
         method : {"between_groups", "to_overall"}, default="between_groups"
             ``group_max() - group_min()``, or the largest distance of a group
-            from ``overall``.
+            from ``overall`` (of its control group).
         errors : {"raise", "coerce"}, default="coerce"
-            What a metric with non-scalar values gets: an error, or NaN.
+            What a metric with non-scalar values gets: a ``ValueError``, or NaN.
 
         Returns
         -------
-        float or pandas.Series
+        object, pandas.Series or pandas.DataFrame
+            Typed as ``overall``.
         """
-        scalars = self._scalars(errors, method=method)
-        if method == "between_groups":
-            return self._result(scalars.max() - scalars.min())
-        return self._result((scalars - self._scalar_overall()).abs().max())
+        return self._compare(compare.difference, errors, method)
 
     def ratio(self, method: str = "between_groups", errors: str = "coerce") -> Any:
         """The smallest ratio of each metric between groups (at most 1).
@@ -189,331 +280,184 @@ class MetricFrame:
         Parameters
         ----------
         method : {"between_groups", "to_overall"}, default="between_groups"
-            ``group_min() / group_max()``, or the smallest ratio of a group
-            to ``overall``, inverted where above 1.
+            ``group_min() / group_max()``, or the smallest ratio of a group to
+            ``overall`` (of its control group), inverted where above 1.
         errors : {"raise", "coerce"}, default="coerce"
-            What a metric with non-scalar values gets: an error, or NaN.
+            What a metric with non-scalar values gets: a ``ValueError``, or NaN.
 
         Returns
         -------
-        float or pandas.Series
+        object, pandas.Series or pandas.DataFrame
+            Typed as ``overall``.
         """
-        scalars = self._scalars(errors, method=method)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            if method == "between_groups":
-                return self._result(scalars.min() / scalars.max())
-            ratios = scalars / self._scalar_overall()
-            return self._result(ratios.where(~(ratios > 1), 1 / ratios).min())
-
-    def _scalars(self, errors: str, method: str = "between_groups") -> pd.DataFrame:
-        """``by_group`` as numbers, after checking the arguments."""
-        if errors not in _ERRORS:
-            raise ValueError(f"errors must be one of {list(_ERRORS)}; got {errors!r}.")
-        if method not in _METHODS:
-            raise ValueError(f"method must be one of {list(_METHODS)}; got {method!r}.")
-        frame = self._by_group
-        scalar = frame.map(_is_scalar)
-        if errors == "raise" and not scalar.all().all():
-            raise ValueError(
-                "Some metrics give non-scalar values per group; leave those metrics "
-                "out or pass errors='coerce' to read them as NaN.")
-        return frame.where(scalar).astype(float)
-
-    def _scalar_overall(self) -> pd.Series:
-        return self._overall.where(self._overall.map(_is_scalar)).astype(float)
-
-    def _result(self, values: pd.Series) -> Any:
-        return values.iloc[0] if self._single else values
-
-
-def _is_scalar(value: Any) -> bool:
-    return bool(np.isscalar(value)) or value is None
-
-
-def _dtype(values) -> Any:
-    return object if any(not np.isscalar(v) for v in values) else None
-
-
-def _named_metrics(metrics: Any) -> tuple[dict, bool]:
-    """The metrics by name, and whether the user gave a single callable."""
-    if isinstance(metrics, dict):
-        if not metrics:
-            raise ValueError("metrics is an empty dict; give at least one metric.")
-        for name, func in metrics.items():
-            if not callable(func):
-                raise ValueError(f"metrics[{name!r}] must be callable; got {func!r}.")
-        return dict(metrics), False
-    if not callable(metrics):
-        raise ValueError("metrics must be a callable or a dict of callables; "
-                         f"got {type(metrics).__name__}.")
-    return {getattr(metrics, "__name__", "metric"): metrics}, True
-
-
-def _sample_params(sample_params: Any, functions: dict, single: bool, n: int) -> dict:
-    """Per metric, its per-sample arguments as arrays with ``n`` rows."""
-    if sample_params is None:
-        return {name: {} for name in functions}
-    if not isinstance(sample_params, dict):
-        raise ValueError("sample_params must be a dict; got "
-                         f"{type(sample_params).__name__}.")
-    if single:
-        sample_params = {next(iter(functions)): sample_params}
-    unknown = set(sample_params) - set(functions)
-    if unknown:
-        raise ValueError(f"sample_params has keys {sorted(unknown)} that are not "
-                         f"metrics; the metrics are {list(functions)}.")
-    return {name: _param_arrays(sample_params.get(name, {}), name, n)
-            for name in functions}
-
-
-def _param_arrays(params: Any, metric: str, n: int) -> dict:
-    if not isinstance(params, dict):
-        raise ValueError(f"sample_params[{metric!r}] must be a dict of per-sample "
-                         f"arguments; got {type(params).__name__}.")
-    arrays = {}
-    for key, value in params.items():
-        if value is None:
-            continue
-        array = np.asarray(value)
-        if array.ndim == 0 or array.shape[0] != n:
-            raise ValueError(f"sample_params {key!r} of metric {metric!r} must have one "
-                             f"row per sample ({n}); got shape {array.shape}.")
-        arrays[key] = array
-    return arrays
-
-
-
-
-class _Data:
-    """Labels, predictions and groups, with each group's rows found once."""
-
-    def __init__(self, y_true: np.ndarray, y_pred: np.ndarray, encoding: GroupEncoding):
-        self.y_true, self.y_pred, self.encoding = y_true, y_pred, encoding
-        self.codes, self.n_groups = encoding.codes, encoding.n_groups
-        self._rows = None
-        self._cache: dict = {}
-
-    def cached(self, key, make: Callable):
-        """What ``make()`` returns, made once per key: the metrics of one frame
-        share their confusion counts and weights."""
-        if key not in self._cache:
-            self._cache[key] = make()
-        return self._cache[key]
-
-    def whole(self) -> _Data:
-        """The same rows as one group: what ``overall`` reads."""
-        return self.cached("whole", lambda: _Data(
-            self.y_true, self.y_pred,
-            GroupEncoding(np.zeros(len(self.codes), dtype=np.int64), [0], ["all"])))
-
-    def group_rows(self, group: int) -> np.ndarray:
-        if self._rows is None:  # one sort serves every metric that needs it
-            order = np.argsort(self.codes, kind="stable")
-            bounds = np.cumsum(np.bincount(self.codes, minlength=self.n_groups))
-            self._rows = np.split(order, bounds[:-1])
-        return self._rows[group]
-
-
-def _evaluate(func: Callable, data: _Data, params: dict) -> tuple[list, Any]:
-    """The metric on each group and on all rows: fast where it can be."""
-    fast = _fast_values(func, data, params)
-    groups = []
-    for g in range(data.n_groups):
-        if fast is not None and fast[1][g]:
-            groups.append(fast[0][g])
-        else:
-            groups.append(_call(func, data, params, data.group_rows(g)))
-    return groups, _overall(func, data, params)
-
-
-def _overall(func: Callable, data: _Data, params: dict) -> Any:
-    fast = _fast_values(func, data.whole(), params)
-    if fast is not None and fast[1][0]:
-        return fast[0][0]
-    return func(data.y_true, data.y_pred, **params)
-
-
-def _call(func: Callable, data: _Data, params: dict, rows: np.ndarray) -> Any:
-    kwargs = {key: value[rows] for key, value in params.items()}
-    return func(data.y_true[rows], data.y_pred[rows], **kwargs)
-
-
-def _by_group_frame(groups: dict, encoding: GroupEncoding) -> pd.DataFrame:
-    """One row per group (every combination of values for several columns)."""
-    columns = {name: pd.Series(values, dtype=_dtype(values))
-               for name, values in groups.items()}
-    if len(encoding.names) == 1:
-        index = pd.Index(encoding.labels, name=encoding.names[0])
-        return pd.DataFrame(columns).set_axis(index)
-    present = pd.MultiIndex.from_tuples(encoding.labels, names=encoding.names)
-    frame = pd.DataFrame(columns).set_axis(present)
-    levels = [sorted(set(level)) for level in zip(*encoding.labels)]
-    return frame.reindex(pd.MultiIndex.from_product(levels, names=encoding.names))
-
-
-# ---------------------------------------------------------------- fast path
-
-
-def _fast_values(func: Callable, data: _Data, params: dict):
-    """``(values, settled)`` per group for a recognised metric, else None.
-
-    ``settled[g]`` is False where the counts do not settle the metric's value
-    (it divides by zero there, or picks another positive label): that group
-    is then handed to the metric itself.
-    """
-    kernel = _KERNELS().get(_key(func))
-    if kernel is None or set(params) - {"sample_weight"} or data.y_pred.ndim != 1:
-        return None
-    raw = params.get("sample_weight")
-    # Keyed by the array itself: metrics given the same weights share counts.
-    key = None if raw is None else id(raw)
-    weight = data.cached(("weight", key), lambda: _fast_weight(raw))
-    if weight is False:
-        return None
-    return kernel(data, weight, key)
-
-
-def _key(func: Callable):
-    try:
-        hash(func)
-    except TypeError:
-        return None
-    return func
-
-
-def _fast_weight(weight: np.ndarray | None):
-    """Weights as float64, or False where only the metric itself should read them."""
-    if weight is None:
-        return None
-    if weight.ndim != 1 or weight.dtype.kind not in "biuf":
-        return False
-    weight = weight.astype(np.float64)
-    if not np.isfinite(weight).all() or (weight < 0).any():
-        return False
-    return weight
-
-
-def _binary(values: np.ndarray) -> np.ndarray | None:
-    """``values == 1`` when ``values`` are 0/1 numbers or booleans, else None."""
-    if values.ndim != 1 or values.dtype.kind not in "biuf":
-        return None
-    if values.dtype.kind == "b":
-        return values
-    ones = values == 1
-    if not (ones | (values == 0)).all():
-        return None
-    return ones
-
-
-def _cells(data: _Data, weight, key):
-    """Weighted and plain confusion counts per group, or None if not 0/1."""
-    return data.cached(("cells", key), lambda: _count_cells(data, weight))
-
-
-def _count_cells(data: _Data, weight):
-    y, p = _binary(data.y_true), _binary(data.y_pred)
-    if y is None or p is None:
-        return None
-    t, q = y.astype(np.int64), p.astype(np.int64)
-    plain = confusion_counts(t, q, data.codes, None, data.n_groups)
-    weighted = plain if weight is None else confusion_counts(
-        t, q, data.codes, weight, data.n_groups)
-    return weighted, plain
-
-
-def _divide(top: np.ndarray, bottom: np.ndarray, settled: np.ndarray):
-    safe = np.where(bottom > 0, bottom, 1.0)
-    return top / safe, settled & (bottom > 0)
-
-
-def _sklearn_rate(kind: str):
-    """Recall or precision with pos_label=1: NaN-free where the divisor is > 0."""
-    def kernel(data: _Data, weight, key):
-        cells = _cells(data, weight, key)
-        if cells is None:
-            return None
-        c = cells[0]
-        tp = c[:, 1, 1]
-        bottom = c[:, 1, :].sum(1) if kind == "recall" else c[:, :, 1].sum(1)
-        return _divide(tp, bottom, np.ones(data.n_groups, dtype=bool))
-    return kernel
-
-
-def _fairlearn_rate(label: int, prediction: int):
-    """fairlearn's confusion rate ``P(pred == prediction | true == label)``.
-
-    fairlearn picks the positive label per group (the largest value there), so
-    only groups where both 0 and 1 occur read it off the shared counts.
-    """
-    def kernel(data: _Data, weight, key):
-        cells = _cells(data, weight, key)
-        if cells is None:
-            return None
-        c, plain = cells
-        ones = plain[:, 1, :].sum(1) + plain[:, 0, 1]
-        zeros = plain[:, 0, :].sum(1) + plain[:, 1, 0]
-        return _divide(c[:, label, prediction], c[:, label, :].sum(1),
-                       (ones > 0) & (zeros > 0))
-    return kernel
-
-
-def _weighted_mean(values: np.ndarray, data: _Data, weight, key):
-    w = np.ones(len(values)) if weight is None else weight
-    sums = segment_sum(values * w, data.codes, data.n_groups)
-    totals = data.cached(("totals", key), lambda: segment_sum(w, data.codes, data.n_groups))
-    return _divide(sums, totals, np.ones(data.n_groups, dtype=bool))
-
-
-def _accuracy(data: _Data, weight, key):
-    y, p = data.y_true, data.y_pred
-    kinds = {y.dtype.kind, p.dtype.kind}
-    integers = y.ndim == 1 and (kinds <= {"i", "u"} or kinds == {"b"})
-    if not integers and (_binary(y) is None or _binary(p) is None):
-        return None  # strings, floats, several outputs: the metric decides
-    return _weighted_mean((y == p).astype(np.float64), data, weight, key)
-
-
-def _selection_rate(data: _Data, weight, key):
-    if data.y_pred.dtype.kind not in "biuf":
-        return None
-    return _weighted_mean((data.y_pred == 1).astype(np.float64), data, weight, key)
-
-
-def _mean_prediction(data: _Data, weight, key):
-    if data.y_pred.dtype.kind not in "biuf" or not np.isfinite(data.y_pred).all():
-        return None
-    return _weighted_mean(data.y_pred.astype(np.float64), data, weight, key)
-
-
-def _count(data: _Data, weight, key):
-    if weight is not None:
-        return None  # count takes no weights: let it raise its own error
-    counts = np.bincount(data.codes, minlength=data.n_groups)
-    return counts, np.ones(data.n_groups, dtype=bool)
-
-
-_CACHE: dict = {}
-
-
-def _KERNELS() -> dict:  # noqa: N802 - a constant, built on first use
-    """The recognised metric functions and their vectorised kernels."""
-    if not _CACHE:
-        import fairlearn.metrics as flm
-        import sklearn.metrics as skm
-
-        _CACHE.update({
-            skm.accuracy_score: _accuracy,
-            skm.recall_score: _sklearn_rate("recall"),
-            skm.precision_score: _sklearn_rate("precision"),
-            flm.selection_rate: _selection_rate,
-            flm.mean_prediction: _mean_prediction,
-            flm.count: _count,
-            flm.true_positive_rate: _fairlearn_rate(1, 1),
-            flm.false_negative_rate: _fairlearn_rate(1, 0),
-            flm.false_positive_rate: _fairlearn_rate(0, 1),
-            flm.true_negative_rate: _fairlearn_rate(0, 0),
-        })
-    return _CACHE
+        return self._compare(compare.ratio, errors, method)
+
+    # ------------------------------------------------- bootstrap intervals
+
+    @property
+    def overall_ci(self) -> list:
+        """``overall`` at each of ``ci_quantiles`` over the bootstrap resamples."""
+        return self._ci_results("overall")
+
+    @property
+    def by_group_ci(self) -> list:
+        """``by_group`` at each of ``ci_quantiles`` over the bootstrap resamples."""
+        return self._ci_results("by_group")
+
+    def group_min_ci(self) -> list:
+        """``group_min()`` at each of ``ci_quantiles`` over the bootstrap resamples.
+
+        Returns
+        -------
+        list
+            One result per quantile, each typed as ``group_min()``.
+        """
+        return self._ci_results("group_min")
+
+    def group_max_ci(self) -> list:
+        """``group_max()`` at each of ``ci_quantiles`` over the bootstrap resamples.
+
+        Returns
+        -------
+        list
+            One result per quantile, each typed as ``group_max()``.
+        """
+        return self._ci_results("group_max")
+
+    def difference_ci(self, method: str = "between_groups") -> list:
+        """``difference(method)`` at each of ``ci_quantiles`` over the resamples.
+
+        Parameters
+        ----------
+        method : {"between_groups", "to_overall"}, default="between_groups"
+            As in :meth:`difference`.
+
+        Returns
+        -------
+        list
+            One result per quantile, each typed as ``difference()``.
+        """
+        _check_method(method)
+        return self._ci_results(("difference", method))
+
+    def ratio_ci(self, method: str = "between_groups") -> list:
+        """``ratio(method)`` at each of ``ci_quantiles`` over the resamples.
+
+        Parameters
+        ----------
+        method : {"between_groups", "to_overall"}, default="between_groups"
+            As in :meth:`ratio`.
+
+        Returns
+        -------
+        list
+            One result per quantile, each typed as ``ratio()``.
+        """
+        _check_method(method)
+        return self._ci_results(("ratio", method))
+
+    # ------------------------------------------------------------ helpers
+
+    def _tabulate(self, evaluation: Evaluation, metrics: list[Metric]) -> None:
+        """The pandas results and the numbers that the comparisons read."""
+        g = evaluation.grouping
+        self._names = [m.name for m in metrics]
+        self._by_group = table(self._names, [m.cells for m in metrics], g.index(),
+                               evaluation.cells, g.n_cells)
+        self._control_index = g.index(control_only=True)
+        self._overall = table(self._names, [m.overall for m in metrics],
+                              self._control_index, evaluation.controls, g.n_control)
+        self._by_group_index = self._by_group.index
+        cells = [float_values(m.cells, evaluation.cells, g.n_cells) for m in metrics]
+        totals = [float_values(m.overall, evaluation.controls, g.n_control) for m in metrics]
+        shape = (g.n_control, g.n_sensitive, len(metrics))
+        self._by = np.stack([c for c, _ in cells], axis=-1).reshape(shape) if metrics \
+            else np.empty(shape)
+        self._total = np.stack([t for t, _ in totals], axis=-1) if metrics \
+            else np.empty((g.n_control, 0))
+        self._non_scalar = np.array([a or b for (_, a), (_, b) in zip(cells, totals,
+                                                                      strict=True)], bool)
+        self._integer = np.array([self._by_group[name].dtype.kind in "iu"
+                                  for name in self._names], bool)
+
+    def _compare(self, operation: Callable, errors: str, *method: str) -> Any:
+        if errors not in ("raise", "coerce"):
+            raise ValueError(INVALID_ERRORS)
+        if method:
+            _check_method(method[0])
+        if errors == "raise" and self._non_scalar.any():
+            raise ValueError(MF_CONTAINS_NON_SCALAR)
+        by, total = self._by.copy(), self._total.copy()
+        by[..., self._non_scalar], total[..., self._non_scalar] = np.nan, np.nan
+        values = operation(by, total, *method) if method else operation(by)
+        # min, max and differences of integers (counts) stay integers.
+        return self._wrap(values, keep_integers=operation is not compare.ratio)
+
+    def _wrap(self, values: np.ndarray, keep_integers: bool = False) -> Any:
+        """Per control group and metric values, typed as fairlearn types them."""
+        columns = []
+        for j in range(len(self._names)):
+            column = values[:, j]
+            if keep_integers and self._integer[j] and np.isfinite(column).all():
+                column = column.astype(np.int64)
+            columns.append(column)
+        control = np.arange(values.shape[0])
+        result = table(self._names, columns, self._control_index, control, len(control))
+        return self._extract(result, by_group=False)
+
+    def _extract(self, result: pd.Series | pd.DataFrame, by_group: bool) -> Any:
+        """The result of a single callable unwrapped, as fairlearn unwraps it."""
+        if not self._user_supplied_callable:
+            return result
+        if by_group or self._cf_names is not None:
+            return result.iloc[:, 0]
+        return result.iloc[0]
+
+    def _bootstrapped(self) -> bool:
+        return bool(self._ci_quantiles) and self._n_boot is not None
+
+    def _intervals(self, by: np.ndarray, total: np.ndarray) -> dict:
+        """Every result's quantiles over the replicates, as arrays."""
+        levels, skip = self._ci_quantiles, self._cf_names is not None
+        cells = by.reshape(by.shape[0], *self._by.shape)
+        out = {"by_group": compare.quantiles(by, levels, True),
+               "overall": compare.quantiles(total, levels, skip),
+               "group_min": compare.quantiles(compare.group_min(cells), levels, skip),
+               "group_max": compare.quantiles(compare.group_max(cells), levels, skip)}
+        for method in compare.METHODS:
+            for name in ("difference", "ratio"):
+                values = getattr(compare, name)(cells, total, method)
+                out[(name, method)] = compare.quantiles(values, levels, skip)
+        return out
+
+    def _ci_results(self, key) -> list:
+        if not self._bootstrapped():
+            raise ValueError(BOOTSTRAP_NOT_INITIALIZED)
+        if key != "by_group":
+            return [self._wrap(values) for values in self._ci[key]]
+        return [self._extract(pd.DataFrame(values, index=self._by_group_index,
+                                           columns=self._by_group.columns), by_group=True)
+                for values in self._ci[key]]
+
+
+def _check_method(method: str) -> None:
+    if method not in compare.METHODS:
+        raise ValueError(INVALID_COMPARE_METHOD.format(method))
+
+
+def _bootstrap_args(n_boot: Any, ci_quantiles: Any) -> tuple:
+    """``n_boot`` and ``ci_quantiles`` checked as fairlearn checks them."""
+    wanted = ci_quantiles is not None and len(ci_quantiles) > 0
+    if n_boot is not None and wanted:
+        if (not isinstance(n_boot, numbers.Integral) or isinstance(n_boot, bool)
+                or n_boot < 1):
+            raise ValueError(BOOTSTRAP_N_BOOT_INT_GT_ZERO)
+        for level in ci_quantiles:
+            if not isinstance(level, float) or not 0 < level < 1:
+                raise ValueError(BOOTSTRAP_CI_INVALID)
+    elif (n_boot is not None) or wanted:
+        raise ValueError(BOOTSTRAP_NEED_N_AND_CI)
+    return n_boot, None if ci_quantiles is None else list(ci_quantiles)
 
 
 __all__ = ["MetricFrame"]

@@ -32,7 +32,8 @@ def test_docstring_examples_run(name):
     assert result.attempted > 0 and result.failed == 0
 
 
-GUIDES = ["docs/guide/metrics.rst", "docs/guide/model_selection.rst",
+GUIDES = ["docs/guide/metrics.rst", "docs/guide/coming_from_fairlearn.rst",
+          "docs/guide/model_selection.rst",
           "docs/guide/notions.rst", "docs/guide/choosing_a_budget.rst",
           "docs/guide/explaining_the_gap.rst", "docs/guide/transfer_examples.rst",
           "docs/guide/bring_your_own_model.rst",
