@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 TORCH_SPEC ?= torch==2.13.0
 STAMP := $(VENV)/.installed
 
-.PHONY: test test-slow demo lint docs clean browser
+.PHONY: test test-slow demo lint docs clean browser fairlearn-suite
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,18 @@ test-slow: $(STAMP)
 
 demo: $(STAMP)
 	$(PY) -m skfairtune demo --overwrite
+
+# fairlearn's own unit tests for fairlearn.metrics, run against ours (the suite
+# and its README live in ../shared/fairlearn-suite): every test in scope must
+# pass. Where the suite is not beside the checkout, it says so and skips.
+SUITE ?= ../shared/fairlearn-suite
+fairlearn-suite: $(STAMP)
+	@if [ ! -x "$(SUITE)/run.sh" ] && [ ! -f "$(SUITE)/run.sh" ]; then \
+	  echo "$(SUITE) is missing: fairlearn's metric tests skipped"; exit 0; fi; \
+	results=$$(mktemp -d); \
+	RESULTS_DIR=$$results PYTHON=$(abspath $(PY)) bash $(SUITE)/run.sh >/dev/null || exit 1; \
+	tail -n 3 $$results/summary.txt; \
+	grep -Eq "^in-scope results: passed [0-9]+, failed 0, error 0$$" $$results/summary.txt
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check skfairtune tests benchmarks docs
