@@ -457,9 +457,10 @@ class UsefulEarlyStopping(EarlyStopping):
     later, useful epochs overfit a little: going back to the best loss then
     brings back a constant predictor (issue 21: "the best held-out loss was at
     epoch 1 of 11, and those weights were kept"). Here an epoch that predicts
-    more than one value on the slice beats any that does not, whatever their
-    losses, and patience counts only once such an epoch is kept: a run of
-    constant epochs trains on to ``max_epochs``.
+    more than one value on the slice beats an earlier one that does not,
+    whatever their losses (a later constant epoch still needs a better loss),
+    and patience counts only once such an epoch is kept: a run of constant
+    epochs trains on to ``max_epochs``.
     """
 
     def on_train_begin(self, net, **kwargs):
@@ -483,6 +484,10 @@ class UsefulEarlyStopping(EarlyStopping):
             raise KeyboardInterrupt  # how skorch's own EarlyStopping ends the loop
 
     def _better(self, score: float, constant: bool) -> bool:
-        if self.best_epoch_ and constant != self.kept_constant_:
-            return not constant
+        # Only a *later* useful epoch beats a constant one whatever the losses.
+        # An earlier one does not: the untrained first epoch often splits the
+        # slice by chance, and a network that then learns, while still saying
+        # "no" to every row of a small slice, must not be thrown away for it.
+        if self.best_epoch_ and self.kept_constant_ and not constant:
+            return True
         return self._is_score_improved(score)

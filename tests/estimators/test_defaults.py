@@ -206,6 +206,19 @@ def test_constant_epochs_do_not_use_up_the_patience(monkeypatch):
     assert (stopper.best_epoch_, trained) == (6, 6)
 
 
+def test_an_untrained_epoch_that_splits_the_slice_by_chance_is_not_kept(monkeypatch):
+    from skfairtune.estimators._budget import UsefulEarlyStopping
+
+    # Seen on an 11%-positive table: epoch 1 (near its random start) predicts both
+    # classes on the slice; the network then learns, its loss falling, while it
+    # still says "no" to every row of the small slice.
+    losses = [0.55, 0.47, 0.40, 0.35, 0.32]
+    stopper = UsefulEarlyStopping(monitor="valid_task_loss", patience=2, threshold=0,
+                                  threshold_mode="abs", load_best=True)
+    trained = _stop_on(stopper, losses, [False] + [True] * 4, monkeypatch)
+    assert (stopper.best_epoch_, stopper.kept_constant_, trained) == (5, True, 5)
+
+
 @pytest.mark.filterwarnings("ignore::skfairtune.exceptions.DegenerateModelWarning")
 def test_the_held_out_route_records_constant_epochs():
     from .conftest import make_imbalanced
