@@ -9,7 +9,14 @@ from skfairtune.notions import budget_metric
 
 from ._common import Job, UsageError
 from ._files import OutputFolder
-from ._inputs import binary_target, check_columns, check_folds, label_value, read_table
+from ._inputs import (
+    binary_target,
+    check_columns,
+    check_dropped,
+    check_folds,
+    label_value,
+    read_table,
+)
 from ._tune import tune
 
 # What demo and tune write into --out; base.safetensors only when they train a base.
@@ -41,6 +48,7 @@ def run_tune(args) -> int:
 
     frame = read_table(args.data)
     target, sensitive = check_columns(frame, args.target, args.sensitive, args.data)
+    frame = frame.drop(columns=check_dropped(frame, args.drop, target, sensitive, args.data))
     original = frame[target]
     frame = frame.assign(**{target: binary_target(frame[target], args.pos_label, target)})
     cells = frame[sensitive].astype(str).agg(" / ".join, axis=1) + " | " + \

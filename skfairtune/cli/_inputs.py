@@ -76,6 +76,21 @@ def check_columns(frame, target: str, sensitive: str, path) -> tuple[str, list]:
     return target, names
 
 
+def check_dropped(frame, drop: str, target: str, sensitive: list, path) -> list:
+    """The columns ``--drop`` names: columns of the file, neither the target nor a
+    sensitive column (those are never features already)."""
+    names = [s.strip() for s in drop.split(",") if s.strip()]
+    listed = ", ".join(map(shown, frame.columns))
+    for name in names:
+        if name not in frame.columns:
+            raise UsageError(f"--drop {shown(name)!r} is not a column of {path}; its columns "
+                             f"are: {listed}")
+        if name == target or name in sensitive:
+            raise UsageError(f"--drop {shown(name)!r} is the target or a sensitive column, "
+                             "which the model never reads as a feature: drop only features")
+    return names
+
+
 def label_value(y: pd.Series, pos_label: str | None, name: str):
     """The label that ``--pos-label`` names, matched by its text; None if not given."""
     if pos_label is None:

@@ -63,6 +63,10 @@ def _add_tune(commands) -> None:
         "model and its report.", epilog=TUNE_EXIT_CODES)
     tune.add_argument("data", type=Path, help="a .csv, .tsv or .parquet file")
     _add_columns(tune)
+    tune.add_argument("--drop", default="", metavar="COLUMN[,COLUMN]",
+                      help="columns the model does not read: an identifier, or another "
+                      "sensitive attribute to check the model on later (check ignores "
+                      "columns the model does not know)")
     tune.add_argument("--pretrained", type=Path, metavar="FILE",
                       help="weights to start from (.safetensors, .pt or .pth) of a network "
                       "trained on the same encoding, such as a model.safetensors that "

@@ -241,3 +241,32 @@ def test_parquet_files_are_read(tmp_path, run):
     result = run("audit", path, "--target", "hired", "--sensitive", "sex",
                  "--out", tmp_path / "out")
     assert result.code == 0, result.err
+
+
+def test_drop_leaves_columns_out_of_the_model_and_check_reads_them_as_groups(run, tmp_path):
+    frame = make_frame(300).assign(applicant_id=np.arange(300),
+                                   age_band=np.where(np.arange(300) % 3, "30+", "under 30"))
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    result = run("tune", tmp_path / "data.csv", "--target", "hired", "--sensitive", "sex",
+                 "--pos-label", "yes", "--drop", "applicant_id, age_band", "--budget", "1",
+                 "--out", tmp_path / "out", *QUICK)
+    assert result.code == 0, result.err
+    with open(tmp_path / "out" / "model.pkl", "rb") as file:
+        model = pickle.load(file)
+    assert {"applicant_id", "age_band"}.isdisjoint(model.feature_names_in_)
+    # The dropped attribute is one to hold the model to on new rows.
+    checked = run("check", tmp_path / "out", tmp_path / "data.csv", "--target", "hired",
+                  "--sensitive", "age_band", "--budget", "1", "--out", tmp_path / "check")
+    assert checked.code == 0, checked.err
+
+
+@pytest.mark.parametrize("drop, message", [
+    ("salary", "--drop 'salary' is not a column of"),
+    ("hired", "--drop 'hired' is the target or a sensitive column"),
+    ("sex", "--drop 'sex' is the target or a sensitive column"),
+])
+def test_drop_names_only_feature_columns(run, csv_file, tmp_path, drop, message):
+    result = run("tune", csv_file, "--target", "hired", "--sensitive", "sex", "--drop", drop,
+                 "--out", tmp_path / "out")
+    assert result.code == 2 and message in result.err, result.err
+    assert not (tmp_path / "out").exists()
