@@ -157,7 +157,22 @@ def check_scores(model, X: pd.DataFrame, path) -> None:
     try:
         model.predict(X)
     except ValueError as exc:
-        raise UsageError(f"the model cannot score {path}: {exc}") from None
+        raise UsageError(f"the model cannot score {path}: {exc}{_text_among_numbers(X)}"
+                         ) from None
+
+
+def _text_among_numbers(X: pd.DataFrame) -> str:
+    """Which columns hold text among numbers, the usual cause, said by name."""
+    found = []
+    for name in X.columns:
+        if pd.api.types.is_numeric_dtype(X[name]):
+            continue
+        values = X[name].dropna()
+        numbers = pd.to_numeric(values, errors="coerce")
+        if len(values) and numbers.notna().mean() > 0.5 and numbers.isna().any():
+            found.append(f"{shown(name)} ({shown(values[numbers.isna()].iloc[0])!r} among "
+                         "numbers)")
+    return f"; text in a number column: {', '.join(found)}" if found else ""
 
 
 def check_target(model, y: pd.Series, pos_label, name: str):
