@@ -151,8 +151,9 @@ NOTES_DOC = """
 Notes
 -----
 The network trains in float32 (its forward pass in ``precision``);
-predictions are computed in float64 from its weights, so that a row's prediction does not depend on the rows predicted
-with it. When the loss or the weights stop being finite, ``fit`` raises a
+predictions are computed in float64 from its weights, so that a row's
+prediction does not depend on the rows predicted with it. When the loss or
+the weights stop being finite, ``fit`` raises a
 :class:`~skfairtune.estimators.DivergenceError` (a ``ValueError``) that says
 what to change, rather than return NaN outputs.
 

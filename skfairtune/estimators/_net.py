@@ -24,7 +24,6 @@ import torch
 from skorch import NeuralNet
 from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
-from skorch.utils import TeeGenerator
 
 from skfairtune._torch_data import (
     FLOAT32_MAX,
@@ -203,32 +202,34 @@ class FairNet(NeuralNet):
         with self.autocast():
             y_pred = self.infer(Xi, **fit_params)
         loss = self.get_loss(y_pred, yi, X=Xi, training=True)
-        # The scaled loss carries float16's small gradients past underflow;
-        # the loss recorded is the true one.
-        (loss if self.grad_scaler_ is None else self.grad_scaler_.scale(loss)).backward()
+        if self.grad_scaler_ is None:
+            loss.backward()
+        else:
+            self.scaled_backward(loss)
         return {"loss": loss, "y_pred": y_pred}
 
-    def train_step(self, batch, **fit_params):
-        """skorch's step, or with float16's loss scaler, a step without a closure.
+    def scaled_backward(self, loss: torch.Tensor) -> None:
+        """float16's backward pass: gradients of the scaled loss, unscaled.
 
-        ``GradScaler`` takes no closure. The gradients are unscaled before the
-        callbacks see them (gradient clipping reads their true norm), and a
-        step whose gradients overflowed is skipped, with a smaller scale next.
+        The scale carries small gradients past float16's underflow. skorch's
+        step runs this inside the optimizer's closure, where
+        ``GradScaler.step`` cannot, so a step whose gradients overflowed is
+        skipped as the scaler would skip it: the scaler lowers its scale,
+        and the gradients are dropped, which torch's optimizers read as no
+        step for those parameters. The callbacks (gradient clipping) and the
+        optimizer see the true gradients; the loss recorded is the true one.
         """
         scaler = self.grad_scaler_
-        if scaler is None:
-            return super().train_step(batch, **fit_params)
-        self._zero_grad_optimizer()
-        step = self.train_step_single(batch, **fit_params)
-        optimizers = [getattr(self, name + "_") for name in self._optimizers]
-        for optimizer in optimizers:
-            scaler.unscale_(optimizer)
-        self.notify("on_grad_computed", batch=batch, training=True,
-                    named_parameters=TeeGenerator(self.get_all_learnable_params()))
-        for optimizer in optimizers:
-            scaler.step(optimizer)
+        scaler.scale(loss).backward()
+        if self.optimizer_ is None:
+            return
+        scaler.unscale_(self.optimizer_)
+        scale = scaler.get_scale()
         scaler.update()
-        return step
+        if scaler.get_scale() < scale:  # update() lowers it only on overflow
+            for group in self.optimizer_.param_groups:
+                for param in group["params"]:
+                    param.grad = None
 
     def validation_step(self, batch, **fit_params):
         """skorch's validation step, setting the evaluation mode only when it changes."""
