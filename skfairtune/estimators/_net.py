@@ -524,8 +524,10 @@ class FairNet(NeuralNet):
 
     def _outputs(self, X) -> torch.Tensor:
         # Training-time scoring replays the cached outputs of training steps,
-        # which still carry their graph.
-        return self.forward(X).detach().cpu()
+        # which still carry their graph, and are half precision under
+        # autocast (which numpy cannot hold).
+        out = self.forward(X).detach().cpu()
+        return out.float() if AUTOCAST_DTYPES[self.precision] is not None else out
 
 
 class FairClassifierNet(FairNet):

@@ -9,7 +9,8 @@ import pytest
 import torch
 from sklearn.base import clone
 from sklearn.utils._param_validation import InvalidParameterError
-from skorch.callbacks import Callback
+from skorch.callbacks import Callback, EpochScoring
+from skorch.dataset import ValidSplit
 
 from skfairtune import FairTuneClassifier, FairTuneRegressor
 from skfairtune.estimators._budget import GroupMultipliers
@@ -134,6 +135,18 @@ def test_float16_skips_a_step_whose_gradients_overflow(easy):
     assert scaler.get_scale() < 3e38
     for key, value in est.module_.state_dict().items():
         assert torch.equal(value, before[key]), key
+
+
+@pytest.mark.parametrize("Estimator, metric", [(FairTuneClassifier, "accuracy"),
+                                               (FairTuneRegressor, "r2")])
+def test_skorch_scoring_reads_half_precision_outputs(easy, Estimator, metric):
+    # skorch's EpochScoring replays the validation steps' bfloat16 outputs.
+    X, y, group = easy
+    est = Estimator(precision="bfloat16", max_epochs=2, random_state=0,
+                    train_split=ValidSplit(5),
+                    callbacks=[("score", EpochScoring(metric, lower_is_better=False))])
+    est.fit(X, y if metric == "accuracy" else X[:, 1], sensitive_features=group)
+    assert np.isfinite(est.history_[-1]["score"])
 
 
 def test_invalid_precision_is_a_parameter_error(easy):
