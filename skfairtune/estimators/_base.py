@@ -49,6 +49,7 @@ from skfairtune.estimators._checks import (
     _check_hidden_layer_sizes,
     _check_param_groups,
     _check_penalty_task,
+    _check_precision,
     _check_pretrained_task,
     _check_table_for_the_mlp,
     _dense,
@@ -58,7 +59,7 @@ from skfairtune.estimators._holdout import (
     StratifiedHoldOut,
     validation_rows,
 )
-from skfairtune.estimators._net import FairNet, is_out_of_memory
+from skfairtune.estimators._net import AUTOCAST_DTYPES, FairNet, is_out_of_memory
 from skfairtune.exceptions import (
     BudgetNotMetWarning,
     BudgetUncertainWarning,
@@ -107,6 +108,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         "train_split": [None, callable],
         "callbacks": [None, list],
         "device": [str, torch.device],
+        "precision": [StrOptions(set(AUTOCAST_DTYPES))],
         "warm_start": ["boolean"],
         "sampler": "no_validation",
         "random_state": ["random_state"],
@@ -139,6 +141,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         train_split=None,
         callbacks=None,
         device="cpu",
+        precision="float32",
         warm_start=False,
         sampler=None,
         random_state=None,
@@ -168,6 +171,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         self.train_split = train_split
         self.callbacks = callbacks
         self.device = device
+        self.precision = precision
         self.warm_start = warm_start
         self.sampler = sampler
         self.random_state = random_state
@@ -196,6 +200,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         _check_callbacks(self.callbacks, name)
         self._check_forwarded()
         _check_device(self.device)
+        _check_precision(self.precision, self.device)
         _check_penalty_task(self.penalty, self._net_class.task)
         if self.max_gap is not None and self.penalty is None:
             raise ValueError(
@@ -580,6 +585,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
             penalty=get_penalty(self.penalty), penalty_strength=self.penalty_strength,
             max_gap=self.max_gap, multiplier_lr=self.multiplier_lr,
             stratify=self.batch_sampling == "stratified", seed=seed,
+            precision=self.precision,
             **self._forwarded("optimizer__"), **self._forwarded("callbacks__"),
         )
         return net.initialize()

@@ -8,6 +8,7 @@ scikit-learn's constraints cannot express) and from ``fit`` and ``predict``
 from __future__ import annotations
 
 import fnmatch
+import warnings
 from numbers import Integral
 
 import numpy as np
@@ -18,6 +19,7 @@ from skorch.callbacks import Callback
 
 from skfairtune._groups import encode_groups
 from skfairtune._torch_data import FLOAT32_MAX
+from skfairtune.estimators._net import AUTOCAST_DTYPES
 from skfairtune.penalties import get_penalty
 
 
@@ -116,6 +118,39 @@ def _check_device(device) -> None:
         raise InvalidParameterError(
             f"device={str(device)!r} was asked for but CUDA is not available."
         )
+
+
+def _check_precision(precision: str, device) -> None:
+    """Refuse a ``precision`` that torch cannot autocast to on ``device``.
+
+    Asked of torch itself, which refuses (or warns and runs in float32) where
+    a device or a torch version lacks the dtype: bfloat16 on a GPU older than
+    Ampere, float16 on the CPU before torch 2.3.
+    """
+    dtype = AUTOCAST_DTYPES[precision]
+    if dtype is None:
+        return
+    device = torch.device(device)
+    why = _autocast_refusal(device.type, dtype)
+    if why is None and precision == "float16" and device.type != "cuda" and not hasattr(
+            torch.amp, "GradScaler"):
+        why = "this torch has no loss scaler for float16 off CUDA (torch.amp.GradScaler)"
+    if why is not None:
+        raise InvalidParameterError(
+            f"precision={precision!r} cannot run on device={str(device)!r}: {why}. "
+            "Use precision='float32', or another precision or device."
+        )
+
+
+def _autocast_refusal(device_type: str, dtype: torch.dtype) -> str | None:
+    """Why torch will not autocast to ``dtype`` on ``device_type``, or None."""
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            torch.autocast(device_type, dtype=dtype)
+    except (RuntimeError, ValueError) as exc:
+        return str(exc).rstrip(".")
+    return str(caught[0].message).rstrip(".") if caught else None
 
 
 def _check_param_groups_form(groups) -> None:

@@ -116,6 +116,17 @@ callbacks : list, default=None
     Extra skorch callbacks; their options go in ``callbacks__*``.
 device : str or torch.device, default="cpu"
     Where the network runs, ``"cuda"`` for a GPU.
+precision : {"float32", "bfloat16", "float16"}, default="float32"
+    The dtype of the training's forward pass and task loss, run under
+    ``torch.autocast`` on ``device``. The weights, the optimizer, the
+    fairness penalty and constraint mode's multipliers stay float32 (the
+    outputs are cast to float32 before the penalty), and predictions are
+    computed in float64 whatever the precision. ``"float16"`` scales the
+    loss (``torch.amp.GradScaler``, ``net_.grad_scaler_``) and skips a step
+    whose gradients overflow. A precision that torch cannot autocast to on
+    ``device`` is refused when ``fit`` starts (bfloat16 on a GPU older than
+    Ampere, for instance); on the CPU, the torch installed decides (torch
+    2.13 runs both).
 warm_start : bool, default=False
     Start each ``fit`` from the weights of the previous one (for example
     along a path of ``penalty_strength`` values) instead of afresh.
@@ -139,9 +150,10 @@ verbose : int, default=0
 NOTES_DOC = """
 Notes
 -----
-The network trains in float32; predictions are computed in float64 from its
-weights, so that a row's prediction does not depend on the rows predicted
-with it. When the loss or the weights stop being finite, ``fit`` raises a
+The network trains in float32 (its forward pass in ``precision``);
+predictions are computed in float64 from its weights, so that a row's
+prediction does not depend on the rows predicted with it. When the loss or
+the weights stop being finite, ``fit`` raises a
 :class:`~skfairtune.estimators.DivergenceError` (a ``ValueError``) that says
 what to change, rather than return NaN outputs.
 

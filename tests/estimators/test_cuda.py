@@ -9,6 +9,7 @@ import threading
 import numpy as np
 import pytest
 import torch
+from sklearn.utils._param_validation import InvalidParameterError
 
 from skfairtune import FairTuneClassifier, FairTuneRegressor
 from skfairtune.explain import explain_gap
@@ -189,3 +190,55 @@ def test_a_users_module_given_on_the_device(data):
     module = _Dropping().to(DEVICE)
     est = FairTuneClassifier(module=module, max_epochs=2, random_state=0, device=DEVICE)
     assert est.fit(X, y, sensitive_features=group).predict_proba(X).shape == (len(X), 2)
+
+
+# -- mixed precision ------------------------------------------------------------
+
+def _half_fit(data, precision, **params):
+    X, y, group = data
+    params = {"max_epochs": 10, "batch_size": 64, "random_state": 0, "device": DEVICE,
+              **params}
+    return FairTuneClassifier(precision=precision, **params).fit(
+        X, y, sensitive_features=group)
+
+
+def test_float16_on_the_device_scales_the_loss(data):
+    X, y, _ = data
+    reference = _half_fit(data, "float32").score(X, y)
+    est = _half_fit(data, "float16")
+    scaler = est.net_.grad_scaler_
+    assert scaler is not None and scaler.is_enabled() and scaler.get_scale() > 1
+    assert abs(est.score(X, y) - reference) <= 0.02
+    proba = est.predict_proba(X)
+    assert isinstance(proba, np.ndarray) and proba.dtype == np.float64
+    assert {p.dtype for p in est.module_.parameters()} == {torch.float32}
+
+
+def test_float16_on_the_device_skips_an_overflowed_step(data):
+    X, y, group = data
+    est = _half_fit(data, "float16", max_epochs=1)
+    before = {k: v.clone() for k, v in est.module_.state_dict().items()}
+    est.net_.grad_scaler_.update(new_scale=torch.tensor(3e38, device=DEVICE))
+    est.net_.batch_size = len(X)
+    est.partial_fit(X, y, sensitive_features=group)
+    assert est.net_.grad_scaler_.get_scale() < 3e38
+    for key, value in est.module_.state_dict().items():
+        assert torch.equal(value, before[key]), key
+
+
+@pytest.mark.parametrize("penalty", ["demographic_parity", "equalized_odds"])
+def test_float16_constraint_mode_on_the_device(penalty, data):
+    est = _half_fit(data, "float16", penalty=penalty, max_gap=0.1, max_epochs=5)
+    assert np.isfinite(est.validation_gap_)
+
+
+def test_bfloat16_on_the_device_or_refused_naming_it(data):
+    X, y, _ = data
+    if not torch.cuda.is_bf16_supported():
+        with pytest.raises(InvalidParameterError, match="precision='bfloat16' cannot run"):
+            _half_fit(data, "bfloat16")
+        return
+    reference = _half_fit(data, "float32").score(X, y)
+    est = _half_fit(data, "bfloat16")
+    assert est.net_.grad_scaler_ is None
+    assert abs(est.score(X, y) - reference) <= 0.02
