@@ -20,9 +20,14 @@ the gap far below the budget, spending accuracy for nothing. For several
 classes and for the group-loss penalties one multiplier weighs the penalty.
 
 Of all epochs, the one kept is the most accurate on the validation slice
-among those whose gap there is within the budget (the best *feasible*
-epoch). When none is, the epoch with the smallest gap is kept and a
-:class:`~skfairtune.exceptions.BudgetNotMetWarning` says so.
+among those whose gap there is within the budget and whose predictions are
+better than a constant's, on the slice and on the training rows (the best
+*feasible* epoch). When none is, the useful epoch with the smallest gap is
+kept (a degenerate one only when no epoch is useful) and a
+:class:`~skfairtune.exceptions.BudgetNotMetWarning` says which. The kept
+epoch's gap plus 1.645 standard errors is a 95% upper bound on its gap;
+when that bound is over the budget, the slice cannot vouch for the budget
+and a :class:`~skfairtune.exceptions.BudgetUncertainWarning` says so.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import torch
@@ -53,6 +59,8 @@ _SMALLEST_BUDGET = 0.05
 # large) made the gap on Adult oscillate past 0.1 (benchmarks/budget.py).
 _GROUP_STEP = 2.0
 _LARGEST = float(np.finfo(np.float64).max)
+# The confidence of ``gap_upper_bound_``: one-sided, so 95% is gap + 1.645 SE.
+BOUND_CONFIDENCE = 0.95
 
 
 @dataclass
@@ -181,6 +189,30 @@ def gap_standard_error(penalty_name: str, task: str, held: HeldOut, n_groups: in
         if spread > worst[0]:
             worst = (spread, math.sqrt(cells[high][1] + cells[low][1]))
     return worst[1]
+
+
+def gap_upper_bound(gap: float, standard_error: float,
+                    confidence: float = BOUND_CONFIDENCE) -> float:
+    """A one-sided upper confidence bound on a gap: ``gap + z * standard_error``.
+
+    ``z`` is the normal quantile of ``confidence`` (1.645 at 95%). NaN where
+    the standard error is unknown (several classes or targets).
+
+    Parameters
+    ----------
+    gap : float
+        The gap measured on the held-out rows.
+    standard_error : float
+        Its standard error (:func:`gap_standard_error`).
+    confidence : float, default=0.95
+        The probability that the gap on the population stays under the bound.
+
+    Returns
+    -------
+    float
+        The bound.
+    """
+    return gap + NormalDist().inv_cdf(confidence) * standard_error
 
 
 def validation_score(task: str, held: HeldOut) -> float:
@@ -349,6 +381,12 @@ class BudgetKeeper(Callback):
         The kept epoch's held-out gap.
     gap_se_ : float
         Its standard error (:func:`gap_standard_error`).
+    gap_upper_bound_ : float
+        ``gap_ + 1.645 * gap_se_``, a 95% upper confidence bound on the kept
+        epoch's gap (:func:`gap_upper_bound`).
+    useful_ : bool
+        Whether the kept epoch predicts better than a constant on the
+        validation slice and on the training rows.
     """
 
     def __init__(self, max_gap: float, multiplier_lr: float, patience: int | None = None,
@@ -377,10 +415,10 @@ class BudgetKeeper(Callback):
             net.group_multipliers.grow(net.n_groups)
         self._weights = None
         self.best_epoch_, self.gap_, self.budget_met_ = 0, math.inf, False
-        self.gap_se_ = math.nan
+        self.gap_se_ = self.gap_upper_bound_ = math.nan
         self._best_score = -math.inf
         self._since_best = 0
-        self._kept_useful = False
+        self.useful_ = False
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         data = dataset_valid if dataset_valid is not None and len(dataset_valid) else (
@@ -395,7 +433,13 @@ class BudgetKeeper(Callback):
         # epochs of a strongly penalised network would be the "fairest" kept.
         useful = degenerate_reason_for(net.task, held.y, held.pred, held.weight) is None
         net.history.record("valid_degenerate", not useful)
-        if useful and gap <= self.max_gap and (not self.budget_met_ or score > self._best_score):
+        feasible = gap <= self.max_gap and (not self.budget_met_ or score > self._best_score)
+        if useful and (feasible or (not self.budget_met_ and self._closer(gap, True))):
+            # A slice of a few hundred rows passes models that predict one
+            # class nearly everywhere else (issue 21): an epoch about to be
+            # kept must also be useful on the rows it trained on.
+            useful = _useful_on(net, dataset_train if data is not dataset_train else None)
+        if useful and feasible:
             self._keep(net, epoch, gap, held, met=True, useful=True)
             self._best_score = score
         elif not self.budget_met_ and self._closer(gap, useful):
@@ -422,14 +466,15 @@ class BudgetKeeper(Callback):
     def _closer(self, gap: float, useful: bool) -> bool:
         """Whether an epoch out of budget beats the one kept: better than a
         constant first, then a smaller gap."""
-        if self._weights is None or useful != self._kept_useful:
+        if self._weights is None or useful != self.useful_:
             return self._weights is None or useful
         return gap < self.gap_
 
     def _keep(self, net, epoch, gap, held, *, met, useful):
         self._weights = copy.deepcopy(net.module_.state_dict())
         self.gap_se_ = gap_standard_error(net.penalty.name, net.task, held, net.n_groups)
-        self._kept_useful = useful
+        self.gap_upper_bound_ = gap_upper_bound(gap, self.gap_se_)
+        self.useful_ = useful
         self.best_epoch_, self.gap_, self.budget_met_ = epoch, gap, met
         self._since_best = 0
 
@@ -438,6 +483,30 @@ class BudgetKeeper(Callback):
         # user's call, where the warning belongs.
         if self._weights is not None:
             net.module_.load_state_dict(self._weights)
+
+
+def budget_not_met_message(keeper: BudgetKeeper, max_gap: float) -> str:
+    """What a ``BudgetNotMetWarning`` says: which epoch was kept instead, and why."""
+    kept = (f"epoch {keeper.best_epoch_}, with a gap of {keeper.gap_:.4f} (95% upper bound "
+            f"{keeper.gap_upper_bound_:.4f})")
+    if keeper.useful_:
+        what = (f"No epoch met max_gap={max_gap:g} on the held-out rows with predictions "
+                f"better than a constant: the useful epoch with the smallest gap, {kept}, "
+                "is kept.")
+    else:
+        what = (f"No epoch met max_gap={max_gap:g}, and none predicted better than a "
+                f"constant on both the held-out and the training rows: {kept}, is kept, "
+                "and it is no better than a constant.")
+    return (f"{what} Train longer (max_epochs), raise multiplier_lr or penalty_strength, or "
+            "allow a larger max_gap.")
+
+
+def _useful_on(net, dataset) -> bool:
+    """Whether the network predicts better than a constant on ``dataset`` (None: yes)."""
+    if dataset is None or not len(dataset):
+        return True
+    held = HeldOut.predict(net, resolve(dataset))
+    return degenerate_reason_for(net.task, held.y, held.pred, held.weight) is None
 
 
 def predicts_one_class(net, dataset) -> bool:

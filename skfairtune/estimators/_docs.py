@@ -168,12 +168,18 @@ best_epoch_ : int
     Constraint mode: the epoch kept (1-based).
 budget_met_ : bool
     Constraint mode: whether the kept epoch's held-out gap is within
-    ``max_gap``, with predictions better than a constant's (a constant has
-    no gap, and is no fair model).
+    ``max_gap``, with predictions better than a constant's on the
+    validation slice and on the training rows (a constant has no gap, and
+    is no fair model).
 validation_gap_ : float
     Constraint mode: the kept epoch's gap on the validation slice.
 validation_gap_se_ : float
     Constraint mode: the standard error of ``validation_gap_``, from the
-    groups' rows on the slice. Above half of ``max_gap`` the slice cannot
-    tell the budget from noise, and a ``BudgetUncertainWarning`` says so.
+    groups' rows on the slice.
+gap_upper_bound_ : float
+    Constraint mode: ``validation_gap_ + 1.645 * validation_gap_se_``, a
+    95% upper confidence bound on the kept model's gap (NaN where the
+    standard error is unknown: several classes or targets). When it is
+    above ``max_gap`` the slice cannot vouch for the budget, and a
+    ``BudgetUncertainWarning`` says so.
 """
