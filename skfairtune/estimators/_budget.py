@@ -25,9 +25,9 @@ better than a constant's, on the slice and on the training rows (the best
 *feasible* epoch). When none is, the useful epoch with the smallest gap is
 kept (a degenerate one only when no epoch is useful) and a
 :class:`~skfairtune.exceptions.BudgetNotMetWarning` says which. The kept
-epoch's gap plus 1.645 standard errors is a 95% upper bound on its gap;
-when that bound is over the budget, the slice cannot vouch for the budget
-and a :class:`~skfairtune.exceptions.BudgetUncertainWarning` says so.
+epoch's gap plus 1.645 (adjusted) standard errors is a 95% upper bound on
+its gap; when that bound is over the budget, the slice cannot vouch for the
+budget and a :class:`~skfairtune.exceptions.BudgetUncertainWarning` says so.
 """
 
 from __future__ import annotations
@@ -148,27 +148,42 @@ def _kish(weight: np.ndarray) -> float:
     return float(total * total / (weight * weight).sum()) if total > 0 else 0.0
 
 
-def _mean_and_error(stat: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
-    """A weighted mean and its squared standard error."""
+def _mean_and_error(stat: np.ndarray, weight: np.ndarray,
+                    adjusted: bool = False) -> tuple[float, float]:
+    """A weighted mean and its squared standard error.
+
+    ``adjusted`` (for a 0/1 ``stat``) counts two more rows of each value in
+    the error (Agresti-Coull): a rate of 0 or 1 on a few rows is not exact.
+    """
     mean = np.average(stat, weights=weight)
+    rows = max(_kish(weight), 1.0)
+    if adjusted:
+        shrunk = (mean * rows + 2) / (rows + 4)
+        return float(mean), float(shrunk * (1 - shrunk) / (rows + 4))
     variance = np.average((stat - mean) ** 2, weights=weight)
-    return float(mean), float(variance / max(_kish(weight), 1.0))
+    return float(mean), float(variance / rows)
 
 
-def gap_standard_error(penalty_name: str, task: str, held: HeldOut, n_groups: int) -> float:
+def gap_standard_error(penalty_name: str, task: str, held: HeldOut, n_groups: int,
+                       adjusted: bool = False) -> float:
     """The standard error of :func:`hard_gap`, from the groups' rows on the slice.
 
     For a notion, that of the difference between the two groups at the
     extremes of the worst rate (NaN for several classes); for a group loss,
     that of the worst group's error. It is what the slice's size allows one
     to tell apart: a gap within the budget by less than about twice this
-    may be over it on new data.
+    may be over it on new data. ``adjusted=True`` (classification) counts
+    two more rows of each outcome in every group's rate (Agresti-Coull), as
+    :func:`gap_upper_bound` needs: a group of a few rows whose rate is 0 or
+    1 there has no error by the plain formula.
     """
     held = held.known()
+    adjusted = adjusted and task == "classification"
     if penalty_name in GROUP_LOSSES:
         errors = (held.squared_errors() if task == "regression"
                   else (held.pred != held.y).astype(float))
-        per_group = [_mean_and_error(errors[held.groups == g], held.weight[held.groups == g])
+        per_group = [_mean_and_error(errors[held.groups == g], held.weight[held.groups == g],
+                                     adjusted)
                      for g in range(n_groups) if held.weight[held.groups == g].sum() > 0]
         return math.sqrt(max(per_group)[1]) if per_group else math.nan
     if task == "classification" and held.n_outputs > 2:
@@ -179,7 +194,7 @@ def gap_standard_error(penalty_name: str, task: str, held: HeldOut, n_groups: in
         stat, weight = rate.terms(values.astype(float), held.y, held.weight)
         if stat.ndim > 1:  # several regression targets: not estimated
             return math.nan
-        cells = {g: _mean_and_error(stat[held.groups == g], weight[held.groups == g])
+        cells = {g: _mean_and_error(stat[held.groups == g], weight[held.groups == g], adjusted)
                  for g in range(n_groups) if weight[held.groups == g].sum() > 0}
         if len(cells) < 2:
             continue
@@ -382,8 +397,9 @@ class BudgetKeeper(Callback):
     gap_se_ : float
         Its standard error (:func:`gap_standard_error`).
     gap_upper_bound_ : float
-        ``gap_ + 1.645 * gap_se_``, a 95% upper confidence bound on the kept
-        epoch's gap (:func:`gap_upper_bound`).
+        A 95% upper confidence bound on the kept epoch's gap: ``gap_`` plus
+        1.645 standard errors, adjusted as ``gap_standard_error(...,
+        adjusted=True)`` says (:func:`gap_upper_bound`).
     useful_ : bool
         Whether the kept epoch predicts better than a constant on the
         validation slice and on the training rows.
@@ -473,7 +489,8 @@ class BudgetKeeper(Callback):
     def _keep(self, net, epoch, gap, held, *, met, useful):
         self._weights = copy.deepcopy(net.module_.state_dict())
         self.gap_se_ = gap_standard_error(net.penalty.name, net.task, held, net.n_groups)
-        self.gap_upper_bound_ = gap_upper_bound(gap, self.gap_se_)
+        self.gap_upper_bound_ = gap_upper_bound(gap, gap_standard_error(
+            net.penalty.name, net.task, held, net.n_groups, adjusted=True))
         self.useful_ = useful
         self.best_epoch_, self.gap_, self.budget_met_ = epoch, gap, met
         self._since_best = 0

@@ -177,9 +177,11 @@ validation_gap_se_ : float
     Constraint mode: the standard error of ``validation_gap_``, from the
     groups' rows on the slice.
 gap_upper_bound_ : float
-    Constraint mode: ``validation_gap_ + 1.645 * validation_gap_se_``, a
-    95% upper confidence bound on the kept model's gap (NaN where the
-    standard error is unknown: several classes or targets). When it is
+    Constraint mode: a 95% upper confidence bound on the kept model's gap,
+    ``validation_gap_`` plus 1.645 standard errors, each group's rate
+    counted with two more rows of each outcome (Agresti-Coull), so that a
+    small group whose rate is 0 or 1 on the slice is not taken as exact
+    (NaN where the error is unknown: several classes or targets). When it is
     above ``max_gap`` the slice cannot vouch for the budget, and a
     ``BudgetUncertainWarning`` says so.
 """
