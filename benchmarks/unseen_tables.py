@@ -200,7 +200,9 @@ def summary(results: pd.DataFrame) -> pd.DataFrame:
                        bal_acc=("bal_acc", "mean"), warned=("warned_any", "sum"),
                        over_and_warned=("over_warned", "sum"),
                        over_unwarned=("over_unwarned", "sum"),
-                       mean_bound=("bound", "mean"), bound_holds=("bound_holds", "sum"),
+                       mean_bound=("bound", "mean"),
+                       # NaN, not 0, for the methods that state no bound
+                       bound_holds=("bound_holds", lambda held: held.sum(min_count=1)),
                        degenerate=("degenerate", "sum"), seconds=("seconds", "mean"),
                        ).round(4).reset_index()
 
