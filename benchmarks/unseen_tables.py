@@ -23,6 +23,8 @@ split's standard error of the gap (``gap_standard_error``); "degenerate"
 when it predicts one class for at least 99% of the test rows or its
 balanced accuracy is at most 0.52; "warned" when fit raised a
 ``BudgetUncertainWarning``, ``BudgetNotMetWarning`` or ``DegenerateModelWarning``.
+A constraint-mode fit's ``bound`` is its ``gap_upper_bound_`` (95%);
+``bound_holds`` counts the fits whose test gap is at or below it.
 
     .venv/bin/python benchmarks/unseen_tables.py           # 7 tables x 5 splits
     .venv/bin/python benchmarks/unseen_tables.py --quick   # 2 splits, DP 0.05 and the defaults
@@ -128,6 +130,11 @@ def fit_ours(params, split, X, y, groups):
     return est, ",".join(kinds), getattr(est, "budget_met_", None)
 
 
+def stated_bound(model) -> float:
+    """The gap a constraint-mode fit vouches for (``gap_upper_bound_``), or NaN."""
+    return float(getattr(model, "gap_upper_bound_", np.nan))
+
+
 def runs(settings):
     """Each fit of a split: (method, setting, notion, budget, fit)."""
     for notion, budget in settings:
@@ -166,10 +173,13 @@ def run(args) -> pd.DataFrame:
                 pred = np.asarray(model.predict(X_test)).astype(int)
                 row = measure(notion, pred, y[test], groups[test])
                 over = budget is not None and row["gap"] > budget + 2 * row["se"]
+                bound = stated_bound(model)
                 rows.append({"table": spec[0], "n_rows": len(y), "positives": y.mean(),
                              "split": split, "method": method, "setting": setting,
                              "budget": budget, **row, "over": over, "warned": warned,
-                             "budget_met": met, "seconds": seconds})
+                             "budget_met": met, "bound": bound,
+                             "bound_holds": row["gap"] <= bound if bound == bound else None,
+                             "seconds": seconds})
                 print(f"{spec[0]:22s} {split} {method:22s} {setting:12s} gap {row['gap']:.3f}"
                       f" acc {row['accuracy']:.3f} bal {row['bal_acc']:.3f} "
                       f"{'OVER ' if over else ''}{'DEGENERATE ' if row['degenerate'] else ''}"
@@ -178,13 +188,21 @@ def run(args) -> pd.DataFrame:
 
 
 def summary(results: pd.DataFrame) -> pd.DataFrame:
-    results = results.assign(warned_any=results["warned"] != "",
-                             over_warned=results["over"] & (results["warned"] != ""))
+    """Per setting and method; ``over_unwarned`` are the breaks no warning told of,
+    ``bound_holds`` the fits whose stated bound is at or above their test gap."""
+    warned = results["warned"].fillna("") != ""
+    results = results.assign(warned_any=warned, over_warned=results["over"] & warned,
+                             over_unwarned=results["over"] & ~warned,
+                             bound_holds=results["bound_holds"].astype(float))
     grouped = results.groupby(["setting", "method"], sort=False)
     return grouped.agg(fits=("gap", "size"), mean_gap=("gap", "mean"),
                        over_B_2SE=("over", "sum"), accuracy=("accuracy", "mean"),
                        bal_acc=("bal_acc", "mean"), warned=("warned_any", "sum"),
                        over_and_warned=("over_warned", "sum"),
+                       over_unwarned=("over_unwarned", "sum"),
+                       mean_bound=("bound", "mean"),
+                       # NaN, not 0, for the methods that state no bound
+                       bound_holds=("bound_holds", lambda held: held.sum(min_count=1)),
                        degenerate=("degenerate", "sum"), seconds=("seconds", "mean"),
                        ).round(4).reset_index()
 

@@ -39,6 +39,7 @@ from skfairtune._validation import check_n_rows
 from skfairtune.estimators._budget import (
     BudgetKeeper,
     UsefulEarlyStopping,
+    budget_not_met_message,
     uses_group_multipliers,
 )
 from skfairtune.estimators._checks import (
@@ -364,19 +365,17 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
             self.budget_met_ = keeper.budget_met_
             self.validation_gap_ = keeper.gap_
             self.validation_gap_se_ = keeper.gap_se_
+            self.gap_upper_bound_ = keeper.gap_upper_bound_
             if not self.budget_met_:
+                warnings.warn(budget_not_met_message(keeper, self.max_gap),
+                              BudgetNotMetWarning, stacklevel=5)
+            elif keeper.gap_upper_bound_ > self.max_gap:
                 warnings.warn(
-                    f"No epoch met max_gap={self.max_gap:g} on the held-out rows with "
-                    "predictions better than a constant: the closest, epoch "
-                    f"{keeper.best_epoch_} with a gap of {keeper.gap_:.4f}, is kept. Train "
-                    "longer (max_epochs), raise multiplier_lr or penalty_strength, or "
-                    "allow a larger max_gap.", BudgetNotMetWarning, stacklevel=5)
-            elif keeper.gap_se_ > self.max_gap / 2:
-                warnings.warn(
-                    f"The kept epoch's gap on the validation slice, {keeper.gap_:.4f}, has a "
-                    f"standard error of {keeper.gap_se_:.4f}: the slice is too small to tell "
-                    f"max_gap={self.max_gap:g} from noise, and on new data the gap may "
-                    f"exceed it by about {2 * keeper.gap_se_:.3f}. Fit on more rows, raise "
+                    f"The kept epoch's gap on the validation slice, {keeper.gap_:.4f} "
+                    f"(standard error {keeper.gap_se_:.4f}), is within max_gap="
+                    f"{self.max_gap:g}, but its 95% upper bound, gap_upper_bound_="
+                    f"{keeper.gap_upper_bound_:.4f}, is not: the slice cannot vouch for the "
+                    "budget, and on new data the gap may exceed it. Fit on more rows, raise "
                     f"validation_fraction (now {self.validation_fraction}), or allow a "
                     "larger max_gap.", BudgetUncertainWarning, stacklevel=5)
 

@@ -20,9 +20,14 @@ the gap far below the budget, spending accuracy for nothing. For several
 classes and for the group-loss penalties one multiplier weighs the penalty.
 
 Of all epochs, the one kept is the most accurate on the validation slice
-among those whose gap there is within the budget (the best *feasible*
-epoch). When none is, the epoch with the smallest gap is kept and a
-:class:`~skfairtune.exceptions.BudgetNotMetWarning` says so.
+among those whose gap there is within the budget and whose predictions are
+better than a constant's, on the slice and on the training rows (the best
+*feasible* epoch). When none is, the useful epoch with the smallest gap is
+kept (a degenerate one only when no epoch is useful) and a
+:class:`~skfairtune.exceptions.BudgetNotMetWarning` says which. The kept
+epoch's gap plus 1.645 (adjusted) standard errors is a 95% upper bound on
+its gap; when that bound is over the budget, the slice cannot vouch for the
+budget and a :class:`~skfairtune.exceptions.BudgetUncertainWarning` says so.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass
+from statistics import NormalDist
 
 import numpy as np
 import torch
@@ -53,6 +59,8 @@ _SMALLEST_BUDGET = 0.05
 # large) made the gap on Adult oscillate past 0.1 (benchmarks/budget.py).
 _GROUP_STEP = 2.0
 _LARGEST = float(np.finfo(np.float64).max)
+# The confidence of ``gap_upper_bound_``: one-sided, so 95% is gap + 1.645 SE.
+BOUND_CONFIDENCE = 0.95
 
 
 @dataclass
@@ -140,27 +148,42 @@ def _kish(weight: np.ndarray) -> float:
     return float(total * total / (weight * weight).sum()) if total > 0 else 0.0
 
 
-def _mean_and_error(stat: np.ndarray, weight: np.ndarray) -> tuple[float, float]:
-    """A weighted mean and its squared standard error."""
+def _mean_and_error(stat: np.ndarray, weight: np.ndarray,
+                    adjusted: bool = False) -> tuple[float, float]:
+    """A weighted mean and its squared standard error.
+
+    ``adjusted`` (for a 0/1 ``stat``) counts two more rows of each value in
+    the error (Agresti-Coull): a rate of 0 or 1 on a few rows is not exact.
+    """
     mean = np.average(stat, weights=weight)
+    rows = max(_kish(weight), 1.0)
+    if adjusted:
+        shrunk = (mean * rows + 2) / (rows + 4)
+        return float(mean), float(shrunk * (1 - shrunk) / (rows + 4))
     variance = np.average((stat - mean) ** 2, weights=weight)
-    return float(mean), float(variance / max(_kish(weight), 1.0))
+    return float(mean), float(variance / rows)
 
 
-def gap_standard_error(penalty_name: str, task: str, held: HeldOut, n_groups: int) -> float:
+def gap_standard_error(penalty_name: str, task: str, held: HeldOut, n_groups: int,
+                       adjusted: bool = False) -> float:
     """The standard error of :func:`hard_gap`, from the groups' rows on the slice.
 
     For a notion, that of the difference between the two groups at the
     extremes of the worst rate (NaN for several classes); for a group loss,
     that of the worst group's error. It is what the slice's size allows one
     to tell apart: a gap within the budget by less than about twice this
-    may be over it on new data.
+    may be over it on new data. ``adjusted=True`` (classification) counts
+    two more rows of each outcome in every group's rate (Agresti-Coull), as
+    :func:`gap_upper_bound` needs: a group of a few rows whose rate is 0 or
+    1 there has no error by the plain formula.
     """
     held = held.known()
+    adjusted = adjusted and task == "classification"
     if penalty_name in GROUP_LOSSES:
         errors = (held.squared_errors() if task == "regression"
                   else (held.pred != held.y).astype(float))
-        per_group = [_mean_and_error(errors[held.groups == g], held.weight[held.groups == g])
+        per_group = [_mean_and_error(errors[held.groups == g], held.weight[held.groups == g],
+                                     adjusted)
                      for g in range(n_groups) if held.weight[held.groups == g].sum() > 0]
         return math.sqrt(max(per_group)[1]) if per_group else math.nan
     if task == "classification" and held.n_outputs > 2:
@@ -171,7 +194,7 @@ def gap_standard_error(penalty_name: str, task: str, held: HeldOut, n_groups: in
         stat, weight = rate.terms(values.astype(float), held.y, held.weight)
         if stat.ndim > 1:  # several regression targets: not estimated
             return math.nan
-        cells = {g: _mean_and_error(stat[held.groups == g], weight[held.groups == g])
+        cells = {g: _mean_and_error(stat[held.groups == g], weight[held.groups == g], adjusted)
                  for g in range(n_groups) if weight[held.groups == g].sum() > 0}
         if len(cells) < 2:
             continue
@@ -181,6 +204,30 @@ def gap_standard_error(penalty_name: str, task: str, held: HeldOut, n_groups: in
         if spread > worst[0]:
             worst = (spread, math.sqrt(cells[high][1] + cells[low][1]))
     return worst[1]
+
+
+def gap_upper_bound(gap: float, standard_error: float,
+                    confidence: float = BOUND_CONFIDENCE) -> float:
+    """A one-sided upper confidence bound on a gap: ``gap + z * standard_error``.
+
+    ``z`` is the normal quantile of ``confidence`` (1.645 at 95%). NaN where
+    the standard error is unknown (several classes or targets).
+
+    Parameters
+    ----------
+    gap : float
+        The gap measured on the held-out rows.
+    standard_error : float
+        Its standard error (:func:`gap_standard_error`).
+    confidence : float, default=0.95
+        The probability that the gap on the population stays under the bound.
+
+    Returns
+    -------
+    float
+        The bound.
+    """
+    return gap + NormalDist().inv_cdf(confidence) * standard_error
 
 
 def validation_score(task: str, held: HeldOut) -> float:
@@ -349,6 +396,13 @@ class BudgetKeeper(Callback):
         The kept epoch's held-out gap.
     gap_se_ : float
         Its standard error (:func:`gap_standard_error`).
+    gap_upper_bound_ : float
+        A 95% upper confidence bound on the kept epoch's gap: ``gap_`` plus
+        1.645 standard errors, adjusted as ``gap_standard_error(...,
+        adjusted=True)`` says (:func:`gap_upper_bound`).
+    useful_ : bool
+        Whether the kept epoch predicts better than a constant on the
+        validation slice and on the training rows.
     """
 
     def __init__(self, max_gap: float, multiplier_lr: float, patience: int | None = None,
@@ -377,10 +431,10 @@ class BudgetKeeper(Callback):
             net.group_multipliers.grow(net.n_groups)
         self._weights = None
         self.best_epoch_, self.gap_, self.budget_met_ = 0, math.inf, False
-        self.gap_se_ = math.nan
+        self.gap_se_ = self.gap_upper_bound_ = math.nan
         self._best_score = -math.inf
         self._since_best = 0
-        self._kept_useful = False
+        self.useful_ = False
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         data = dataset_valid if dataset_valid is not None and len(dataset_valid) else (
@@ -395,7 +449,13 @@ class BudgetKeeper(Callback):
         # epochs of a strongly penalised network would be the "fairest" kept.
         useful = degenerate_reason_for(net.task, held.y, held.pred, held.weight) is None
         net.history.record("valid_degenerate", not useful)
-        if useful and gap <= self.max_gap and (not self.budget_met_ or score > self._best_score):
+        feasible = gap <= self.max_gap and (not self.budget_met_ or score > self._best_score)
+        if useful and (feasible or (not self.budget_met_ and self._closer(gap, True))):
+            # A slice of a few hundred rows passes models that predict one
+            # class nearly everywhere else (issue 21): an epoch about to be
+            # kept must also be useful on the rows it trained on.
+            useful = _useful_on(net, dataset_train if data is not dataset_train else None)
+        if useful and feasible:
             self._keep(net, epoch, gap, held, met=True, useful=True)
             self._best_score = score
         elif not self.budget_met_ and self._closer(gap, useful):
@@ -422,14 +482,16 @@ class BudgetKeeper(Callback):
     def _closer(self, gap: float, useful: bool) -> bool:
         """Whether an epoch out of budget beats the one kept: better than a
         constant first, then a smaller gap."""
-        if self._weights is None or useful != self._kept_useful:
+        if self._weights is None or useful != self.useful_:
             return self._weights is None or useful
         return gap < self.gap_
 
     def _keep(self, net, epoch, gap, held, *, met, useful):
         self._weights = copy.deepcopy(net.module_.state_dict())
         self.gap_se_ = gap_standard_error(net.penalty.name, net.task, held, net.n_groups)
-        self._kept_useful = useful
+        self.gap_upper_bound_ = gap_upper_bound(gap, gap_standard_error(
+            net.penalty.name, net.task, held, net.n_groups, adjusted=True))
+        self.useful_ = useful
         self.best_epoch_, self.gap_, self.budget_met_ = epoch, gap, met
         self._since_best = 0
 
@@ -438,6 +500,30 @@ class BudgetKeeper(Callback):
         # user's call, where the warning belongs.
         if self._weights is not None:
             net.module_.load_state_dict(self._weights)
+
+
+def budget_not_met_message(keeper: BudgetKeeper, max_gap: float) -> str:
+    """What a ``BudgetNotMetWarning`` says: which epoch was kept instead, and why."""
+    kept = (f"epoch {keeper.best_epoch_}, with a gap of {keeper.gap_:.4f} (95% upper bound "
+            f"{keeper.gap_upper_bound_:.4f})")
+    if keeper.useful_:
+        what = (f"No epoch met max_gap={max_gap:g} on the held-out rows with predictions "
+                f"better than a constant: the useful epoch with the smallest gap, {kept}, "
+                "is kept.")
+    else:
+        what = (f"No epoch met max_gap={max_gap:g}, and none predicted better than a "
+                f"constant on both the held-out and the training rows: {kept}, is kept, "
+                "and it is no better than a constant.")
+    return (f"{what} Train longer (max_epochs), raise multiplier_lr or penalty_strength, or "
+            "allow a larger max_gap.")
+
+
+def _useful_on(net, dataset) -> bool:
+    """Whether the network predicts better than a constant on ``dataset`` (None: yes)."""
+    if dataset is None or not len(dataset):
+        return True
+    held = HeldOut.predict(net, resolve(dataset))
+    return degenerate_reason_for(net.task, held.y, held.pred, held.weight) is None
 
 
 def predicts_one_class(net, dataset) -> bool:

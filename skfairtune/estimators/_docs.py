@@ -180,12 +180,20 @@ best_epoch_ : int
     Constraint mode: the epoch kept (1-based).
 budget_met_ : bool
     Constraint mode: whether the kept epoch's held-out gap is within
-    ``max_gap``, with predictions better than a constant's (a constant has
-    no gap, and is no fair model).
+    ``max_gap``, with predictions better than a constant's on the
+    validation slice and on the training rows (a constant has no gap, and
+    is no fair model).
 validation_gap_ : float
     Constraint mode: the kept epoch's gap on the validation slice.
 validation_gap_se_ : float
     Constraint mode: the standard error of ``validation_gap_``, from the
-    groups' rows on the slice. Above half of ``max_gap`` the slice cannot
-    tell the budget from noise, and a ``BudgetUncertainWarning`` says so.
+    groups' rows on the slice.
+gap_upper_bound_ : float
+    Constraint mode: a 95% upper confidence bound on the kept model's gap,
+    ``validation_gap_`` plus 1.645 standard errors, each group's rate
+    counted with two more rows of each outcome (Agresti-Coull), so that a
+    small group whose rate is 0 or 1 on the slice is not taken as exact
+    (NaN where the error is unknown: several classes or targets). When it is
+    above ``max_gap`` the slice cannot vouch for the budget, and a
+    ``BudgetUncertainWarning`` says so.
 """

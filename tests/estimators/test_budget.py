@@ -1,6 +1,7 @@
 """Constraint mode's parts: per-group multipliers and the held-out gap's error."""
 
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -10,9 +11,14 @@ from skfairtune.estimators._budget import (
     GroupMultipliers,
     HeldOut,
     gap_standard_error,
+    gap_upper_bound,
     hard_gap,
 )
-from skfairtune.exceptions import BudgetNotMetWarning, BudgetUncertainWarning
+from skfairtune.exceptions import (
+    BudgetNotMetWarning,
+    BudgetUncertainWarning,
+    DegenerateModelWarning,
+)
 from skfairtune.notions import get_notion
 
 
@@ -147,3 +153,101 @@ def test_the_warnings_point_at_the_users_call():
     with pytest.warns(BudgetNotMetWarning) as caught:
         est.fit(X, y, sensitive_features=group)
     assert {w.filename for w in caught if w.category is BudgetNotMetWarning} == {__file__}
+
+
+def test_the_upper_bound_is_one_sided_at_95_percent():
+    assert gap_upper_bound(0.03, 0.01) == pytest.approx(0.03 + 1.6449 * 0.01, abs=1e-4)
+    assert math.isnan(gap_upper_bound(0.03, math.nan))  # several classes: not estimated
+
+
+def test_the_bounds_error_does_not_take_a_small_groups_rate_of_0_as_exact():
+    # 5 rows of group 1, all predicted 1; 200 of group 0 at rate 0.5
+    held = held_out([1] * 5 + [0, 1] * 100, [0] * 205, [1] * 5 + [0] * 200)
+    plain = gap_standard_error("demographic_parity", "classification", held, 2)
+    adjusted = gap_standard_error("demographic_parity", "classification", held, 2,
+                                  adjusted=True)
+    assert plain == pytest.approx(math.sqrt(0.25 / 200))  # group 1 adds nothing
+    # group 1 as 7 of 9: (7/9)(2/9)/9, plus group 0's 102 of 204
+    assert adjusted == pytest.approx(math.sqrt(14 / 729 + 0.25 / 204))
+
+
+def make_two_groups(n, seed):
+    """Group 1's scores sit 0.8 higher, and a feature tells the groups apart:
+    an unconstrained DP gap of about 0.3."""
+    rng = np.random.default_rng(seed)
+    group = rng.integers(0, 2, n)
+    X = rng.normal(size=(n, 4))
+    X[:, 1] += 1.5 * group
+    score = X[:, 0] + 0.8 * group + 0.7 * rng.normal(size=n)
+    return X, (score > 0.4).astype(int), group
+
+
+def dp_gap(pred, group):
+    return abs(pred[group == 1].mean() - pred[group == 0].mean())
+
+
+def test_the_stated_bound_covers_the_gap_on_new_rows():
+    # 20,000 fresh rows measure each model's gap almost without noise: the
+    # bound must be at or above it in at least 4 of 5 fits (95% nominal).
+    X_new, _, group_new = make_two_groups(20_000, 99)
+    held, gaps = [], []
+    for seed in range(5):
+        X, y, group = make_two_groups(1500, seed)
+        est = FairTuneClassifier(max_gap=0.1, max_epochs=20, random_state=seed)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            est.fit(X, y, sensitive_features=group)
+        gaps.append(dp_gap(est.predict(X_new), group_new))
+        held.append(gaps[-1] <= est.gap_upper_bound_)
+    # the 150-row slice's gap alone vouches for nothing: new rows break the budget
+    assert max(gaps) > 0.1
+    assert sum(held) >= 4, (held, gaps)
+
+
+def test_the_budget_warning_fires_when_its_bound_is_over_the_budget():
+    X, y, group = make_two_groups(1500, 0)
+    est = FairTuneClassifier(max_gap=0.1, max_epochs=20, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, y, sensitive_features=group)
+    uncertain = [str(w.message) for w in caught if w.category is BudgetUncertainWarning]
+    assert est.budget_met_ and est.gap_upper_bound_ > 0.1
+    assert len(uncertain) == 1 and f"gap_upper_bound_={est.gap_upper_bound_:.4f}" in uncertain[0]
+    # a budget the bound is within: vouched for, no warning
+    loose = FairTuneClassifier(max_gap=0.5, max_epochs=20, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        loose.fit(X, y, sensitive_features=group)
+    assert loose.budget_met_ and loose.gap_upper_bound_ <= loose.max_gap
+    assert not [w for w in caught if w.category is BudgetUncertainWarning]
+
+
+def test_a_model_degenerate_on_its_training_rows_never_meets_the_budget():
+    # 3% positives: the 150-row slice passes an epoch that says "no" to
+    # nearly every training row (issue 21); it was kept with budget_met_=True.
+    rng = np.random.default_rng(6)
+    group = rng.integers(0, 2, 1500)
+    X = rng.normal(size=(1500, 4))
+    score = X[:, 0] + 0.5 * group + rng.normal(size=1500)
+    y = (score > np.quantile(score, 0.97)).astype(int)
+    est = FairTuneClassifier(max_gap=0.05, random_state=6)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est.fit(X, y, sensitive_features=group)
+    kinds = {w.category for w in caught}
+    assert not est.budget_met_
+    assert DegenerateModelWarning in kinds
+    (message,) = [str(w.message) for w in caught if w.category is BudgetNotMetWarning]
+    assert f"epoch {est.best_epoch_}" in message and "no better than a constant" in message
+
+
+def test_when_no_useful_epoch_meets_the_budget_the_closest_useful_one_is_kept():
+    X, y, group = make_two_groups(1500, 0)
+    est = FairTuneClassifier(penalty_strength=0, max_gap=0.0, multiplier_lr=1e-6,
+                             max_epochs=5, random_state=0)
+    with pytest.warns(BudgetNotMetWarning, match=r"the useful epoch with the smallest gap, "
+                      r"epoch \d+, with a gap of 0\.\d+ \(95% upper bound 0\.\d+\)"):
+        est.fit(X, y, sensitive_features=group)
+    assert not est.budget_met_
+    assert not est.history_[:, "valid_degenerate"][est.best_epoch_ - 1]
+    assert len(np.unique(est.predict(X))) == 2
