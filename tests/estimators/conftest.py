@@ -1,5 +1,6 @@
 """Small synthetic data sets for the estimators' behavioural tests."""
 
+import threading
 import warnings
 
 import numpy as np
@@ -91,3 +92,25 @@ def no_fairness_warning():
     with warnings.catch_warnings():
         warnings.simplefilter("error", FairnessWarning)
         yield
+
+
+def in_threads(function, n_threads):
+    """Call ``function()`` from ``n_threads`` threads at once; their results, or raise."""
+    results, errors = [None] * n_threads, []
+    start = threading.Barrier(n_threads)
+
+    def work(i):
+        start.wait()
+        try:
+            results[i] = function()
+        except Exception as exc:  # re-raised in the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(n_threads)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if errors:
+        raise errors[0]
+    return results

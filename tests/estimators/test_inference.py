@@ -5,7 +5,6 @@ held-out gap, the fairness monitor, the degeneracy check and ``explain_gap``
 all read the network through ``FairNet.forward_float64``.
 """
 
-import threading
 
 import numpy as np
 import pytest
@@ -13,29 +12,7 @@ import torch
 
 from skfairtune import FairTuneClassifier, FairTuneRegressor
 
-from .conftest import make_biased
-
-
-def _in_threads(function, n_threads):
-    """Call ``function()`` from ``n_threads`` threads at once; their results, or raise."""
-    results, errors = [None] * n_threads, []
-    start = threading.Barrier(n_threads)
-
-    def work(i):
-        start.wait()
-        try:
-            results[i] = function()
-        except Exception as exc:  # re-raised in the test's thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=work, args=(i,)) for i in range(n_threads)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
-    return results
+from .conftest import in_threads, make_biased
 
 
 @pytest.fixture(scope="module")
@@ -52,7 +29,7 @@ def test_predict_proba_from_threads_equals_one_thread(fitted):
     def twenty_calls():
         return [est.predict_proba(X) for _ in range(20)]
 
-    for calls in _in_threads(twenty_calls, 8):
+    for calls in in_threads(twenty_calls, 8):
         for proba in calls:
             np.testing.assert_array_equal(proba, expected)
 

@@ -4,7 +4,6 @@ The process's torch random state is as it was after a fit, and fits of the
 built-in MLP running in threads at once give the weights one fit gives.
 """
 
-import threading
 
 import numpy as np
 import pytest
@@ -13,7 +12,7 @@ from sklearn.neural_network import MLPClassifier
 
 from skfairtune import FairTuneClassifier, FairTuneRegressor
 
-from .conftest import make_biased
+from .conftest import in_threads, make_biased
 
 
 class _Dropping(torch.nn.Module):
@@ -78,25 +77,8 @@ def test_fits_in_threads_give_the_weights_of_one_fit(Estimator):
     kwargs = {"max_epochs": 3, "batch_size": 32, "random_state": 5,
               "batch_sampling": "stratified"}
     expected = Estimator(**kwargs).fit(X, y, sensitive_features=group).module_.state_dict()
-    n_threads = 6
-    results, errors = [None] * n_threads, []
-    start = threading.Barrier(n_threads)
-
-    def fit(i):
-        start.wait()
-        try:
-            est = Estimator(**kwargs).fit(X, y, sensitive_features=group)
-            results[i] = est.module_.state_dict()
-        except Exception as exc:  # re-raised in the test's thread
-            errors.append(exc)
-
-    threads = [threading.Thread(target=fit, args=(i,)) for i in range(n_threads)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    if errors:
-        raise errors[0]
+    results = in_threads(
+        lambda: Estimator(**kwargs).fit(X, y, sensitive_features=group).module_.state_dict(), 6)
     for weights in results:
         for name, value in expected.items():
             assert torch.equal(weights[name], value), name
