@@ -17,17 +17,13 @@ from typing import Any
 
 import numpy as np
 import torch
-from sklearn.base import (
-    BaseEstimator,
-    ClassNamePrefixFeaturesOutMixin,
-    TransformerMixin,
-    _fit_context,
-)
+from sklearn.base import BaseEstimator, ClassNamePrefixFeaturesOutMixin, TransformerMixin
 from sklearn.exceptions import NotFittedError
-from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted, validate_data
 
 from skfairtune import _inputs
+from skfairtune._compat import HasMethods, Interval
+from skfairtune._compat import fit_context as _fit_context
 from skfairtune._params import ForwardedParamsMixin
 from skfairtune._torch_data import call_module, feature_tensor, features_to
 

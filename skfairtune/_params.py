@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import copy
 
-from sklearn.utils._param_validation import InvalidParameterError
+from skfairtune._compat import InvalidParameterError
 
 
 class ForwardedParamsMixin:

@@ -10,7 +10,8 @@ modules that raise them import them from here, so that
 from __future__ import annotations
 
 from sklearn.exceptions import UndefinedMetricWarning
-from sklearn.utils._param_validation import InvalidParameterError
+
+from skfairtune._compat import InvalidParameterError
 
 __all__ = [
     "AllDegenerateError",

@@ -32,9 +32,9 @@ from numbers import Real
 
 import torch
 from sklearn.base import BaseEstimator
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from skfairtune import notions
+from skfairtune._compat import Interval, StrOptions
 from skfairtune._group_stats import group_means, worst_group
 
 __all__ = [

@@ -7,7 +7,8 @@ from typing import Any
 
 import pandas as pd
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import StrOptions, validate_params
+
+from skfairtune._compat import StrOptions, validate_params
 
 from ._common import DATA_DIR, loader_constraints, make_bunch, sensitive_names, to_categories
 

@@ -9,7 +9,8 @@ import numpy as np
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions, validate_params
+
+from skfairtune._compat import Interval, StrOptions, validate_params
 
 COLORS = ("red", "green")
 # The share of scikit-learn's 1,797 digits kept for the test split, and the

@@ -21,7 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import StrOptions
+
+from skfairtune._compat import StrOptions
 
 DATA_DIR = Path(__file__).parent / "data"
 MISSING = "Unknown"

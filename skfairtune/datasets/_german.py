@@ -10,7 +10,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import validate_params
+
+from skfairtune._compat import validate_params
 
 from ._common import DATA_DIR, MISSING, loader_constraints, make_bunch, sensitive_names
 

@@ -20,17 +20,14 @@ import numpy as np
 import torch
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
-from sklearn.utils.validation import (
-    _check_sample_weight,
-    _check_y,
-    check_is_fitted,
-    validate_data,
-)
+from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 
 from skfairtune import _inputs
 from skfairtune import pretrained as _pretrained
+from skfairtune._compat import Interval, InvalidParameterError, StrOptions
+from skfairtune._compat import check_sample_weight as _check_sample_weight
+from skfairtune._compat import check_y as _check_y
 from skfairtune._groups import encode_groups, recode
 from skfairtune._mlp import ACTIVATIONS, MLP, build_mlp
 from skfairtune._params import ForwardedParamsMixin

@@ -14,9 +14,9 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.utils._param_validation import InvalidParameterError
 from skorch.callbacks import Callback
 
+from skfairtune._compat import InvalidParameterError
 from skfairtune._groups import encode_groups
 from skfairtune._torch_data import FLOAT32_MAX
 from skfairtune.estimators._net import AUTOCAST_DTYPES

@@ -7,12 +7,13 @@ import inspect
 import numpy as np
 import pandas as pd
 import torch
-from sklearn.base import ClassifierMixin, _fit_context
-from sklearn.utils._param_validation import StrOptions
+from sklearn.base import ClassifierMixin
 from sklearn.utils.class_weight import compute_sample_weight
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
+from skfairtune._compat import StrOptions
+from skfairtune._compat import fit_context as _fit_context
 from skfairtune.estimators._base import _BaseFairTune, _input_tags
 from skfairtune.estimators._budget import degenerate_reason_for
 from skfairtune.estimators._checks import _check_class_weight

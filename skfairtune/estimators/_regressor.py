@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.base import RegressorMixin, _fit_context
+from sklearn.base import RegressorMixin
 
+from skfairtune._compat import fit_context as _fit_context
 from skfairtune.estimators._base import _BaseFairTune, _input_tags
 from skfairtune.estimators._budget import degenerate_reason_for
 from skfairtune.estimators._docs import NOTES_DOC, PARAMETERS_DOC, TRAINING_ATTRIBUTES_DOC

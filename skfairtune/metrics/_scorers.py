@@ -28,7 +28,8 @@ from sklearn.metrics import (
     r2_score,
     recall_score,
 )
-from sklearn.metrics._scorer import _BaseScorer
+
+from skfairtune._compat import BaseScorer as _BaseScorer
 
 from .._labels import positive_label
 from .._validation import column_names, read_columns

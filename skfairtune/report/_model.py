@@ -8,8 +8,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection._search import BaseSearchCV
 
+from skfairtune._compat import BaseSearchCV
 from skfairtune.metrics import degenerate_reason
 from skfairtune.model_selection import BudgetRefit
 from skfairtune.notions import NOTIONS, Notion

@@ -20,12 +20,14 @@ import pandas as pd
 import scipy.sparse as sp
 from imblearn.base import BaseSampler
 from imblearn.utils import check_target_type
-from imblearn.utils._validation import ArraysTransformer, _check_X
-from sklearn.base import _fit_context
 from sklearn.preprocessing import label_binarize
-from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _num_samples, validate_data
+from sklearn.utils.validation import validate_data
+
+from skfairtune._compat import ArraysTransformer, StrOptions
+from skfairtune._compat import check_X as _check_X
+from skfairtune._compat import fit_context as _fit_context
+from skfairtune._compat import num_samples as _num_samples
 
 from .._groups import encode_groups
 from .._labels import plain

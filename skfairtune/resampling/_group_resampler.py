@@ -5,8 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.utils import _safe_indexing, check_random_state
-from sklearn.utils._param_validation import StrOptions
+from sklearn.utils import check_random_state
+
+from skfairtune._compat import StrOptions
+from skfairtune._compat import safe_indexing as _safe_indexing
 
 from ._base import BaseGroupSampler, Cells
 from ._targets import STRATEGIES

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.utils.validation import _num_samples
+
+from skfairtune._compat import num_samples as _num_samples
 
 from .._groups import encode_groups
 from .._validation import check_n_rows

@@ -6,7 +6,9 @@ from typing import Any
 
 import numpy as np
 from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, column_or_1d
+from sklearn.utils.validation import column_or_1d
+
+from skfairtune._compat import check_sample_weight as _check_sample_weight
 
 from .._deprecation import keyword_only
 from .._groups import encode_groups

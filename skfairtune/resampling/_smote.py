@@ -9,8 +9,9 @@ import numpy as np
 import pandas as pd
 from imblearn.base import BaseSampler
 from imblearn.over_sampling import SMOTE, SMOTEN, SMOTENC
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _num_features
+
+from skfairtune._compat import Interval, StrOptions
+from skfairtune._compat import num_features as _num_features
 
 from ._base import BaseGroupSampler, Cells
 from ._targets import describe_cell
