@@ -42,7 +42,7 @@ demo: $(STAMP)
 # pass. Where the suite is not beside the checkout, it says so and skips.
 SUITE ?= ../shared/fairlearn-suite
 fairlearn-suite: $(STAMP)
-	@if [ ! -x "$(SUITE)/run.sh" ] && [ ! -f "$(SUITE)/run.sh" ]; then \
+	@if [ ! -f "$(SUITE)/run.sh" ]; then \
 	  echo "$(SUITE) is missing: fairlearn's metric tests skipped"; exit 0; fi; \
 	results=$$(mktemp -d); \
 	RESULTS_DIR=$$results PYTHON=$(abspath $(PY)) bash $(SUITE)/run.sh >/dev/null || exit 1; \
