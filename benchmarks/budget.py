@@ -39,9 +39,9 @@ from fairlearn.reductions import DemographicParity, ExponentiatedGradient
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tradeoff import load_split, warm_up  # noqa: E402
-
+if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.tradeoff import load_split, warm_up  # noqa: E402
 from skfairtune import FairTuneClassifier  # noqa: E402
 from skfairtune.metrics import demographic_parity_difference  # noqa: E402
 

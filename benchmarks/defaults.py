@@ -37,9 +37,9 @@ from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
-sys.path.insert(0, str(Path(__file__).parent))
-from tradeoff import load_split  # noqa: E402
-
+if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.tradeoff import load_split  # noqa: E402
 from skfairtune import FairTuneClassifier  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"

@@ -44,8 +44,9 @@ from sklearn.metrics import accuracy_score, f1_score, precision_score
 from skfairtune._groups import encode_groups
 from skfairtune.metrics import MetricFrame
 
-sys.path.insert(0, str(Path(__file__).parent))
-from metrics_speed import best_time, machine_line, speed_rows  # noqa: E402
+if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.metrics_speed import best_time, machine_line, speed_rows  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 FAST = {"count": flm.count, "selection_rate": flm.selection_rate,

@@ -40,10 +40,20 @@ from fairlearn.metrics import demographic_parity_difference
 from fairlearn.reductions import DemographicParity, ExponentiatedGradient
 from sklearn.linear_model import LogisticRegression
 from threadpoolctl import threadpool_limits
-from tradeoff import RESULTS, SETTINGS, Split, blocks, load_split, warm_up
 
 from skfairtune import FairTuneClassifier
 from skfairtune.model_selection import penalty_path
+
+if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.tradeoff import (  # noqa: E402
+    RESULTS,
+    SETTINGS,
+    Split,
+    blocks,
+    load_split,
+    warm_up,
+)
 
 BUDGETS = (0.01, 0.02, 0.05, 0.10)
 STEP_EPOCHS = (2, 1)
