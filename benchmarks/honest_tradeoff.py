@@ -21,6 +21,9 @@ tuned per data set on the same splits. Here nothing is chosen by a test score:
   fine-tuned from it (``pretrained=base``) at each penalty strength. The base
   is fitted inside each fold, so no fold's validation rows reach a model
   scored on them.
+* Constraint mode, as users call it: ``FairTuneClassifier(penalty=notion,
+  max_gap=B)`` with every other setting at its default, B among the notion's
+  budgets; cross-validation chooses B like any other family's setting.
 * The best group-blind peer is chosen the same way: ``budget_refit`` over
   the pooled cross-validation results of every peer family that does not
   read the group at predict time.
@@ -58,7 +61,6 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import get_scorer
 from threadpoolctl import threadpool_limits
-from tradeoff import BUDGETS, GAP_NAMES, load_split, warm_up
 
 from skfairtune import FairTuneClassifier
 from skfairtune.metrics import make_degeneracy_scorer, make_fairness_scorer
@@ -68,6 +70,18 @@ from skfairtune.model_selection import (
 )
 from skfairtune.penalties import Penalty
 
+if __package__ in (None, ""):  # run as a script: make the benchmarks package importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from benchmarks.tradeoff import (  # noqa: E402
+    BUDGETS,
+    DP,
+    EO,
+    abbreviation,
+    gap_column,
+    load_split,
+    warm_up,
+)
+
 RESULTS = Path(__file__).parent / "results"
 DATASETS = ("adult", "compas", "german")
 N_FOLDS = 3
@@ -76,26 +90,31 @@ QUICK_MAX_TRAIN = 2000
 # skfairtune's one recipe, the same on every data set (not tuned per data set).
 BASE = {"hidden_layer_sizes": (64,), "max_epochs": 20, "batch_size": 128, "lr": 1e-3}
 TUNE = {"max_epochs": 10, "batch_size": 256, "lr": 1e-3, "batch_sampling": "stratified"}
-PENALTY = {"dp": "demographic_parity", "eo": "equalized_odds"}
 STRENGTHS = (0.5, 1.0, 2.0, 4.0, 8.0, 16.0)  # and 0: the base itself
 
 # The peers' grids, also the same on every data set.
 LR_C = (0.01, 0.1, 1.0)
-EXPGRAD_BOUNDS = {"dp": (0.01, 0.02, 0.05), "eo": (0.02, 0.05, 0.1)}
+EXPGRAD_BOUNDS = BUDGETS
 ADVERSARIAL_ALPHA = (0.3, 1.0, 3.0)
 FAIRRET_STRENGTHS = (0.1, 0.3, 1.0, 3.0)
 FAIRGBM_MULTIPLIER_LR = (0.01, 0.1, 1.0)
-THRESHOLD_TOL = {"dp": (None, 0.01, 0.03), "eo": (None,)}  # fairlearn relaxes DP only
-ERROR_PARITY_TOL = {"dp": (0.0, 0.01, 0.03), "eo": (0.0, 0.02, 0.05)}
-OXONFAIR_BOUND = {"dp": (0.01, 0.02, 0.05), "eo": (0.02, 0.05, 0.1)}
+THRESHOLD_TOL = {DP: (None, 0.01, 0.03), EO: (None,)}  # fairlearn relaxes DP only
+ERROR_PARITY_TOL = {DP: (0.0, 0.01, 0.03), EO: (0.0, 0.02, 0.05)}
+OXONFAIR_BOUND = BUDGETS
 POST_BASES = ("LR", "network")  # what the post-processors adjust: part of their grid
-NOTIONS = ("dp", "eo")
+# The notions, by skfairtune.notions' names; each peer's name for the same thing.
+NOTIONS = (DP, EO)
+FAIRLEARN_MOMENTS = {DP: DemographicParity, EO: EqualizedOdds}
+OXONFAIR_METRICS = {DP: "demographic_parity", EO: "equalized_odds_max"}
+# Constraint mode, as users call it: FairTuneClassifier(penalty=notion, max_gap=B),
+# every other setting at its default, at a few B (the budgets themselves).
+MAX_GAPS = BUDGETS
 
 GROUP = "group"  # the column of the frames the scorers see that holds the group
 SCORING = {
     "accuracy": get_scorer("accuracy"),
-    "dp": make_fairness_scorer("demographic_parity_difference", sensitive_features=GROUP),
-    "eo": make_fairness_scorer("equalized_odds_difference", sensitive_features=GROUP),
+    **{notion: make_fairness_scorer(f"{notion}_difference", sensitive_features=GROUP)
+       for notion in NOTIONS},
     "degenerate": make_degeneracy_scorer(sensitive_features=GROUP),
 }
 
@@ -207,7 +226,7 @@ class FairretPenalty(Penalty):
     name = "fairret_norm_loss"
     tasks = ("classification",)
 
-    def __init__(self, notion: str = "dp"):
+    def __init__(self, notion: str = DP):
         self.notion = notion
 
     def __call__(self, *, scores, y, groups, weight, n_groups, losses, task):
@@ -219,13 +238,13 @@ class FairretPenalty(Penalty):
             TruePositiveRate,
         )
 
-        if self.notion == "eo" and y.min() == y.max():
+        if self.notion == EO and y.min() == y.max():
             # A last, short batch without both labels: fairret's rates are
             # undefined there (it raises), so that batch adds no penalty.
             return scores.sum() * 0.0
         logit = torch.logit(scores[:, 1].clamp(1e-6, 1 - 1e-6))[:, None]
         sens = torch.nn.functional.one_hot(groups.long(), n_groups).to(logit.dtype)
-        if self.notion == "dp":
+        if self.notion == DP:
             return NormLoss(PositiveRate())(logit, sens)
         rates = StackedLinearFractionalStatistic(TruePositiveRate(), FalsePositiveRate())
         return NormLoss(rates)(logit, sens, y.to(logit.dtype)[:, None])
@@ -247,7 +266,14 @@ class Family:
 
 
 def _skfairtune(part, notion, s):
-    return blind(tuned(part, PENALTY[notion], s["strength"]))
+    return blind(tuned(part, notion, s["strength"]))
+
+
+def _constraint(part, notion, s):
+    """Constraint mode as users call it: every setting but the budget at its default."""
+    return blind(part.once(("constraint", notion, s["max_gap"]), lambda: FairTuneClassifier(
+        penalty=notion, max_gap=s["max_gap"], random_state=part.seed
+    ).fit(part.X, part.y, sensitive_features=part.a)))
 
 
 def _fairret(part, notion, s):
@@ -259,9 +285,8 @@ def _logistic(part, notion, s):
 
 
 def _expgrad(part, notion, s):
-    moment = DemographicParity if notion == "dp" else EqualizedOdds
     model = ExponentiatedGradient(LogisticRegression(max_iter=1000, tol=1e-3),
-                                  moment(difference_bound=s["bound"]))
+                                  FAIRLEARN_MOMENTS[notion](difference_bound=s["bound"]))
     model.fit(part.X, part.y, sensitive_features=part.a)
     return lambda X, a: model.predict(X, random_state=part.seed)
 
@@ -270,7 +295,7 @@ def _adversarial(part, notion, s):
     model = AdversarialFairnessClassifier(
         backend="torch", predictor_model=[64, "leaky_relu"],
         adversary_model=[3, "leaky_relu"], batch_size=256, epochs=10, shuffle=True,
-        constraints=PENALTY[notion], alpha=s["alpha"], random_state=part.seed)
+        constraints=notion, alpha=s["alpha"], random_state=part.seed)
     return blind(model.fit(part.X, part.y, sensitive_features=part.a))
 
 
@@ -286,7 +311,7 @@ def _fairgbm(part, notion, s):
 
 
 def _threshold(estimator, part, notion, tol):
-    model = ThresholdOptimizer(estimator=estimator, constraints=PENALTY[notion], prefit=True,
+    model = ThresholdOptimizer(estimator=estimator, constraints=notion, prefit=True,
                                predict_method="predict_proba", tol=tol)
     model.fit(part.X, part.y, sensitive_features=part.a)
     return lambda X, a: model.predict(X, sensitive_features=a, random_state=part.seed)
@@ -297,7 +322,7 @@ def _threshold_lr(part, notion, s):
 
 
 def _threshold_ours(part, notion, s):
-    return _threshold(tuned(part, PENALTY[notion], s["strength"]), part, notion, None)
+    return _threshold(tuned(part, notion, s["strength"]), part, notion, None)
 
 
 def _codes(a, reference):
@@ -309,7 +334,7 @@ def _error_parity(part, notion, s):
 
     base = unconstrained(part, s["base"])
     model = RelaxedThresholdOptimizer(
-        predictor=lambda X: base.predict_proba(X)[:, 1], constraint=PENALTY[notion],
+        predictor=lambda X: base.predict_proba(X)[:, 1], constraint=notion,
         tolerance=s["tol"], seed=part.seed)
     model.fit(part.X, part.y, group=_codes(part.a, part.a))
     return lambda X, a: model.predict(X, group=_codes(a, part.a))
@@ -320,7 +345,7 @@ def _oxonfair(inferred: bool):
         import oxonfair
         from oxonfair import group_metrics as gm
 
-        metric = gm.demographic_parity if notion == "dp" else gm.equalized_odds_max
+        metric = getattr(gm, OXONFAIR_METRICS[notion])
 
         def frontier():
             groups = part.once("group model", lambda: LogisticRegression(
@@ -359,12 +384,13 @@ def families() -> list[Family]:
     strengths = (0.0, *STRENGTHS)
     return [
         Family("skfairtune", _grid("strength", strengths), _skfairtune, kind="ours"),
+        Family(CONSTRAINT, _per_notion("max_gap", MAX_GAPS), _constraint, kind="ours"),
         Family("LogisticRegression", _grid("C", LR_C), _logistic),
         Family("ExpGrad LR", _per_notion("bound", EXPGRAD_BOUNDS), _expgrad),
         Family("Adversarial", _grid("alpha", ADVERSARIAL_ALPHA), _adversarial),
         Family("fairret NormLoss (same network)", _grid("strength", (0.0, *FAIRRET_STRENGTHS)),
                _fairret, needs="fairret"),
-        Family("FairGBM", {"eo": [{"multiplier_lr": v} for v in FAIRGBM_MULTIPLIER_LR]},
+        Family("FairGBM", {EO: [{"multiplier_lr": v} for v in FAIRGBM_MULTIPLIER_LR]},
                _fairgbm, needs="fairgbm"),
         Family("OxonFair (inferred groups)", _with_bases("bound", OXONFAIR_BOUND),
                _oxonfair(True), needs="oxonfair"),
@@ -533,11 +559,11 @@ def _row(name, family, notion, budget, choice, results, scores, config, failures
         "config": config if config is not None else f"none ({choice.note})",
     }
     if scores is None:
-        return {**row, "accuracy": np.nan, "dp_gap": np.nan, "eo_gap": np.nan,
+        return {**row, "accuracy": np.nan, **{gap_column(n): np.nan for n in NOTIONS},
                 "degenerate": np.nan, "over_budget": np.nan}
     gap = scores[notion]
-    return {**row, "accuracy": scores["accuracy"], "dp_gap": scores["dp"],
-            "eo_gap": scores["eo"], "degenerate": scores["degenerate"],
+    return {**row, "accuracy": scores["accuracy"],
+            **{gap_column(n): scores[n] for n in NOTIONS}, "degenerate": scores["degenerate"],
             "over_budget": bool(gap > budget + 1e-12)}
 
 
@@ -563,6 +589,7 @@ def write_csv(runs: pd.DataFrame, path: Path, command: str) -> None:
 # -- the report ----------------------------------------------------------------
 
 OURS = "skfairtune"
+CONSTRAINT = "skfairtune constraint mode"
 PEER = "best blind peer (pooled)"
 SIGHTED = "best group-at-predict peer (pooled)"
 COMPOSED = "ThresholdOptimizer on skfairtune"
@@ -570,7 +597,11 @@ COMPOSED = "ThresholdOptimizer on skfairtune"
 
 def summarise(runs: pd.DataFrame) -> pd.DataFrame:
     """Per data set, budget and family: test accuracy and gap over the seeds."""
-    runs = runs.assign(gap=np.where(runs["notion"] == "dp", runs["dp_gap"], runs["eo_gap"]))
+    gap = pd.Series(np.nan, index=runs.index)
+    for notion in NOTIONS:
+        mine = runs["notion"] == notion
+        gap[mine] = runs.loc[mine, gap_column(notion)]
+    runs = runs.assign(gap=gap)
     keys = ["dataset", "notion", "budget", "family"]
     grouped = runs.groupby(keys, sort=False)
     out = grouped.agg(
@@ -611,7 +642,7 @@ def _get(summary, dataset, notion, budget, family):
 
 
 def _budget_name(notion, budget) -> str:
-    return f"{GAP_NAMES[notion]} ≤ {budget:g}"
+    return f"{abbreviation(notion)} ≤ {budget:g}"
 
 
 def verdict(ours, peer) -> tuple[str, str]:
@@ -627,23 +658,29 @@ def verdict(ours, peer) -> tuple[str, str]:
 
 def headline(summary: pd.DataFrame) -> tuple[list[str], list[str]]:
     lines = ["| data set | budget | skfairtune | best blind peer (CV-pooled) | "
-             "as accurate? | over budget no more often? | group at predict: best peer "
-             "(CV-pooled) | group at predict: ThresholdOptimizer on skfairtune |",
-             "|---|---|---|---|---|---|---|---|"]
+             "as accurate? | over budget no more often? | skfairtune constraint mode "
+             "(max_gap chosen by CV) | constraint mode: as accurate? over no more often? | "
+             "group at predict: best peer (CV-pooled) | group at predict: "
+             "ThresholdOptimizer on skfairtune |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
     shortfalls = []
     for dataset in summary["dataset"].unique():
         for notion in NOTIONS:
             for budget in BUDGETS[notion]:
-                ours, peer = (_get(summary, dataset, notion, budget, f)
-                              for f in (OURS, PEER))
+                ours, constraint, peer = (_get(summary, dataset, notion, budget, f)
+                                          for f in (OURS, CONSTRAINT, PEER))
                 acc, over = verdict(ours, peer)
+                constraint_acc, constraint_over = verdict(constraint, peer)
                 where = f"{dataset} {_budget_name(notion, budget)}"
-                if "no" in acc or "no" in over:
-                    shortfalls.append(f"{where}: accuracy {acc}, over budget {over}; "
-                                      f"peer chosen: {peer['configs']}")
+                for name, a, o in ((OURS, acc, over),
+                                   (CONSTRAINT, constraint_acc, constraint_over)):
+                    if "no" in a or "no" in o:
+                        shortfalls.append(f"{where}, {name}: accuracy {a}, over budget "
+                                          f"{o}; peer chosen: {peer['configs']}")
                 lines.append(
                     f"| {dataset} | {_budget_name(notion, budget)} | {_cell(ours)} | "
                     f"{_cell(peer)}{_families(peer)} | {acc} | {over} | "
+                    f"{_cell(constraint)} | {constraint_acc}; {constraint_over} | "
                     f"{_cell(_get(summary, dataset, notion, budget, SIGHTED))} | "
                     f"{_cell(_get(summary, dataset, notion, budget, COMPOSED))} |")
     return lines, shortfalls
@@ -671,7 +708,7 @@ def family_tables(summary: pd.DataFrame, dataset: str) -> list[str]:
     lines = []
     for notion in NOTIONS:
         part = summary[(summary["dataset"] == dataset) & (summary["notion"] == notion)]
-        lines += [f"### {dataset}: {GAP_NAMES[notion]} budgets", "",
+        lines += [f"### {dataset}: {abbreviation(notion)} budgets", "",
                   "| family | group at predict | budget | test accuracy | test gap (mean, max) "
                   "| CV gap | over budget on test | CV-feasible | settings chosen |",
                   "|---|---|---|---:|---|---:|---|---|---|"]
@@ -723,7 +760,9 @@ def report(runs, times, command, wall_s, skipped, quick_run) -> str:
         "rule over the pooled CV results of every peer family that does not read the group "
         "at predict time; likewise for the peers that do.", "",
         f"skfairtune's one recipe, on every data set: {recipe}. No setting was tuned per "
-        "data set.", "",
+        "data set. skfairtune's constraint mode is `FairTuneClassifier(penalty=notion, "
+        "max_gap=B)` with every other setting at its default, B among the notion's budgets "
+        "(chosen by the same rule).", "",
         "A cell: test accuracy mean ± std over seeds; mean test gap; seeds whose test gap "
         "is over the budget (of the seeds where a model was chosen); seeds where CV found a "
         "setting within the budget.", "",
@@ -756,7 +795,8 @@ def plot(summary: pd.DataFrame, path: Path) -> None:
     datasets = list(summary["dataset"].unique())
     fig, axes = plt.subplots(len(datasets), 2, figsize=(11, 3.6 * len(datasets)),
                              squeeze=False)
-    shown = [(OURS, "C0", "o"), (PEER, "C1", "s"), (SIGHTED, "C3", "x"), (COMPOSED, "C2", "^")]
+    shown = [(OURS, "C0", "o"), (CONSTRAINT, "C4", "v"), (PEER, "C1", "s"), (SIGHTED, "C3", "x"),
+             (COMPOSED, "C2", "^")]
     for r, dataset in enumerate(datasets):
         for c, notion in enumerate(NOTIONS):
             ax = axes[r, c]
@@ -769,7 +809,7 @@ def plot(summary: pd.DataFrame, path: Path) -> None:
                 ax.errorbar(range(len(budgets)), acc, yerr=err, color=color, marker=marker,
                             capsize=3, label=family)
             ax.set_xticks(range(len(budgets)), [f"≤ {b:g}" for b in budgets])
-            ax.set_title(f"{dataset}: {GAP_NAMES[notion]} budget (chosen by CV)")
+            ax.set_title(f"{dataset}: {abbreviation(notion)} budget (chosen by CV)")
             ax.set_ylabel("test accuracy")
     axes[0, 0].legend(fontsize=7)
     fig.tight_layout()

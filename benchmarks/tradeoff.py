@@ -60,20 +60,32 @@ from threadpoolctl import threadpool_limits
 
 from skfairtune import FairTuneClassifier
 from skfairtune.datasets import load_adult, load_compas, load_german
+from skfairtune.notions import get_notion
 
 RESULTS = Path(__file__).parent / "results"
-BUDGETS = {"dp": (0.01, 0.02, 0.05), "eo": (0.02, 0.05, 0.10)}
-GAP_NAMES = {"dp": "DP", "eo": "EO"}
+DP, EO = "demographic_parity", "equalized_odds"  # skfairtune.notions' names
+BUDGETS = {DP: (0.01, 0.02, 0.05), EO: (0.02, 0.05, 0.10)}
 
 # The best peer accuracies of the issue's reference run (same protocol),
 # among methods that do not read the group at predict time.
 REFERENCE = {
-    ("adult", "dp", 0.02): (0.832, "ExpGrad LR"),
-    ("adult", "dp", 0.05): (0.840, "fairret NormLoss MLP"),
-    ("adult", "eo", 0.05): (0.846, "ExpGrad LR"),
-    ("compas", "dp", 0.05): (0.581, "ExpGrad LR"),
-    ("german", "dp", 0.02): (0.732, "fairret NormLoss MLP"),
+    ("adult", DP, 0.02): (0.832, "ExpGrad LR"),
+    ("adult", DP, 0.05): (0.840, "fairret NormLoss MLP"),
+    ("adult", EO, 0.05): (0.846, "ExpGrad LR"),
+    ("compas", DP, 0.05): (0.581, "ExpGrad LR"),
+    ("german", DP, 0.02): (0.732, "fairret NormLoss MLP"),
 }
+
+
+def abbreviation(notion: str) -> str:
+    """A notion's short name in tables (``"DP"``), from skfairtune.notions."""
+    return get_notion(notion).abbreviation
+
+
+def gap_column(notion: str) -> str:
+    """The results' column of a notion's test gap (``"dp_gap"``)."""
+    return f"{abbreviation(notion).lower()}_gap"
+
 
 # Tuned on the bundled data; the strength grids are fine where the gaps are
 # small, since a hard-prediction gap is not monotone in the strength.
@@ -236,11 +248,11 @@ def _label(key: str, value: float, overrides: dict) -> str:
 
 
 def _fairtune_grid(settings):
-    yield "skfairtune DP penalty", "demographic_parity", "penalty_strength", settings["dp"]
-    yield "skfairtune EO penalty", "equalized_odds", "penalty_strength", settings["eo"]
+    yield "skfairtune DP penalty", DP, "penalty_strength", settings["dp"]
+    yield "skfairtune EO penalty", EO, "penalty_strength", settings["eo"]
     yield "skfairtune EOpp penalty", "equal_opportunity", "penalty_strength", settings["eopp"]
-    yield "skfairtune DP max_gap", "demographic_parity", "max_gap", settings["dp_max_gap"]
-    yield "skfairtune EO max_gap", "equalized_odds", "max_gap", settings["eo_max_gap"]
+    yield "skfairtune DP max_gap", DP, "max_gap", settings["dp_max_gap"]
+    yield "skfairtune EO max_gap", EO, "max_gap", settings["eo_max_gap"]
 
 
 def _fine_tune(state, tune, params, seed):
@@ -438,8 +450,8 @@ def evaluate(candidate: Candidate, split: Split) -> dict:
         "family": candidate.family, "config": candidate.config,
         "group_at_predict": candidate.group_at_predict,
         "accuracy": float(np.mean(pred == y)),
-        "dp_gap": float(demographic_parity_difference(y, pred, sensitive_features=a)),
-        "eo_gap": float(equalized_odds_difference(y, pred, sensitive_features=a)),
+        gap_column(DP): float(demographic_parity_difference(y, pred, sensitive_features=a)),
+        gap_column(EO): float(equalized_odds_difference(y, pred, sensitive_features=a)),
         "fit_s": fit_s,
     }
 
@@ -481,7 +493,7 @@ def with_pooled(means: pd.DataFrame) -> pd.DataFrame:
 
 def best_within(means: pd.DataFrame, gap: str, budget: float) -> pd.DataFrame:
     """Per data set and family, the most accurate configuration whose mean gap is within budget."""
-    within = means[means[f"{gap}_gap"] <= budget + 1e-12]
+    within = means[means[gap_column(gap)] <= budget + 1e-12]
     best = within.loc[within.groupby(["dataset", "family"], sort=False)["accuracy"].idxmax()]
     return best.set_index(["dataset", "family"])
 
@@ -539,7 +551,7 @@ def _headline_line(means, dataset, gap, budget):
     threshold = max((best.loc[(dataset, f)] for f in (
         "ThresholdOptimizer (DP)", "ThresholdOptimizer (EO)") if (dataset, f) in best.index),
         key=lambda r: r["accuracy"], default=None)
-    where = f"{dataset} {GAP_NAMES[gap]} ≤ {budget:g}"
+    where = f"{dataset} {abbreviation(gap)} ≤ {budget:g}"
     verdict, notes = _verdict(ours, peer, peer_family, where)
     reference = REFERENCE.get((dataset, gap, budget))
     notes += _shortfall(ours, reference, "reference", where)
@@ -548,7 +560,7 @@ def _headline_line(means, dataset, gap, budget):
     ours_text = "—" if ours is None else f"{cell(ours)} ({ours['config']})"
     peer_text = "—" if peer is None else f"{cell(peer)} ({peer_family}, {peer['config']})"
     reference_text = "" if reference is None else f"{reference[0]:.3f} ({reference[1]})"
-    return (f"| {dataset} | {GAP_NAMES[gap]} ≤ {budget:g} | {ours_text} | {peer_text} | "
+    return (f"| {dataset} | {abbreviation(gap)} ≤ {budget:g} | {ours_text} | {peer_text} | "
             f"{reference_text} | {cell(threshold)} | {verdict} |"), notes
 
 
@@ -577,7 +589,7 @@ def _shortfall(ours, other, kind, where):
 def family_table(means: pd.DataFrame, dataset: str) -> list[str]:
     """Every family's best accuracy at every budget, on one data set."""
     budgets = [(g, b) for g, bs in BUDGETS.items() for b in bs]
-    header = " | ".join(f"{GAP_NAMES[g]} ≤ {b:g}" for g, b in budgets)
+    header = " | ".join(f"{abbreviation(g)} ≤ {b:g}" for g, b in budgets)
     lines = [f"| family | {header} |", "|---|" + "---:|" * len(budgets)]
     bests = {(g, b): best_within(means, g, b) for g, b in budgets}
     for family in means.loc[means["dataset"] == dataset, "family"].unique():
@@ -643,9 +655,9 @@ def plot(runs: pd.DataFrame, path: Path) -> None:
     fig, axes = plt.subplots(len(datasets), 2, figsize=(12, 4.2 * len(datasets)),
                              squeeze=False)
     for row, dataset in enumerate(datasets):
-        for col, gap in enumerate(("dp", "eo")):
+        for col, gap in enumerate(BUDGETS):
             _plot_panel(axes[row, col], means[means["dataset"] == dataset], gap)
-            axes[row, col].set_title(f"{dataset}: accuracy vs {GAP_NAMES[gap]} gap (test)")
+            axes[row, col].set_title(f"{dataset}: accuracy vs {abbreviation(gap)} gap (test)")
     axes[0, 0].legend(fontsize=7, loc="lower right")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
@@ -660,22 +672,22 @@ GROUPS = [("skfairtune", "C0", "o"), ("ExpGrad", "C1", "s"), ("fairret", "C2", "
 def _plot_panel(ax, means, gap):
     for prefix, color, marker in GROUPS:
         part = means[means["family"].str.startswith(prefix)]
-        ax.scatter(part[f"{gap}_gap"], part["accuracy"], s=16, color=color, marker=marker,
+        ax.scatter(part[gap_column(gap)], part["accuracy"], s=16, color=color, marker=marker,
                    alpha=0.6, label=prefix)
     for label, mask, color in (("skfairtune front", means["family"].str.startswith(
             "skfairtune"), "C0"), ("peers' front", means["family"].map(is_peer), "C1")):
         front = _front(means[mask], gap)
-        ax.step(front[f"{gap}_gap"], front["accuracy"], where="post", color=color, label=label)
+        ax.step(front[gap_column(gap)], front["accuracy"], where="post", color=color, label=label)
     for budget in BUDGETS[gap]:
         ax.axvline(budget, color="0.8", linestyle=":", zorder=0)
     ax.set_xlim(0, max(0.2, BUDGETS[gap][-1] * 2))
-    ax.set_xlabel(f"{GAP_NAMES[gap]} gap (mean over seeds)")
+    ax.set_xlabel(f"{abbreviation(gap)} gap (mean over seeds)")
     ax.set_ylabel("accuracy (mean over seeds)")
 
 
 def _front(means: pd.DataFrame, gap: str) -> pd.DataFrame:
     """The configurations that no other beats on both accuracy and the gap."""
-    ordered = means.sort_values([f"{gap}_gap", "accuracy"], ascending=[True, False])
+    ordered = means.sort_values([gap_column(gap), "accuracy"], ascending=[True, False])
     keep = ordered["accuracy"] > ordered["accuracy"].cummax().shift(fill_value=-np.inf)
     return ordered[keep]
 
