@@ -28,8 +28,10 @@ fitted on the training part; the sensitive attribute is not a feature):
 A fit is "over" when its test gap exceeds B + 2 SE, where SE is the test
 split's standard error of the gap (``gap_standard_error``); "degenerate"
 ("(near-)constant") when it predicts one class for at least 99% of the test
-rows or its balanced accuracy is at most 0.52; "warned" when fit raised any
-of skfairtune's warnings (which ones are listed). A constraint-mode fit's
+rows or its balanced accuracy is at most 0.52; "warned" when fit raised a
+``BudgetUncertainWarning``, ``BudgetNotMetWarning`` or ``DegenerateModelWarning``
+(the ``warnings`` column lists every skfairtune warning class raised, and on
+how many fits). A constraint-mode fit's
 ``bound`` is its ``gap_upper_bound_`` (95%); ``bound_covers`` counts the fits
 whose test gap is at or below it. Logistic regression is fitted on every
 split (whatever ``--methods`` says): where its test balanced accuracy is
@@ -72,6 +74,11 @@ from threadpoolctl import threadpool_limits
 
 from skfairtune import FairTuneClassifier
 from skfairtune.estimators._budget import HeldOut, gap_standard_error, hard_gap
+from skfairtune.exceptions import (
+    BudgetNotMetWarning,
+    BudgetUncertainWarning,
+    DegenerateModelWarning,
+)
 from skfairtune.model_selection import FairStratifiedKFold, budget_refit
 from skfairtune.notions import get_notion
 
@@ -100,6 +107,10 @@ PEER_MOMENTS = {DP: DemographicParity, EO: EqualizedOdds}  # fairlearn's, by our
 CV_FOLDS = 3
 CV_DIVISORS = (1, 2, 4)  # ExpGrad best of B, B/2, B/4
 SEPARATES = 0.6  # logistic regression's balanced accuracy that "separates the classes"
+# The warnings that tell a user not to trust a fit's gap or usefulness: "warned".
+# The report lists every skfairtune warning raised, these or others.
+WARNED = {w.__name__ for w in (BudgetUncertainWarning, BudgetNotMetWarning,
+                               DegenerateModelWarning)}
 
 
 def setting_label(key: str) -> str:
@@ -336,7 +347,7 @@ def run(args) -> pd.DataFrame:
 # -- the report -------------------------------------------------------------------
 
 def _flags(results: pd.DataFrame) -> pd.DataFrame:
-    warned = results["warned"].fillna("") != ""
+    warned = results["warned"].fillna("").map(lambda names: bool(WARNED & set(names.split(","))))
     return results.assign(
         warned_any=warned, over_warned=results["over"] & warned,
         over_unwarned=results["over"] & ~warned, warned_within=warned & ~results["over"],

@@ -107,7 +107,8 @@ def test_unseen_summary_counts_warnings_bounds_and_degenerate_fits(bench):
         _row(over=True, bound=0.05, bound_covers=False),
         _row(warned="BudgetNotMetWarning,BudgetUncertainWarning", bound=0.1,
              bound_covers=True),
-        _row(degenerate=True, lr_separates=False, bound=0.1, bound_covers=True),
+        _row(degenerate=True, lr_separates=False, bound=0.1, bound_covers=True,
+             warned="UndefinedGroupWarning"),  # listed, but not a warning about the fit
         _row(method="ExpGrad at B", degenerate=True),
     ])
     table = unseen.summary(results).set_index("method")
@@ -116,7 +117,8 @@ def test_unseen_summary_counts_warnings_bounds_and_degenerate_fits(bench):
     assert (ours["over_and_warned"], ours["over_unwarned"], ours["warned_within"]) == (1, 1, 1)
     assert (ours["bound_covers"], ours["coverage"]) == (3, 0.75)
     assert (ours["degenerate"], ours["degenerate_sep"]) == (1, 0)
-    assert ours["warnings"] == "BudgetUncertainWarning 2, BudgetNotMetWarning 1"
+    assert ours["warnings"] == ("BudgetUncertainWarning 2, BudgetNotMetWarning 1, "
+                                "UndefinedGroupWarning 1")
     peer = table.loc["ExpGrad at B"]
     assert np.isnan(peer["bound_covers"]) and peer["degenerate_sep"] == 1
     marked = unseen.by_table(results)
