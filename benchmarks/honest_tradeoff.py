@@ -56,7 +56,7 @@ import pandas as pd
 import torch
 from fairlearn.adversarial import AdversarialFairnessClassifier
 from fairlearn.postprocessing import ThresholdOptimizer
-from fairlearn.reductions import DemographicParity, EqualizedOdds, ExponentiatedGradient
+from fairlearn.reductions import ExponentiatedGradient
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import get_scorer
@@ -76,6 +76,7 @@ from benchmarks.tradeoff import (  # noqa: E402
     BUDGETS,
     DP,
     EO,
+    FAIRLEARN_MOMENTS,
     abbreviation,
     gap_column,
     load_split,
@@ -104,7 +105,6 @@ OXONFAIR_BOUND = BUDGETS
 POST_BASES = ("LR", "network")  # what the post-processors adjust: part of their grid
 # The notions, by skfairtune.notions' names; each peer's name for the same thing.
 NOTIONS = (DP, EO)
-FAIRLEARN_MOMENTS = {DP: DemographicParity, EO: EqualizedOdds}
 OXONFAIR_METRICS = {DP: "demographic_parity", EO: "equalized_odds_max"}
 # Constraint mode, as users call it: FairTuneClassifier(penalty=notion, max_gap=B),
 # every other setting at its default, at a few B (the budgets themselves).

@@ -65,6 +65,7 @@ from skfairtune.notions import get_notion
 RESULTS = Path(__file__).parent / "results"
 DP, EO = "demographic_parity", "equalized_odds"  # skfairtune.notions' names
 BUDGETS = {DP: (0.01, 0.02, 0.05), EO: (0.02, 0.05, 0.10)}
+FAIRLEARN_MOMENTS = {DP: DemographicParity, EO: EqualizedOdds}  # fairlearn's, by our names
 
 # The best peer accuracies of the issue's reference run (same protocol),
 # among methods that do not read the group at predict time.
@@ -106,11 +107,11 @@ SETTINGS: dict[str, dict] = {
                        {"tune": BIG_BATCH, "values": [0.01, 0.02, 0.03]}],
         "eo_max_gap": [{"tune": BIG_BATCH, "values": [0.01, 0.02, 0.03, 0.05]}],
         "multiplier_lr": 1.0,
-        "expgrad": {"DP": [0.002, 0.01, 0.03], "EO": [0.005, 0.02, 0.05]},
+        "expgrad": {DP: [0.002, 0.01, 0.03], EO: [0.005, 0.02, 0.05]},
         "expgrad_mlp": None,  # about a minute per fit here
         "threshold_tol": [None, 0.02, 0.05],
         "adversarial_alpha": [0.3, 1.0, 3.0],
-        "fairret": {"DP": [0.03, 0.1, 0.3, 1.0], "EO": [0.03, 0.1, 0.3, 1.0]},
+        "fairret": {DP: [0.03, 0.1, 0.3, 1.0], EO: [0.03, 0.1, 0.3, 1.0]},
     },
     "compas": {
         "base": {"max_epochs": 10, "batch_size": 128, "lr": 1e-3},
@@ -127,11 +128,11 @@ SETTINGS: dict[str, dict] = {
         "dp_max_gap": [{"tune": {"max_epochs": 20}, "values": [0.03, 0.05, 0.08, 0.12]}],
         "eo_max_gap": [{"tune": {"max_epochs": 20}, "values": [0.03, 0.05, 0.08]}],
         "multiplier_lr": 1.0,
-        "expgrad": {"DP": [0.002, 0.01, 0.03], "EO": [0.005, 0.02, 0.05]},
-        "expgrad_mlp": {"DP": [0.01, 0.03], "EO": [0.05]},
+        "expgrad": {DP: [0.002, 0.01, 0.03], EO: [0.005, 0.02, 0.05]},
+        "expgrad_mlp": {DP: [0.01, 0.03], EO: [0.05]},
         "threshold_tol": [None, 0.02, 0.05],
         "adversarial_alpha": [0.3, 1.0, 3.0],
-        "fairret": {"DP": [0.01, 0.03, 0.1, 0.3], "EO": [0.01, 0.03, 0.1, 0.3]},
+        "fairret": {DP: [0.01, 0.03, 0.1, 0.3], EO: [0.01, 0.03, 0.1, 0.3]},
     },
     "german": {
         "base": {"max_epochs": 30, "batch_size": 64, "lr": 1e-3},
@@ -146,11 +147,11 @@ SETTINGS: dict[str, dict] = {
         "eo_max_gap": [{"tune": {"max_epochs": 30, "batch_size": 64},
                         "values": [0.05, 0.08, 0.12]}],
         "multiplier_lr": 1.0,
-        "expgrad": {"DP": [0.002, 0.01, 0.03], "EO": [0.005, 0.02, 0.05]},
-        "expgrad_mlp": {"DP": [0.01, 0.03], "EO": [0.02, 0.05]},
+        "expgrad": {DP: [0.002, 0.01, 0.03], EO: [0.005, 0.02, 0.05]},
+        "expgrad_mlp": {DP: [0.01, 0.03], EO: [0.02, 0.05]},
         "threshold_tol": [None, 0.02, 0.05],
         "adversarial_alpha": [0.3, 1.0, 3.0],
-        "fairret": {"DP": [0.03, 0.1, 0.3, 1.0], "EO": [0.03, 0.1, 0.3, 1.0]},
+        "fairret": {DP: [0.03, 0.1, 0.3, 1.0], EO: [0.03, 0.1, 0.3, 1.0]},
     },
 }
 QUICK_MAX_TRAIN = 4000
@@ -297,9 +298,9 @@ def _fit_plain(make):
 
 def _expgrad(name, make, bounds, seed):
     out = []
-    for label, moment in (("DP", DemographicParity), ("EO", EqualizedOdds)):
-        for bound in bounds[label]:
-            out.append(Candidate(f"{name} ({label})", f"bound={bound:g}",
+    for notion, moment in FAIRLEARN_MOMENTS.items():
+        for bound in bounds[notion]:
+            out.append(Candidate(f"{name} ({abbreviation(notion)})", f"bound={bound:g}",
                                  _fit_expgrad(make, moment, bound, seed)))
     return out
 
@@ -318,12 +319,11 @@ def _fit_expgrad(make, moment, bound, seed):
 def _threshold(tols, seed):
     out = []
     # fairlearn relaxes demographic parity only: equalized odds is exact.
-    for label, constraint, grid in (("DP", "demographic_parity", tols),
-                                    ("EO", "equalized_odds", [None])):
+    for notion, grid in ((DP, tols), (EO, [None])):
         for tol in grid:
-            out.append(Candidate(f"ThresholdOptimizer ({label})",
+            out.append(Candidate(f"ThresholdOptimizer ({abbreviation(notion)})",
                                  "exact" if tol is None else f"tol={tol:g}",
-                                 _fit_threshold(constraint, tol, seed), group_at_predict=True))
+                                 _fit_threshold(notion, tol, seed), group_at_predict=True))
     return out
 
 
@@ -339,10 +339,10 @@ def _fit_threshold(constraint, tol, seed):
 
 def _adversarial(alphas, seed):
     out = []
-    for label, constraint in (("DP", "demographic_parity"), ("EO", "equalized_odds")):
+    for notion in (DP, EO):
         for alpha in alphas:
-            out.append(Candidate(f"Adversarial ({label})", f"alpha={alpha:g}",
-                                 _fit_adversarial(constraint, alpha, seed)))
+            out.append(Candidate(f"Adversarial ({abbreviation(notion)})", f"alpha={alpha:g}",
+                                 _fit_adversarial(notion, alpha, seed)))
     return out
 
 
@@ -359,16 +359,16 @@ def _fit_adversarial(constraint, alpha, seed):
 
 def _fairret(strengths, seed):
     out = []
-    for label in ("DP", "EO"):
-        for strength in strengths[label]:
-            out.append(Candidate(f"fairret NormLoss MLP ({label})", f"strength={strength:g}",
-                                 _fit_fairret(label, strength, seed)))
+    for notion in (DP, EO):
+        for strength in strengths[notion]:
+            out.append(Candidate(f"fairret NormLoss MLP ({abbreviation(notion)})",
+                                 f"strength={strength:g}", _fit_fairret(notion, strength, seed)))
     return out
 
 
-def _fit_fairret(label, strength, seed):
+def _fit_fairret(notion, strength, seed):
     def fit(split):
-        model = FairretMLP(label, strength, seed=seed)
+        model = FairretMLP(notion, strength, seed=seed)
         return _plain(model.fit(split.X_train, split.y_train, split.a_train))
     return fit
 
@@ -376,8 +376,9 @@ def _fit_fairret(label, strength, seed):
 class FairretMLP:
     """An MLP trained on cross-entropy plus fairret's ``NormLoss``, as fairret's docs do.
 
-    ``"DP"`` penalises the gap in positive rate, ``"EO"`` the gaps in true and
-    false positive rates together.
+    ``notion``, by skfairtune.notions' names: ``"demographic_parity"`` penalises
+    the gap in positive rate, ``"equalized_odds"`` the gaps in true and false
+    positive rates together.
     """
 
     def __init__(self, notion: str, strength: float, *, hidden: int = 64, epochs: int = 20,
@@ -394,7 +395,7 @@ class FairretMLP:
             TruePositiveRate,
         )
 
-        if self.notion == "DP":
+        if self.notion == DP:
             return NormLoss(PositiveRate())
         return NormLoss(StackedLinearFractionalStatistic(TruePositiveRate(), FalsePositiveRate()))
 
@@ -410,7 +411,7 @@ class FairretMLP:
         for _ in range(self.epochs):
             for batch in torch.randperm(len(X)).split(self.batch_size):
                 logit = self.net_(X[batch])
-                extra = () if self.notion == "DP" else (y[batch],)
+                extra = () if self.notion == DP else (y[batch],)
                 loss = bce(logit, y[batch]) + self.strength * fairness(
                     logit, sens[batch], *extra)
                 optimizer.zero_grad()
