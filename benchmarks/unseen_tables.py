@@ -41,11 +41,14 @@ collapse" goal does not apply there (``lr_separates``; the summary's
 
     python benchmarks/unseen_tables.py           # 7 tables x 5 splits, every method
     python benchmarks/unseen_tables.py --quick   # 2 splits, DP 0.05 and the defaults
+    python benchmarks/unseen_tables.py --jobs 2  # two splits at a time, one thread each
     python benchmarks/unseen_tables.py --tables ISLR/Default --splits 2 \\
         --methods ours expgrad_cv --settings dp0.05 --out /tmp/ut
 
 It prints the tables and writes ``benchmarks/results/unseen_tables[_quick].{md,csv}``
-(``--out``, ``--suffix``). Everything runs on one thread. Not part of the test suite.
+(``--out``, ``--suffix``; a run narrowed by ``--splits``, ``--methods``,
+``--settings`` or ``--tables`` adds ``_subset``). Each process runs on one
+thread. Not part of the test suite.
 """
 
 from __future__ import annotations
@@ -427,9 +430,19 @@ def parse(argv=None) -> argparse.Namespace:
         parser.error(f"--splits must be at least 1; got {args.splits}")
     if args.jobs < 1:
         parser.error(f"--jobs must be at least 1; got {args.jobs}")
+    full = args.settings is None and args.splits == (2 if args.quick else 5)
     if args.settings is None:
         args.settings = list(QUICK_SETTINGS if args.quick else SETTINGS)
+    # a narrower run never replaces the committed results of a whole one
+    args.subset = not (full and len(args.methods) == len(METHODS)
+                       and len(args.tables) == len(TABLES))
     return args
+
+
+def results_name(args: argparse.Namespace) -> str:
+    """``unseen_tables[_quick][_subset]<suffix>``."""
+    return (f"unseen_tables{'_quick' if args.quick else ''}{'_subset' if args.subset else ''}"
+            f"{args.suffix}")
 
 
 def main(argv=None) -> pd.DataFrame:
@@ -440,7 +453,7 @@ def main(argv=None) -> pd.DataFrame:
     command = "python benchmarks/unseen_tables.py " + " ".join(shown)
     text = report(results, command, time.perf_counter() - start)
     print(text)
-    name = f"unseen_tables{'_quick' if args.quick else ''}{args.suffix}"
+    name = results_name(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.md").write_text(text)

@@ -129,11 +129,14 @@ def test_unseen_filters_and_splits(bench):
     unseen = bench("unseen_tables")
     quick = unseen.parse(["--quick"])
     assert (quick.splits, quick.settings) == (2, list(unseen.QUICK_SETTINGS))
+    assert unseen.results_name(quick) == "unseen_tables_quick"
+    assert unseen.results_name(unseen.parse([])) == "unseen_tables"
     args = unseen.parse(["--splits", "3", "--methods", "ours", "threshold",
                          "--settings", "eo0.05", "none"])
     plan = [(setting, method) for setting, method, _ in
             unseen.planned(args.settings, args.methods)]
     assert args.splits == 3
+    assert unseen.results_name(args) == "unseen_tables_subset"  # never the whole run's file
     assert plan == [("eo0.05", "ours"), ("eo0.05", "threshold"), ("none", "ours")]
     with pytest.raises(SystemExit):
         unseen.parse(["--splits", "0"])
@@ -155,5 +158,5 @@ def test_unseen_tables_runs_end_to_end_on_a_small_table(bench, tmp_path, capsys)
     assert sorted(results["method"].unique()) == sorted(unseen.METHODS.values())
     assert len(results) == 6  # four methods at DP 0.05, ours and LR under the defaults
     assert results["lr_separates"].all()
-    text = (tmp_path / "out" / "unseen_tables.md").read_text()
+    text = (tmp_path / "out" / "unseen_tables_subset.md").read_text()
     assert "## By table" in text and "ThresholdOptimizer" in text
