@@ -54,11 +54,8 @@ class DistributedTraining(Callback):
     The fitted estimator is the same in every process, and an ordinary one:
     it predicts, pickles and saves its weights without a process group.
 
-    Parameters
-    ----------
-    group : ProcessGroup or None, default=None
-        The processes that train together; None: the default group
-        (``torch.distributed.init_process_group``).
+    The processes that train together are those of the default process
+    group (``torch.distributed.init_process_group``).
 
     Notes
     -----
@@ -87,11 +84,13 @@ class DistributedTraining(Callback):
         clf.fit(X, y, sensitive_features=A)    # the same rows in every process
     """
 
-    def __init__(self, group=None):
-        self.group = group
+    # The default process group: a group object cannot be copied or pickled,
+    # as an estimator's parameters must be.
+    group = None
 
     # -- skorch's hooks -------------------------------------------------------
     def on_train_begin(self, net, X=None, y=None, **kwargs):
+        self._restore(net)  # what a fit that failed may have left
         dist = _distributed()
         self.world_size_ = dist.get_world_size(self.group)
         self.rank_ = dist.get_rank(self.group)
@@ -128,6 +127,9 @@ class DistributedTraining(Callback):
 
         def train_step_single(batch, **fit_params):
             plain = net.module_
+            # The net sets the mode of its modules only when their flag says
+            # it differs, and the validation steps set the plain module's.
+            ddp.training = plain.training
             # skorch's __setattr__ would register the wrapper as a module of the net.
             object.__setattr__(net, "module_", ddp)
             token = GROUP_SUMS_REDUCER.set(reducer)
