@@ -34,6 +34,9 @@ from skfairtune._torch_data import GroupDataset, resolve
 
 __all__ = ["DistributedTraining"]
 
+# The net's methods that the callback's stand in for while it trains.
+_STAND_INS = ("train_step_single", "get_iterator", "forward_float64")
+
 
 class DistributedTraining(Callback):
     """Train an estimator's network with the processes of a process group.
@@ -96,7 +99,7 @@ class DistributedTraining(Callback):
         self.rank_ = dist.get_rank(self.group)
         self._check_same_fit(net, X)
         self.ddp_ = _wrap(net.module_, self.group)
-        for name in ("train_step_single", "get_iterator", "forward_float64"):
+        for name in _STAND_INS:
             # The net's own method, bound, before this callback's stands in for it.
             original = getattr(net, name)
             vars(net)[name] = getattr(self, "_" + name)(net, original)
@@ -112,7 +115,7 @@ class DistributedTraining(Callback):
         return state
 
     def _restore(self, net) -> None:
-        for name in ("train_step_single", "get_iterator", "forward_float64"):
+        for name in _STAND_INS:
             vars(net).pop(name, None)
         self.ddp_ = None
 
