@@ -14,8 +14,14 @@ read as a rate of zero, and never divides by zero.
 from __future__ import annotations
 
 import warnings
+from contextvars import ContextVar
 
 import numpy as np
+
+# During a training step with several processes (skfairtune.distributed), a
+# function that sums the torch per-group sums and totals over the processes,
+# so that group means are the whole batch's; None otherwise.
+GROUP_SUMS_REDUCER: ContextVar = ContextVar("group_sums_reducer", default=None)
 
 
 def _is_torch(values) -> bool:
@@ -91,8 +97,10 @@ def _group_sums(values, ids, weight, n_groups: int):
     weighted = values * _broadcast_rows(weight, values)
     if _is_torch(values):
         onehot = _one_hot(ids, n_groups)  # one mask for both sums
-        return (_torch_segment_sum(weighted, ids, n_groups, onehot),
+        sums = (_torch_segment_sum(weighted, ids, n_groups, onehot),
                 _torch_segment_sum(weight, ids, n_groups, onehot))
+        reduce = GROUP_SUMS_REDUCER.get()
+        return sums if reduce is None else reduce(*sums)
     return segment_sum(weighted, ids, n_groups), segment_sum(weight, ids, n_groups)
 
 
