@@ -107,31 +107,66 @@ def test_the_scan_finds_what_it_should():
 
 
 # Other packages whose private modules or names only skfairtune/_compat.py may
-# import; joblib's dask backend (subclassed by the command line's cluster
-# route) is the one documented exception.
-OTHERS = ("sklearn", "imblearn", "skorch", "fairlearn", "torch", "pandas", "numpy")
-OUTSIDE_THE_DOOR = {("skfairtune/cli/_cluster.py", "joblib._dask")}
+# import; joblib's private names nowhere, that file included (the command
+# line's cluster route is a backend built on joblib's public API).
+OTHERS = ("sklearn", "imblearn", "skorch", "fairlearn", "torch", "pandas", "numpy",
+          "distributed", "dask")
+NOWHERE = ("joblib",)
 
 
-def _private_imports(path):
-    import ast
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__")
 
-    for node in ast.walk(ast.parse(path.read_text())):
+
+def _private_uses(tree: ast.AST):
+    """Other packages' private modules and names that a module's code names.
+
+    ``from pkg._mod import x``, ``from pkg import _name``, ``import pkg._mod``
+    and ``pkg._name`` in an expression, as ``pkg.name._private``.
+    """
+    for node in ast.walk(tree):
         if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            parts = node.module.split(".")
-            names = [a.name for a in node.names]
-            if parts[0] in (*OTHERS, "joblib") and (
-                    any(p.startswith("_") for p in parts[1:])
-                    or any(n.startswith("_") for n in names)):
-                yield node.module
+            names = [node.module] + [f"{node.module}.{a.name}" for a in node.names]
+        elif isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.Attribute) and _is_private(node.attr):
+            names = [ast.unparse(node)]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            if parts[0] in (*OTHERS, *NOWHERE) and any(map(_is_private, parts[1:])):
+                yield name
+
+
+def _private_uses_in(allowed_in_compat):
+    root = Path(__file__).resolve().parents[1] / "skfairtune"
+    for path in sorted(root.rglob("*.py")):
+        for name in _private_uses(ast.parse(path.read_text(encoding="utf-8"))):
+            top = name.partition(".")[0]
+            if not (path.name == "_compat.py" and top in allowed_in_compat):
+                yield str(path.relative_to(root.parent)), name
 
 
 def test_other_packages_private_names_come_through_one_door():
-    from pathlib import Path
+    found = sorted(_private_uses_in(allowed_in_compat=OTHERS))
+    assert not found, (
+        "import other packages' private names through skfairtune/_compat.py "
+        f"(joblib's: nowhere, use its public API): {found}")
 
-    root = Path(__file__).resolve().parents[1]
-    found = {(str(p.relative_to(root)), module)
-             for p in (root / "skfairtune").rglob("*.py") if p.name != "_compat.py"
-             for module in _private_imports(p)}
-    assert found - OUTSIDE_THE_DOOR == set(), (
-        "import other packages' private names through skfairtune/_compat.py")
+
+def test_the_private_name_scan_sees_every_form():
+    cases = {
+        "from joblib._dask import Batch": "joblib._dask",
+        "from joblib import _dask": "joblib._dask",
+        "import joblib._parallel_backends": "joblib._parallel_backends",
+        "backend = joblib._dask.DaskDistributedBackend": "joblib._dask",
+        "from sklearn.utils._param_validation import Interval": (
+            "sklearn.utils._param_validation"),
+    }
+    for source, private in cases.items():
+        assert any(name.startswith(private) for name in _private_uses(ast.parse(source))), (
+            source)
+    public = ("from joblib import ParallelBackendBase, parallel_config\n"
+              "import joblib.parallel\nfrom .estimators import _base\nx.__class__")
+    assert not list(_private_uses(ast.parse(public)))
