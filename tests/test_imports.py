@@ -10,6 +10,7 @@ with ``ast`` (no import runs) and lists each import that breaks the rule.
 from __future__ import annotations
 
 import ast
+import fnmatch
 from pathlib import Path
 
 import skfairtune
@@ -104,6 +105,171 @@ def test_the_scan_finds_what_it_should():
     own = ast.parse("from ._document import Document").body[0]
     assert {_private_module_owner(n) for n in _imported(own, "skfairtune.report")} == {
         "skfairtune.report"}
+
+
+# No import circles among skfairtune's modules: each layer imports only the
+# layers below it (docs/contributing/layers.rst draws them). Function-level
+# imports count: a lazy import hides a circle from Python, not from a reader.
+
+
+def import_graph(modules: dict[str, tuple[str, bool]]) -> dict[str, set[str]]:
+    """Which of ``modules`` each one imports, anywhere in its code.
+
+    ``modules`` maps a module's full name to its source and whether it is a
+    package's ``__init__``. ``from pkg import name`` imports ``pkg.name`` when
+    that is one of the modules, else ``pkg`` itself; ``import a.b.c`` imports
+    the longest of ``a.b.c``, ``a.b``, ``a`` that is one.
+    """
+    graph = {}
+    for module, (source, is_package) in modules.items():
+        package = module if is_package else module.rpartition(".")[0]
+        graph[module] = set()
+        for node in _runtime_nodes(ast.parse(source)):
+            if isinstance(node, ast.ImportFrom):
+                base, *names = _imported(node, package)
+                found = [name for name in names if name in modules]
+                targets = found if len(found) == len(names) else [*found, base]
+            elif isinstance(node, ast.Import):
+                targets = [_known_prefix(alias.name, modules) for alias in node.names]
+            else:
+                continue
+            graph[module].update(t for t in targets if t in modules and t != module)
+    return graph
+
+
+def _runtime_nodes(tree: ast.AST):
+    """Every node, as ``ast.walk`` gives them, but for the body of an ``if
+    TYPE_CHECKING:`` block: imports for annotations only, which never run."""
+    todo = [tree]
+    while todo:
+        node = todo.pop()
+        yield node
+        test = getattr(node, "test", None)
+        if isinstance(node, ast.If) and ast.unparse(test).endswith("TYPE_CHECKING"):
+            todo.extend(node.orelse)
+        else:
+            todo.extend(ast.iter_child_nodes(node))
+
+
+def _known_prefix(name: str, modules) -> str | None:
+    parts = name.split(".")
+    return next((".".join(parts[:n]) for n in range(len(parts), 0, -1)
+                 if ".".join(parts[:n]) in modules), None)
+
+
+def import_cycles(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected groups of more than one module (Tarjan)."""
+    index, low, stack, on_stack, cycles = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in sorted(graph[node]):
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            group = []
+            while not group or group[-1] != node:
+                group.append(stack.pop())
+                on_stack.discard(group[-1])
+            if len(group) > 1:
+                cycles.append(sorted(group))
+
+    for node in sorted(graph):
+        if node not in index:
+            visit(node)
+    return cycles
+
+
+def _package_modules() -> dict[str, tuple[str, bool]]:
+    return {_module_name(path): (path.read_text(encoding="utf-8"), path.name == "__init__.py")
+            for path in sorted(PACKAGE.rglob("*.py"))}
+
+
+def test_no_import_cycles_among_skfairtune_modules():
+    cycles = import_cycles(import_graph(_package_modules()))
+    assert not cycles, (
+        "These modules import each other, directly or around a circle (function-level "
+        "imports included); move what they share down a layer, or check for a "
+        f"capability instead of importing a class: {cycles}")
+
+
+def test_the_cycle_scan_sees_lazy_and_relative_imports():
+    modules = {
+        "pkg": ("", True),
+        "pkg.weights": ("from pkg._embed import Embed\n", False),
+        "pkg._embed": ("def fit():\n    from .weights import read\n", False),
+        "pkg.sub": ("from . import _low\n", True),
+        "pkg.sub._low": ("import pkg.explain\n", False),
+        "pkg.explain": ("def f():\n    from pkg.sub import thing\n", False),
+        "pkg.top": ("from pkg import weights, sub\nimport numpy\n", False),
+        "pkg.typed": ("if TYPE_CHECKING:\n    from pkg.top import T\n", False),
+    }
+    graph = import_graph(modules)
+    assert graph["pkg.top"] == {"pkg.weights", "pkg.sub"}
+    assert graph["pkg.sub"] == {"pkg.sub._low"}
+    assert graph["pkg.typed"] == set()
+    assert import_cycles(graph) == [["pkg._embed", "pkg.weights"],
+                                    ["pkg.explain", "pkg.sub", "pkg.sub._low"]]
+    del modules["pkg._embed"], modules["pkg.explain"]
+    assert import_cycles(import_graph(modules)) == []
+
+
+# The layers, top first: a module imports from its own layer or those below,
+# never from a layer above (docs/contributing/layers.rst shows this table).
+# A subpackage is named with a slash; "_[!_]*" is every top-level private module.
+# layers-start
+LAYERS = [
+    ("cli/", "__main__", "__init__"),  # the command line; the package's front
+    ("audit",),  # the data-set audit, a report of its own
+    ("estimators/", "report/"),  # the estimators; reports of fitted models
+    ("callbacks", "model_selection/"),  # read the metrics while training, choosing
+    ("metrics/", "penalties", "resampling/", "datasets/", "pretrained", "explain"),
+    ("notions",),  # each fairness notion, declared once
+    ("exceptions", "_[!_]*"),  # helpers every layer shares (_groups, _compat, ...)
+]
+# layers-end
+
+
+def _unit(module: str) -> str:
+    """What the layers name: ``skfairtune.metrics._gaps`` is ``metrics/``."""
+    parts = module.split(".")[1:]
+    if not parts:
+        return "__init__"
+    return parts[0] + "/" if (PACKAGE / parts[0]).is_dir() else parts[0]
+
+
+def _layer(unit: str) -> int | None:
+    """The unit's layer, counted from the bottom (0), or None if it is in none."""
+    for height, units in enumerate(reversed(LAYERS)):
+        if any(fnmatch.fnmatchcase(unit, pattern) for pattern in units):
+            return height
+    return None
+
+
+def test_every_import_goes_down_the_layers():
+    graph = import_graph(_package_modules())
+    unplaced = sorted({_unit(m) for m in graph} - {u for u in map(_unit, graph) if
+                                                      _layer(u) is not None})
+    assert not unplaced, f"place these in tests/test_imports.py's LAYERS: {unplaced}"
+    upward = sorted((module, other) for module, others in graph.items() for other in others
+                    if _layer(_unit(other)) > _layer(_unit(module)))
+    assert not upward, (
+        "These imports run up the layers (docs/contributing/layers.rst): move what is "
+        f"shared down, or check for a capability instead of importing a class: {upward}")
+
+
+def test_the_layers_place_each_kind_of_module():
+    assert _unit("skfairtune.metrics._gaps") == "metrics/"
+    assert _unit("skfairtune.explain") == "explain"
+    assert _unit("skfairtune") == "__init__"
+    assert _layer("_weights") == _layer("exceptions") == 0
+    assert _layer("explain") < _layer("estimators/") < _layer("cli/")
+    assert _layer("new_module") is None
 
 
 # Other packages whose private modules or names only skfairtune/_compat.py may
