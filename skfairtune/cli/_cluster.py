@@ -41,6 +41,8 @@ import cloudpickle
 import joblib
 from joblib import ParallelBackendBase
 
+from ._common import UsageError
+
 
 class InThreadBackend(ParallelBackendBase):
     """joblib calls made inside a fit: one at a time, in the fit's own thread."""
@@ -115,7 +117,9 @@ class ClusterBackend(ParallelBackendBase):
     def effective_n_jobs(self, n_jobs):
         if n_jobs == 1:
             return 1
-        return max(1, sum(self.client.nthreads().values()))
+        # At least 2: joblib runs the calls in this thread when the backend
+        # offers one job, and a cluster of one worker thread must still get them.
+        return max(2, sum(self.client.nthreads().values()))
 
     def get_nested_backend(self):
         return InThreadBackend(), None
@@ -149,7 +153,7 @@ class ClusterBackend(ParallelBackendBase):
 
 
 @contextmanager
-def on_cluster(client, shared: list):
+def on_cluster(client, shared: list, *, wait: float = 10.0):
     """Run joblib calls on ``client``'s cluster; yield its number of worker threads.
 
     Parameters
@@ -159,6 +163,28 @@ def on_cluster(client, shared: list):
     shared : list
         The arguments every fit takes (``X``, ``y``), scattered to every
         worker once, for the whole run.
+    wait : float, default=10.0
+        Seconds to wait for a first worker when the cluster has none.
+
+    Raises
+    ------
+    UsageError
+        When no worker joined the cluster within ``wait`` seconds.
     """
-    with client, joblib.parallel_config(backend=ClusterBackend(client, shared)):
-        yield max(1, sum(client.nthreads().values()))
+    with client:
+        threads = _worker_threads(client, wait)
+        with joblib.parallel_config(backend=ClusterBackend(client, shared)):
+            yield threads
+
+
+def _worker_threads(client, wait: float) -> int:
+    """The cluster's worker threads, once it has a worker (the fits would
+    otherwise wait at the scheduler for ever)."""
+    if not client.nthreads():
+        try:
+            client.wait_for_workers(1, timeout=wait)
+        except TimeoutError:
+            raise UsageError(f"the dask scheduler at {client.scheduler.address} has no "
+                             f"workers (waited {wait:g} seconds); start some with "
+                             "'dask worker ADDRESS'") from None
+    return sum(client.nthreads().values())

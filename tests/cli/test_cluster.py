@@ -14,6 +14,7 @@ distributed = pytest.importorskip("distributed")
 from joblib import Parallel, delayed  # noqa: E402
 
 from skfairtune.cli._cluster import on_cluster  # noqa: E402
+from skfairtune.cli._common import UsageError  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -51,3 +52,22 @@ def test_a_failed_call_raises_its_own_error(cluster):
     with on_cluster(distributed.Client(cluster), []), \
             pytest.raises(ValueError, match="invalid literal"):
         Parallel(n_jobs=-1)(delayed(int)(text) for text in ["1", "x", "3"])
+
+
+def test_a_cluster_of_one_thread_runs_the_calls():
+    # joblib runs calls in this thread when a backend offers one job.
+    with distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False,
+                                  dashboard_address=":0") as cluster, \
+            on_cluster(distributed.Client(cluster), []) as threads:
+        idents = Parallel(n_jobs=-1)(delayed(threading.get_ident)() for _ in range(3))
+    assert threads == 1
+    assert threading.get_ident() not in idents
+
+
+def test_a_cluster_without_workers_is_named():
+    with distributed.LocalCluster(n_workers=0, processes=False,
+                                  dashboard_address=":0") as cluster, \
+            pytest.raises(UsageError, match=f"scheduler at {cluster.scheduler_address} "
+                                            "has no workers"), \
+            on_cluster(distributed.Client(cluster), [], wait=0.2):
+        pass
