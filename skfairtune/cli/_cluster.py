@@ -2,7 +2,8 @@
 
 The fits go through a joblib backend of our own, built on public APIs only
 (joblib's ``ParallelBackendBase`` and ``parallel_config``, distributed's
-``Client.scatter``, ``Client.submit`` and ``Future.add_done_callback``). It
+``Client.scatter``, ``Client.submit`` and ``Future.add_done_callback``,
+pickle's persistent ids). It
 differs from joblib's ``"dask"`` backend in three ways, which let a run
 survive a busy cluster and a worker that dies or restarts.
 
@@ -60,7 +61,12 @@ class InThreadBackend(ParallelBackendBase):
 
 
 class _SharedPickler(cloudpickle.Pickler):
-    """Pickles a batch with each shared value replaced by its place in the list."""
+    """Pickles a batch with each shared value replaced by its place in the list.
+
+    joblib hands a backend each batch as an opaque callable; pickle's
+    persistent ids swap ``X`` and ``y`` for the workers' copies wherever the
+    calls hold them, without reading joblib's batch from the inside.
+    """
 
     def __init__(self, file, shared: list):
         super().__init__(file, protocol=pickle.HIGHEST_PROTOCOL)
