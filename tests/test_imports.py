@@ -1,10 +1,15 @@
-"""No subpackage reaches into another subpackage's private modules.
+"""How skfairtune's modules import: read with ``ast``, no import runs.
+
+Four rules: no subpackage reaches into another subpackage's private modules;
+no modules import each other around a circle; every import goes down the
+layers (``LAYERS``, drawn in docs/contributing/layers.rst); other packages'
+private names come through skfairtune/_compat.py alone, joblib's nowhere.
 
 A subpackage (``skfairtune.metrics``) may import its own private modules
 (``._base``); what two subpackages share lives in a top-level private module
 (``skfairtune._groups``, ``skfairtune._validation``, ...) or is the public API
-of the subpackage that owns it. This test reads every module of skfairtune
-with ``ast`` (no import runs) and lists each import that breaks the rule.
+of the subpackage that owns it. Each test lists every import that breaks its
+rule.
 """
 
 from __future__ import annotations
