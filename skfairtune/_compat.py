@@ -6,8 +6,8 @@ indexing, the scorer base class. Every such name is imported here and nowhere
 else, each with why it is needed and under a name without the underscore
 (the call sites keep theirs), so that a release that moves one breaks
 this file alone (imbalanced-learn keeps the same kind of door,
-``sklearn-compat``). joblib's dask backend, which ``cli/_cluster.py``
-subclasses, is the one use left outside.
+``sklearn-compat``). joblib's private names are used nowhere, this file
+included: the command line's cluster route is built on its public backend API.
 """
 
 # Parameter constraints, declared once per class and checked where fit starts:

@@ -26,6 +26,7 @@ from skfairtune._compat import HasMethods, Interval
 from skfairtune._compat import fit_context as _fit_context
 from skfairtune._params import ForwardedParamsMixin
 from skfairtune._torch_data import call_module, feature_tensor, features_to
+from skfairtune._weights import load_state_dict, read_pretrained
 
 
 class EmbeddingTransformer(ForwardedParamsMixin, ClassNamePrefixFeaturesOutMixin,
@@ -134,8 +135,6 @@ class EmbeddingTransformer(ForwardedParamsMixin, ClassNamePrefixFeaturesOutMixin
         X = self._validate(X, reset=True)
         module = self._network()
         if self.pretrained is not None:
-            from skfairtune.pretrained import load_state_dict, read_pretrained
-
             load_state_dict(module, read_pretrained(self.pretrained).state_dict)
         self.module_ = module.eval().to(torch.device(self.device))
         _layer_of(self.module_, self.layer)
@@ -150,8 +149,6 @@ class EmbeddingTransformer(ForwardedParamsMixin, ClassNamePrefixFeaturesOutMixin
             return self.module(**self._module_kwargs())
         if isinstance(self.module, torch.nn.Module):
             return copy.deepcopy(self.module)
-        from skfairtune.pretrained import read_pretrained
-
         try:
             return read_pretrained(self.module).module
         except NotFittedError:

@@ -43,6 +43,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from sklearn.base import is_classifier
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted
 
@@ -511,11 +512,12 @@ def _resolve_method(method: str, model: Any, coder: FeatureCoder, pos_index: int
 
 
 def _is_network(model: Any) -> bool:
-    if not type(model).__module__.startswith("skfairtune"):
-        return False  # no need to load torch to know
-    from skfairtune.estimators import FairTuneClassifier
-
-    return isinstance(model, FairTuneClassifier)
+    """Whether ``network_score`` can read ``model``'s network: a classifier whose
+    fitted net offers the inference copy and outputs it reads. The capability,
+    not the class: explain sits a layer below the estimators."""
+    net = getattr(model, "net_", None)
+    return is_classifier(model) and all(
+        callable(getattr(net, name, None)) for name in ("inference_module", "as_outputs"))
 
 
 def _network_matches(model: Any, coder: FeatureCoder, pos_index: int) -> bool:

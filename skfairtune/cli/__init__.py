@@ -16,6 +16,7 @@ are one line on standard error, never a traceback (``--traceback`` shows it).
 The modules: ``_parser`` (options), ``_commands`` (demo, tune, audit),
 ``_check`` (check), ``_inputs`` (reading and checking the user's table),
 ``_files`` (the ``--out`` folder), ``_tune`` (the fine-tuning run),
+``_encoding`` (the columns' encoding, shared by the run and the saved model),
 ``_search`` (its grid search and the strengths that failed), ``_cluster``
 (``--scheduler``), ``_output`` (the progress bar, table, files and report)
 and ``_model_file`` (the saved model: a pickle, and the description and

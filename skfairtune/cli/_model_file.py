@@ -29,6 +29,7 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from skfairtune._labels import label_text, plain, sorted_labels
 
 from ._common import PENALTY_NAMES, UsageError
+from ._encoding import encoding
 
 FORMAT, VERSION = "skfairtune-model", 1
 DESCRIPTION, WEIGHTS = "model.json", "model.safetensors"
@@ -382,8 +383,6 @@ def _fitted_encoder(columns, categorical, numeric, categories, stats):
     """tune's ColumnTransformer, fitted on stand-in rows (for its structure) and then
     given the description's categories, medians, means and scales."""
     import pandas as pd
-
-    from ._tune import encoding
 
     n_rows = max(2, *(len(c) for c in categories)) if categories else 2
     stand_in = {e["column"]: _cycled(c, n_rows) for e, c in zip(categorical, categories)}

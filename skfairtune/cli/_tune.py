@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from ._common import EXIT_NOT_MET, EXIT_OK, PASSED_OVER, Job, RunFailed, UsageError, short
+from ._encoding import encoding
 from ._output import Progress, met_budget, print_results, save, warn
 
 # The network the base model and the fine-tuned ones share.
@@ -147,25 +148,6 @@ def _encoder(features: pd.DataFrame):
                           "column of the encoding; drop it if it is an identifier",
                           UserWarning, stacklevel=2)
     return encoding(categorical, numeric).fit(features)
-
-
-def encoding(categorical: list, numeric: list, *, categories="auto"):
-    """The encoding, unfitted: ``categorical`` columns one-hot (a category unseen
-    in training is all zeros), ``numeric`` ones with missing values at the median,
-    standardised. ``categories`` as OneHotEncoder takes them."""
-    from sklearn.compose import ColumnTransformer
-    from sklearn.impute import SimpleImputer
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import OneHotEncoder, StandardScaler
-
-    return ColumnTransformer([
-        ("categories", OneHotEncoder(categories=categories, handle_unknown="ignore",
-                                     sparse_output=False), categorical),
-        ("numbers", make_pipeline(SimpleImputer(strategy="median"), StandardScaler()),
-         numeric),
-    # One job: the encoding is quick, and under --scheduler any more would
-    # send it to the cluster as tasks of its own (see _cluster).
-    ], n_jobs=1)
 
 
 def _starting_point(job: Job, encoder, X, y):
