@@ -232,7 +232,7 @@ LAYERS = [
     ("cli/", "__main__", "__init__"),  # the command line; the package's front
     ("audit",),  # the data-set audit, a report of its own
     ("estimators/", "report/"),  # the estimators; reports of fitted models
-    ("callbacks", "model_selection/"),  # read the metrics while training, choosing
+    ("callbacks", "distributed", "model_selection/"),  # training callbacks; choosing
     ("metrics/", "penalties", "resampling/", "datasets/", "pretrained", "explain"),
     ("notions",),  # each fairness notion, declared once
     ("exceptions", "_[!_]*"),  # helpers every layer shares (_groups, _compat, ...)
