@@ -33,6 +33,7 @@ from torch import nn
 from skfairtune._embedding import EmbeddingTransformer
 from skfairtune._freeze import freeze_parameters, parameterised_layers
 from skfairtune._mlp import build_mlp
+from skfairtune._tasks import TASK_NAMES
 
 __all__ = [
     "EmbeddingTransformer",
@@ -234,7 +235,7 @@ def task_of(model: Any) -> str | None:
     if is_regressor(model):
         return "regression"
     task = getattr(model, "task", None)
-    return task if task in ("classification", "regression") else None
+    return task if task in TASK_NAMES else None
 
 
 def _is_sklearn_convertible(model: Any) -> bool:
