@@ -128,7 +128,7 @@ class Task:
     def degenerate_reason(self, y, pred, sample_weight=None) -> str | None:
         """Why predictions ``pred`` are no better than a constant, or None.
 
-        Both rules weigh the rows by ``sample_weight``: a fit that weighs the
+        The rows weigh as ``sample_weight`` says: a fit that weighs the
         classes to balance is judged against the balance, not against the
         rare class's absence.
         """

@@ -29,6 +29,7 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
+from skfairtune._tasks import Task
 from skfairtune._torch_data import is_group_data, resolve
 from skfairtune.metrics import FAIRNESS_METRICS, UndefinedGroupWarning
 from skfairtune.notions import NOTIONS, TASKS
@@ -193,7 +194,7 @@ class FairnessMonitor(Callback):
                 groups[known])
 
 
-def _hard(outputs: torch.Tensor, task) -> np.ndarray:
+def _hard(outputs: torch.Tensor, task: Task) -> np.ndarray:
     """What ``predict`` gives: class indices, or the regression outputs (a vector
     for one target)."""
     task = task.for_outputs(outputs.shape[1])
