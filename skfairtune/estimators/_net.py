@@ -566,6 +566,14 @@ class FairNet(NeuralNet):
         state.pop("_inference_cache", None)  # rebuilt from module_ when needed
         return state
 
+    def predict(self, X):
+        """What :meth:`predictions` makes of the outputs on ``X``: class indices, or values.
+
+        skorch's scoring callbacks call this and ``predict_proba`` with the
+        net's own datasets.
+        """
+        return self.predictions(self._outputs(X))
+
     def _outputs(self, X) -> torch.Tensor:
         # Training-time scoring replays the cached outputs of training steps,
         # which still carry their graph, and are half precision under
@@ -589,16 +597,8 @@ class FairClassifierNet(FairNet):
     target_dtype = torch.long
 
     def predict_proba(self, X):
-        """Class probabilities, as numpy.
-
-        skorch's scoring callbacks call this and :meth:`predict` with the
-        net's own datasets, whose targets are class indices.
-        """
+        """Class probabilities, as numpy, for skorch's scoring callbacks."""
         return self.scores(self._outputs(X)).numpy()
-
-    def predict(self, X):
-        """Class indices, as numpy."""
-        return self.predict_proba(X).argmax(axis=1)
 
 
 class FairRegressorNet(FairNet):
@@ -623,7 +623,3 @@ class FairRegressorNet(FairNet):
     def predict_proba(self, X):
         """The predictions, as numpy (what skorch's scoring callbacks read)."""
         return self._outputs(X).numpy()
-
-    def predict(self, X):
-        """The predictions, as numpy."""
-        return self.predict_proba(X)
