@@ -1,9 +1,11 @@
 """The skorch networks that fine-tune with a fairness penalty, one per task.
 
 :class:`FairNet` adds the penalty to skorch's loss and refuses a training
-that diverges; :class:`FairClassifierNet` and :class:`FairRegressorNet` hold
-what differs between the tasks: how outputs become the penalty's scores and
-the predictions, the targets' dtype, the advice when training diverges. All
+that diverges; :class:`FairClassifierNet` and :class:`FairRegressorNet` each
+own a task object (``task_type``, :mod:`skfairtune._tasks`), which says how
+outputs become the penalty's scores and the predictions, and hold the rest
+of what differs: the targets' dtype, a row's loss, the advice when training
+diverges. All
 of it sits in skorch's public hooks (``get_loss``, ``train_step_single``,
 ``validation_step``, ``get_iterator``, ``infer``, ``on_batch_end``); skorch's
 own loops run the epochs. The rows come with their group ids and weights in a
