@@ -169,21 +169,18 @@ def network_score(estimator: Any, pos_index: int) -> Callable:
     """The probability of class ``pos_index`` as a torch function of the inputs
     of a fitted skfairtune classifier's network, in float64.
 
-    It runs the network ``predict_proba`` runs (the net's inference copy, in
-    evaluation mode, on the estimator's device), and the inputs pass through
-    float32 first, as ``predict_proba`` passes them, so that both give the
-    same scores. The scores come back on the CPU, where the inputs are.
+    It runs the forward pass ``predict_proba`` runs
+    (``FairNet.inference_forward``: the net's inference copy, in evaluation
+    mode, on the estimator's device, a single logit read as two) and the
+    task's scores (the softmax); the inputs pass through float32 first, as
+    ``predict_proba`` passes them, so that both give the same scores. The
+    scores come back on the CPU, where the inputs are.
     """
-    import torch
-
     net = estimator.net_
-    # float32 for a network that cannot run in float64, as predict_proba does.
-    dtype = torch.float64 if net.float64_ok_ else torch.float32
-    module = net.inference_module(dtype)
+    forward = net.inference_forward()
 
-    def forward(X):
+    def score(X):
         X = X + (X.detach().float().double() - X.detach())  # float32 values, same gradient
-        out = net.as_outputs(module(X.to(net.device, dtype))).to("cpu", torch.float64)
-        return torch.softmax(out, dim=1)[:, pos_index]
+        return net.scores(forward(X))[:, pos_index]
 
-    return forward
+    return score

@@ -24,6 +24,7 @@ from sklearn.exceptions import NotFittedError
 from torch import nn
 
 from skfairtune._mlp import build_mlp
+from skfairtune._tasks import TASK_NAMES
 
 WEIGHT_SUFFIXES = (".safetensors", ".pt", ".pth")
 
@@ -213,7 +214,7 @@ def task_of(model: Any) -> str | None:
     if is_regressor(model):
         return "regression"
     task = getattr(model, "task", None)
-    return task if task in ("classification", "regression") else None
+    return task if task in TASK_NAMES else None
 
 
 def _is_sklearn_convertible(model: Any) -> bool:

@@ -29,9 +29,10 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
+from skfairtune._tasks import Task
 from skfairtune._torch_data import is_group_data, resolve
 from skfairtune.metrics import FAIRNESS_METRICS, UndefinedGroupWarning
-from skfairtune.notions import NOTIONS
+from skfairtune.notions import NOTIONS, TASKS
 
 __all__ = ["EpochProgressBar", "FairEarlyStopping", "FairnessMonitor"]
 
@@ -40,7 +41,7 @@ _SPLITS = ("train", "valid")
 # of every notion that applies to it.
 _DEFAULT_METRICS = {
     task: tuple(n.metric_name("difference", task) for n in NOTIONS.values() if task in n.tasks)
-    for task in ("classification", "regression")
+    for task in TASKS
 }
 
 
@@ -172,13 +173,13 @@ class FairnessMonitor(Callback):
         for split, dataset in zip(_SPLITS, (dataset_train, dataset_valid)):
             if split not in self.on_ or dataset is None:
                 continue
-            y_true, y_pred, groups = self._predictions(net, dataset, task)
+            y_true, y_pred, groups = self._predictions(net, dataset)
             for name, metric in metrics.items():
                 key = f"{split}_{name}"
                 net.history.record(key, _score(metric, y_true, y_pred, groups, key))
                 self.keys_.append(key)
 
-    def _predictions(self, net, dataset, task):
+    def _predictions(self, net, dataset):
         """Labels, predictions and group ids of every row of ``dataset``."""
         data = resolve(dataset)
         if data.groups is None or data.y is None:
@@ -189,20 +190,22 @@ class FairnessMonitor(Callback):
         scores = net.forward_float64(data, batch_size=self.batch_size)
         groups = data.groups.cpu().numpy()
         known = groups >= 0  # rows of unknown group (missing_groups="ignore")
-        return (data.y.cpu().numpy()[known], _hard(scores, task)[known], groups[known])
+        return (data.y.cpu().numpy()[known], _hard(scores, net.task_type)[known],
+                groups[known])
 
 
-def _hard(outputs: torch.Tensor, task: str) -> np.ndarray:
-    """What ``predict`` gives: class indices, or the regression outputs."""
-    if task != "classification":
-        return outputs.squeeze(1).numpy() if outputs.shape[1] == 1 else outputs.numpy()
-    if outputs.shape[1] > 2:
+def _hard(outputs: torch.Tensor, task: Task) -> np.ndarray:
+    """What ``predict`` gives: class indices, or the regression outputs (a vector
+    for one target)."""
+    task = task.for_outputs(outputs.shape[1])
+    if not task.rates_per_group:
         raise ValueError(
             f"FairnessMonitor: the network has {outputs.shape[1]} classes; the group "
             "metrics compare binary predictions. Give a metric function that "
             "takes multiclass predictions."
         )
-    return outputs.argmax(dim=1).numpy()
+    pred = task.predictions(outputs)
+    return pred[:, 0] if pred.ndim == 2 and pred.shape[1] == 1 else pred
 
 
 def _score(metric, y_true, y_pred, groups, key) -> float:

@@ -36,6 +36,7 @@ from typing import Literal
 import numpy as np
 
 from skfairtune._group_stats import group_means, ratio, ratio_to, spread, spread_to
+from skfairtune._tasks import TASK_NAMES, get_task
 
 __all__ = [
     "GROUP_LOSSES",
@@ -50,7 +51,7 @@ __all__ = [
     "penalty_names",
 ]
 
-TASKS = ("classification", "regression")
+TASKS = TASK_NAMES
 KINDS = ("difference", "ratio")
 METHODS = ("between_groups", "to_overall")
 AGGS = ("worst_case", "mean")
@@ -160,8 +161,7 @@ class Notion:
 
     def metric_name(self, kind: str = "difference", task: str = "classification") -> str:
         """The name of the metric of this notion, ``<name>_difference``."""
-        stem = self.regression_name if task == "regression" else self.name
-        return f"{stem}_{kind}"
+        return f"{get_task(task).metric_stem(self)}_{kind}"
 
     def rate_values(self, values, y, ids, weight, n_groups: int) -> list:
         """Each rate's per-group means: a list of ``(means, present)``."""

@@ -36,6 +36,7 @@ from sklearn.base import BaseEstimator
 from skfairtune import notions
 from skfairtune._compat import Interval, StrOptions
 from skfairtune._group_stats import group_means, worst_group
+from skfairtune._tasks import get_task
 
 __all__ = [
     "Penalty",
@@ -124,13 +125,16 @@ class NotionPenalty(Penalty):
 
     def __call__(self, *, scores, y, groups, weight, n_groups, losses, task):
         notion = notions.get_notion(self.notion)
-        if task == "regression":
-            return notion.difference(scores, y, groups, weight, n_groups)
-        if scores.shape[1] == 2:
-            return notion.difference(scores[:, 1], y, groups, weight, n_groups)
-        gaps = [notion.difference(scores[:, k], (y == k).long(), groups, weight, n_groups)
-                for k in range(scores.shape[1])]
-        return torch.stack(gaps).max()
+
+        def gap_of(values, labels, _):
+            return notion.difference(values, labels, groups, weight, n_groups)
+
+        task = get_task(task, scores.shape[1] if scores.ndim == 2 else None)
+        return task.notion_gap(gap_of, scores, y, worst=_largest)
+
+
+def _largest(gaps) -> torch.Tensor:
+    return torch.stack(list(gaps)).max()
 
 
 class _NamedNotionPenalty(NotionPenalty):

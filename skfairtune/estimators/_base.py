@@ -31,6 +31,7 @@ from skfairtune._compat import check_y as _check_y
 from skfairtune._groups import encode_groups, recode
 from skfairtune._mlp import ACTIVATIONS, MLP, build_mlp
 from skfairtune._params import ForwardedParamsMixin
+from skfairtune._tasks import Task
 from skfairtune._torch_data import call_module, feature_tensor, features_to, to_tensor_data
 from skfairtune._validation import check_n_rows
 from skfairtune.estimators._budget import (
@@ -199,7 +200,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         self._check_forwarded()
         _check_device(self.device)
         _check_precision(self.precision, self.device)
-        _check_penalty_task(self.penalty, self._net_class.task)
+        _check_penalty_task(self.penalty, self._net_class.task_type.name)
         if self.max_gap is not None and self.penalty is None:
             raise ValueError(
                 f"max_gap={self.max_gap:g} bounds the gap of the penalty's notion, but "
@@ -311,7 +312,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         if validation_rows(n_rows, self.validation_fraction) < MIN_VALIDATION_ROWS:
             return None
         return StratifiedHoldOut(self.validation_fraction, seed,
-                                 stratify_labels=self._net_class.task == "classification")
+                                 stratify_labels=self._net_class.task_type.stratify)
 
     def _held_out(self, n_rows: int, split) -> int:
         return validation_rows(n_rows, self.validation_fraction) if isinstance(
@@ -375,6 +376,14 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
                     "budget, and on new data the gap may exceed it. Fit on more rows, raise "
                     f"validation_fraction (now {self.validation_fraction}), or allow a "
                     "larger max_gap.", BudgetUncertainWarning, stacklevel=5)
+
+    def _task(self) -> Task:
+        """The task of the fitted outputs (binary or multiclass by the classes)."""
+        return self._net_class.task_type.for_outputs(self._n_outputs())
+
+    def _degenerate_reason(self, pred, y_enc, sample_weight) -> str | None:
+        """Why the predictions ``pred`` of the rows of ``y_enc`` are no better than a constant."""
+        return self._task().degenerate_reason(y_enc, pred, sample_weight)
 
     def _warn_if_degenerate(self, pred, y_enc, sample_weight) -> None:
         reason = self._degenerate_reason(pred, y_enc, sample_weight)
@@ -592,9 +601,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         if self.max_gap is not None and self.penalty is not None:
             # Constraint mode: the loss rises with the multiplier by design, so
             # the keeper judges the epochs by their held-out gap and accuracy.
-            per_group = uses_group_multipliers(
-                get_penalty(self.penalty).name, self._net_class.task,
-                len(self.classes_) if hasattr(self, "classes_") else None)
+            per_group = uses_group_multipliers(get_penalty(self.penalty).name, self._task())
             callbacks.append(("budget", BudgetKeeper(
                 self.max_gap, self.multiplier_lr, patience=self.n_iter_no_change,
                 per_group=per_group)))
@@ -625,7 +632,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
             return None
         source = _pretrained.read_pretrained(self.pretrained)
         _check_pretrained_task(source, self.pretrained, type(self).__name__,
-                               self._net_class.task)
+                               self._net_class.task_type)
         return source
 
     def _make_module(self, n_features, source, seed):

@@ -39,12 +39,11 @@ from statistics import NormalDist
 
 import numpy as np
 import torch
-from sklearn.metrics import r2_score
 from skorch.callbacks import Callback, EarlyStopping
 
 from skfairtune._group_stats import worst_group
+from skfairtune._tasks import Task, get_task
 from skfairtune._torch_data import resolve
-from skfairtune.metrics import degenerate_reason
 from skfairtune.notions import GROUP_LOSSES, get_notion
 
 # The multiplier's step is the excess gap relative to the budget, so that one
@@ -96,31 +95,16 @@ class HeldOut:
         return HeldOut(self.pred[known], self.n_outputs, self.y[known], self.groups[known],
                        self.weight[known])
 
-    def squared_errors(self) -> np.ndarray:
-        """Each row's squared error, averaged over its targets."""
-        error = (self.y - self.pred) ** 2
-        return error if error.ndim == 1 else error.mean(axis=1)
+    def task(self, task: str | Task) -> Task:
+        """``task`` for these predictions' number of outputs (binary or multiclass)."""
+        return get_task(task, self.n_outputs)
+
+    def errors(self, task: str | Task) -> np.ndarray:
+        """Each row's error (wrong class, or squared error): what a group loss reads."""
+        return self.task(task).row_errors(self.pred, self.y)
 
 
-def degenerate_reason_for(task: str, y, pred, sample_weight=None) -> str | None:
-    """Why predictions are no better than a constant, or None: one rule per task.
-
-    A classifier's is :func:`skfairtune.metrics.degenerate_reason` (constant,
-    or no better than the majority class); a regressor's majority class is
-    the mean, so an R^2 of 0 or less is a model that learned nothing. Both
-    weigh the rows by ``sample_weight``: a fit that weighs the classes to
-    balance is judged against the balance, not against the rare class's
-    absence.
-    """
-    if task == "classification":
-        return degenerate_reason(y, pred, sample_weight=sample_weight)
-    if np.ptp(y) == 0:
-        return None
-    r2 = r2_score(y, np.reshape(pred, np.shape(y)), sample_weight=sample_weight)
-    return None if r2 > 0 else f"is no better than predicting the mean of y (R^2 {r2:.3f})"
-
-
-def hard_gap(penalty_name: str, task: str, held: HeldOut, n_groups: int) -> float:
+def hard_gap(penalty_name: str, task: str | Task, held: HeldOut, n_groups: int) -> float:
     """The budgeted quantity on hard predictions, as the metrics compute it.
 
     A notion's difference (one-vs-rest, worst class, for several classes; the
@@ -130,16 +114,14 @@ def hard_gap(penalty_name: str, task: str, held: HeldOut, n_groups: int) -> floa
     held = held.known()
     g, w = held.groups, held.weight
     if penalty_name in GROUP_LOSSES:
-        errors = (held.squared_errors() if task == "regression"
-                  else (held.pred != held.y).astype(float))
-        return float(worst_group(errors, g, w, n_groups))
+        return float(worst_group(held.errors(task), g, w, n_groups))
     notion = get_notion(penalty_name)
-    if task == "regression":
-        return float(notion.difference(held.pred, None, g, w, n_groups))
-    classes = range(held.n_outputs) if held.n_outputs > 2 else [1]
-    return max(float(notion.difference((held.pred == k).astype(float),
-                                       (held.y == k).astype(int), g, w, n_groups))
-               for k in classes)
+
+    def gap_of(values, labels, _):
+        return float(notion.difference(values, labels, g, w, n_groups))
+
+    return held.task(task).notion_gap(gap_of, held.pred, held.y,
+                                      classes=range(held.n_outputs))
 
 
 def _kish(weight: np.ndarray) -> float:
@@ -164,7 +146,7 @@ def _mean_and_error(stat: np.ndarray, weight: np.ndarray,
     return float(mean), float(variance / rows)
 
 
-def gap_standard_error(penalty_name: str, task: str, held: HeldOut, n_groups: int,
+def gap_standard_error(penalty_name: str, task: str | Task, held: HeldOut, n_groups: int,
                        adjusted: bool = False) -> float:
     """The standard error of :func:`hard_gap`, from the groups' rows on the slice.
 
@@ -178,17 +160,17 @@ def gap_standard_error(penalty_name: str, task: str, held: HeldOut, n_groups: in
     1 there has no error by the plain formula.
     """
     held = held.known()
-    adjusted = adjusted and task == "classification"
+    task = held.task(task)
+    adjusted = adjusted and task.zero_one
     if penalty_name in GROUP_LOSSES:
-        errors = (held.squared_errors() if task == "regression"
-                  else (held.pred != held.y).astype(float))
+        errors = held.errors(task)
         per_group = [_mean_and_error(errors[held.groups == g], held.weight[held.groups == g],
                                      adjusted)
                      for g in range(n_groups) if held.weight[held.groups == g].sum() > 0]
         return math.sqrt(max(per_group)[1]) if per_group else math.nan
-    if task == "classification" and held.n_outputs > 2:
+    if not task.rates_per_group:
         return math.nan
-    values = (held.pred == 1).astype(float) if task == "classification" else held.pred
+    values = task.rate_values(held.pred)
     worst = (-1.0, math.nan)
     for rate in get_notion(penalty_name).rates:
         stat, weight = rate.terms(values.astype(float), held.y, held.weight)
@@ -230,11 +212,9 @@ def gap_upper_bound(gap: float, standard_error: float,
     return gap + NormalDist().inv_cdf(confidence) * standard_error
 
 
-def validation_score(task: str, held: HeldOut) -> float:
+def validation_score(task: str | Task, held: HeldOut) -> float:
     """What the best feasible epoch maximises: accuracy, or minus the squared error."""
-    if task == "regression":
-        return -float(np.average(held.squared_errors(), weights=held.weight))
-    return float(np.average(held.pred == held.y, weights=held.weight))
+    return held.task(task).validation_score(held.pred, held.y, held.weight)
 
 
 class GroupMultipliers:
@@ -250,11 +230,11 @@ class GroupMultipliers:
     ----------
     notion : Notion
         The notion whose rates are kept equal.
-    task : {"classification", "regression"}
+    task : Task or {"classification", "regression"}
         What the held-out predictions are: class indices (two classes) or values.
     """
 
-    def __init__(self, notion, task: str):
+    def __init__(self, notion, task: str | Task):
         self.notion = notion
         self.task = task
         self.up = self.down = None
@@ -318,9 +298,7 @@ class GroupMultipliers:
     def _values(self, held: HeldOut) -> tuple:
         """What the rates read of held-out predictions: 0/1 for the positive
         class, or the predicted values."""
-        if self.task == "classification":
-            return (held.pred == 1).astype(float), held.y
-        return held.pred.astype(float), held.y
+        return np.asarray(held.task(self.task).rate_values(held.pred), dtype=float), held.y
 
     def largest(self) -> float:
         """The largest multiplier, what ``multiplier_`` reports."""
@@ -349,7 +327,7 @@ class GroupMultipliers:
         largest, weights = self._tensors
         if largest == 0:
             return None
-        values = scores[:, 1] if scores.ndim == 2 and scores.shape[1] == 2 else scores
+        values = get_task(self.task).rate_values(scores)
         rates = self.notion.rate_values(values, y, groups, weight, n_groups)
         # An absent group's soft rate is 0, so it adds nothing.
         return largest, sum((means * mu).sum() for (means, _), mu in zip(rates, weights))
@@ -363,11 +341,9 @@ def _padded(multipliers: np.ndarray, n_groups: int) -> np.ndarray:
     return np.concatenate([multipliers, np.zeros((extra, *multipliers.shape[1:]))])
 
 
-def uses_group_multipliers(penalty_name: str, task: str, n_classes: int | None) -> bool:
+def uses_group_multipliers(penalty_name: str, task: Task) -> bool:
     """Whether a budget on ``penalty_name`` gets one multiplier per group."""
-    if penalty_name in GROUP_LOSSES:
-        return False
-    return task == "regression" or n_classes == 2
+    return penalty_name not in GROUP_LOSSES and task.rates_per_group
 
 
 class BudgetKeeper(Callback):
@@ -420,7 +396,7 @@ class BudgetKeeper(Callback):
     def on_train_begin(self, net, X=None, y=None, **kwargs):
         if self.per_group and net.group_multipliers is None:
             # A partial_fit goes on with the multipliers it had.
-            multipliers = GroupMultipliers(get_notion(net.penalty.name), net.task)
+            multipliers = GroupMultipliers(get_notion(net.penalty.name), net.task_type)
             if X is not None:
                 _, valid = net.get_split_datasets(X, y)
                 held = HeldOut.predict(net, resolve(valid if valid is not None and len(valid)
@@ -440,14 +416,14 @@ class BudgetKeeper(Callback):
         data = dataset_valid if dataset_valid is not None and len(dataset_valid) else (
             dataset_train)
         held = HeldOut.predict(net, resolve(data))
-        gap = hard_gap(net.penalty.name, net.task, held, net.n_groups)
-        score = validation_score(net.task, held)
+        gap = hard_gap(net.penalty.name, net.task_type, held, net.n_groups)
+        score = validation_score(net.task_type, held)
         epoch = len(net.history)
         net.history.record("valid_gap", gap)
         net.history.record("multiplier", self._multiplier(net))
         # A constant prediction has no gap at all: without this the first
         # epochs of a strongly penalised network would be the "fairest" kept.
-        useful = degenerate_reason_for(net.task, held.y, held.pred, held.weight) is None
+        useful = _useful(net, held)
         net.history.record("valid_degenerate", not useful)
         feasible = gap <= self.max_gap and (not self.budget_met_ or score > self._best_score)
         if useful and (feasible or (not self.budget_met_ and self._closer(gap, True))):
@@ -488,9 +464,9 @@ class BudgetKeeper(Callback):
 
     def _keep(self, net, epoch, gap, held, *, met, useful):
         self._weights = copy.deepcopy(net.module_.state_dict())
-        self.gap_se_ = gap_standard_error(net.penalty.name, net.task, held, net.n_groups)
+        self.gap_se_ = gap_standard_error(net.penalty.name, net.task_type, held, net.n_groups)
         self.gap_upper_bound_ = gap_upper_bound(gap, gap_standard_error(
-            net.penalty.name, net.task, held, net.n_groups, adjusted=True))
+            net.penalty.name, net.task_type, held, net.n_groups, adjusted=True))
         self.useful_ = useful
         self.best_epoch_, self.gap_, self.budget_met_ = epoch, gap, met
         self._since_best = 0
@@ -522,8 +498,12 @@ def _useful_on(net, dataset) -> bool:
     """Whether the network predicts better than a constant on ``dataset`` (None: yes)."""
     if dataset is None or not len(dataset):
         return True
-    held = HeldOut.predict(net, resolve(dataset))
-    return degenerate_reason_for(net.task, held.y, held.pred, held.weight) is None
+    return _useful(net, HeldOut.predict(net, resolve(dataset)))
+
+
+def _useful(net, held: HeldOut) -> bool:
+    """Whether the predictions ``held`` are better than a constant (the task's rule)."""
+    return held.task(net.task_type).degenerate_reason(held.y, held.pred, held.weight) is None
 
 
 def predicts_one_class(net, dataset) -> bool:

@@ -18,6 +18,7 @@ from skorch.callbacks import Callback
 
 from skfairtune._compat import InvalidParameterError
 from skfairtune._groups import encode_groups
+from skfairtune._tasks import Task, get_task
 from skfairtune._torch_data import FLOAT32_MAX
 from skfairtune.estimators._net import AUTOCAST_DTYPES
 from skfairtune.penalties import get_penalty
@@ -190,26 +191,22 @@ def _check_param_groups(groups, module) -> None:
             f"parameters are {names[:12]}{' ...' if len(names) > 12 else ''}.")
 
 
-# What a source fitted for each task is called, and who fine-tunes it, in errors.
-_KINDS = {"classification": "classifier", "regression": "regressor"}
-_TUNERS = {"classification": "FairTuneClassifier", "regression": "FairTuneRegressor"}
-
-
-def _check_pretrained_task(source, pretrained, name: str, task: str) -> None:
+def _check_pretrained_task(source, pretrained, name: str, task: Task) -> None:
     """Refuse a fitted source of the other task: its outputs mean something else.
 
     A regressor's single output would be read as a logit (a binary
     classifier takes single-logit networks), and a classifier's logits as
     predicted values, without any shape to tell.
     """
-    if source.task is None or source.task == task:
+    if not task.refuses(source.task):
         return
-    what, needed = _KINDS[source.task], _KINDS[task]
+    other = get_task(source.task)
+    what, needed = other.noun, task.noun
     raise InvalidParameterError(
         f"pretrained={type(pretrained).__name__}(...) is a {what}, but {name} "
         f"fine-tunes a {needed}: the {what}'s outputs are not what a {needed}'s "
         f"network gives. Pass a fitted {needed} as pretrained, or fine-tune this "
-        f"{what} with {_TUNERS[source.task]}.")
+        f"{what} with {other.tuner}.")
 
 
 def _check_class_weight(class_weight, classes) -> None:

@@ -15,7 +15,6 @@ from sklearn.utils.validation import check_is_fitted
 from skfairtune._compat import StrOptions
 from skfairtune._compat import fit_context as _fit_context
 from skfairtune.estimators._base import _BaseFairTune, _input_tags
-from skfairtune.estimators._budget import degenerate_reason_for
 from skfairtune.estimators._checks import _check_class_weight
 from skfairtune.estimators._docs import NOTES_DOC, PARAMETERS_DOC, TRAINING_ATTRIBUTES_DOC
 from skfairtune.estimators._net import FairClassifierNet
@@ -192,8 +191,8 @@ Examples
 
     def _degenerate_reason(self, pred, y_enc, sample_weight) -> str | None:
         # In the labels' own words: "predicts 'No' for every row".
-        return degenerate_reason_for("classification", self.classes_[y_enc],
-                                     self.classes_[pred], sample_weight)
+        return super()._degenerate_reason(self.classes_[pred], self.classes_[y_enc],
+                                          sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def partial_fit(self, X, y, classes=None, sensitive_features=None, sample_weight=None):

@@ -1,9 +1,11 @@
 """The skorch networks that fine-tune with a fairness penalty, one per task.
 
 :class:`FairNet` adds the penalty to skorch's loss and refuses a training
-that diverges; :class:`FairClassifierNet` and :class:`FairRegressorNet` hold
-what differs between the tasks: how outputs become the penalty's scores and
-the predictions, the targets' dtype, the advice when training diverges. All
+that diverges; :class:`FairClassifierNet` and :class:`FairRegressorNet` each
+own a task object (``task_type``, :mod:`skfairtune._tasks`), which says how
+outputs become the penalty's scores and the predictions, and hold the rest
+of what differs: the targets' dtype, a row's loss, the advice when training
+diverges. All
 of it sits in skorch's public hooks (``get_loss``, ``train_step_single``,
 ``validation_step``, ``get_iterator``, ``infer``, ``on_batch_end``); skorch's
 own loops run the epochs. The rows come with their group ids and weights in a
@@ -25,6 +27,7 @@ from skorch import NeuralNet
 from skorch.callbacks import PassthroughScoring
 from skorch.dataset import unpack_data
 
+from skfairtune._tasks import BINARY, REGRESSION, Task
 from skfairtune._torch_data import (
     FLOAT32_MAX,
     TensorBatches,
@@ -119,8 +122,13 @@ class FairNet(NeuralNet):
 
     Attributes
     ----------
+    task_type : Task
+        What differs by task (:mod:`skfairtune._tasks`): the outputs'
+        layout, the penalty's scores, the predictions, the gaps; for a
+        classifier, binary until :meth:`~skfairtune._tasks.Task.for_outputs`
+        says how many classes the outputs have.
     task : str
-        The task, as the penalties and ``FairnessMonitor`` name it.
+        The task's name, as the penalties and ``FairnessMonitor`` name it.
     target_dtype : torch.dtype
         The dtype of the targets that the loss takes.
     grad_scaler_ : torch.amp.GradScaler or None
@@ -128,7 +136,7 @@ class FairNet(NeuralNet):
         for the other precisions.
     """
 
-    task: str = ""
+    task_type: Task
     target_dtype: torch.dtype = torch.float32
     # What to scale when training diverges, before the settings to lower.
     SCALING_FIXES: tuple[str, ...] = (
@@ -159,9 +167,13 @@ class FairNet(NeuralNet):
         self.penalty_term_ = None
         self.float64_ok_ = True
 
+    @property
+    def task(self) -> str:
+        return self.task_type.name
+
     def scores(self, y_pred: torch.Tensor) -> torch.Tensor:
         """What the penalty reads of the network's outputs ``y_pred``."""
-        raise NotImplementedError
+        return self.task_type.scores(y_pred)
 
     def get_default_callbacks(self):
         return [
@@ -357,7 +369,7 @@ class FairNet(NeuralNet):
 
         A vector (one value per row) becomes a column.
         """
-        return out.unsqueeze(1) if out.ndim == 1 else out
+        return self.task_type.layout(out)
 
     # -- divergence ---------------------------------------------------------
     def check_finite_weights(self) -> None:
@@ -468,17 +480,46 @@ class FairNet(NeuralNet):
 
     def predictions(self, outputs: torch.Tensor) -> np.ndarray:
         """What ``predict`` makes of :meth:`forward_float64`'s ``outputs``, as numpy."""
-        raise NotImplementedError
+        return self.task_type.predictions(outputs)
 
     def _run_inference(self, data, dtype: torch.dtype, batch_size: int) -> torch.Tensor:
-        module = self.inference_module(dtype)
+        forward = self.inference_forward(dtype)
         outputs = []
         with torch.no_grad():
             for start in range(0, len(data), batch_size):
                 batch, _ = data.batch(slice(start, start + batch_size))
-                X = features_to(batch.X, self.device, dtype)
-                outputs.append(self.as_outputs(call_module(module, X)).to("cpu", torch.float64))
+                outputs.append(forward(batch.X))
         return torch.cat(outputs)
+
+    def inference_forward(self, dtype: torch.dtype | None = None):
+        """The network as a function of features to outputs: what :meth:`forward_float64`
+        runs on each batch.
+
+        The function runs :meth:`inference_module` (in ``dtype``; None: float64
+        unless the network cannot run in it) on the net's device and returns
+        the outputs in the task's layout (a single logit becomes two) as a CPU
+        float64 tensor. It keeps the autograd graph, so that
+        ``explain_gap``'s integrated gradients read the very scores
+        ``predict_proba`` gives.
+
+        Parameters
+        ----------
+        dtype : torch.dtype, default=None
+
+        Returns
+        -------
+        callable
+            Features (a tensor or a dict of them) to a tensor of shape
+            (n_rows, n_outputs).
+        """
+        dtype = self._inference_dtype(dtype)
+        module = self.inference_module(dtype)
+
+        def forward(X) -> torch.Tensor:
+            out = call_module(module, features_to(X, self.device, dtype))
+            return self.as_outputs(out).to("cpu", torch.float64)
+
+        return forward
 
     def inference_module(self, dtype: torch.dtype | None = None) -> torch.nn.Module:
         """A copy of ``module_`` in evaluation mode, in ``dtype``, for inference.
@@ -502,8 +543,7 @@ class FairNet(NeuralNet):
         torch.nn.Module
             Not to be trained: its parameters do not require gradients.
         """
-        if dtype is None:
-            dtype = torch.float64 if self.float64_ok_ else torch.float32
+        dtype = self._inference_dtype(dtype)
         key = (dtype, _weights_key(self.module_))
         cached = self.__dict__.get("_inference_cache")
         if cached is not None and cached[0] == key:
@@ -517,10 +557,24 @@ class FairNet(NeuralNet):
                 self._inference_cache = cached = (key, copy)
         return cached[1]
 
+    def _inference_dtype(self, dtype: torch.dtype | None) -> torch.dtype:
+        """``dtype``, or for None float64 unless the network cannot run in it."""
+        if dtype is not None:
+            return dtype
+        return torch.float64 if self.float64_ok_ else torch.float32
+
     def __getstate__(self):
         state = super().__getstate__()
         state.pop("_inference_cache", None)  # rebuilt from module_ when needed
         return state
+
+    def predict(self, X):
+        """What :meth:`predictions` makes of the outputs on ``X``: class indices, or values.
+
+        skorch's scoring callbacks call this and ``predict_proba`` with the
+        net's own datasets.
+        """
+        return self.predictions(self._outputs(X))
 
     def _outputs(self, X) -> torch.Tensor:
         # Training-time scoring replays the cached outputs of training steps,
@@ -541,35 +595,12 @@ class FairClassifierNet(FairNet):
     downstream sees one logit per class.
     """
 
-    task = "classification"
+    task_type = BINARY
     target_dtype = torch.long
 
-    def as_outputs(self, out: torch.Tensor) -> torch.Tensor:
-        """One logit per class: a single logit ``z`` becomes ``(0, z)``."""
-        out = super().as_outputs(out)
-        if out.ndim == 2 and out.shape[1] == 1:
-            return torch.cat([torch.zeros_like(out), out], dim=1)
-        return out
-
-    def scores(self, y_pred: torch.Tensor) -> torch.Tensor:
-        """Class probabilities: the softmax of the logits ``y_pred``."""
-        return torch.softmax(y_pred, dim=1)
-
-    def predictions(self, outputs: torch.Tensor) -> np.ndarray:
-        """Class indices: the largest logit of each row."""
-        return outputs.argmax(dim=1).numpy()
-
     def predict_proba(self, X):
-        """Class probabilities, as numpy.
-
-        skorch's scoring callbacks call this and :meth:`predict` with the
-        net's own datasets, whose targets are class indices.
-        """
+        """Class probabilities, as numpy, for skorch's scoring callbacks."""
         return self.scores(self._outputs(X)).numpy()
-
-    def predict(self, X):
-        """Class indices, as numpy."""
-        return self.predict_proba(X).argmax(axis=1)
 
 
 class FairRegressorNet(FairNet):
@@ -579,35 +610,18 @@ class FairRegressorNet(FairNet):
     are; a row's loss is the mean over its targets.
     """
 
-    task = "regression"
+    task_type = REGRESSION
     target_dtype = torch.float32
     SCALING_FIXES = (
         *FairNet.SCALING_FIXES,
         "scale y (TransformedTargetRegressor(transformer=StandardScaler()))",
     )
 
-    def scores(self, y_pred: torch.Tensor) -> torch.Tensor:
-        """The predictions, a vector when there is one target."""
-        return y_pred.squeeze(1) if y_pred.shape[1] == 1 else y_pred
-
-    def _task_loss(self, loss: torch.Tensor, training: bool) -> torch.Tensor:
-        if not training:
-            self.history.record_batch("valid_task_loss", loss.item())
-        return loss
-
     def row_losses(self, y_pred: torch.Tensor, y_true: torch.Tensor) -> torch.Tensor:
         """The loss of each row, averaged over its targets."""
         losses = self.criterion_(y_pred, y_true)
         return losses.mean(dim=tuple(range(1, losses.ndim))) if losses.ndim > 1 else losses
 
-    def predictions(self, outputs: torch.Tensor) -> np.ndarray:
-        """The predicted values, one column per target."""
-        return outputs.numpy()
-
     def predict_proba(self, X):
         """The predictions, as numpy (what skorch's scoring callbacks read)."""
         return self._outputs(X).numpy()
-
-    def predict(self, X):
-        """The predictions, as numpy."""
-        return self.predict_proba(X)

@@ -8,7 +8,6 @@ from sklearn.base import RegressorMixin
 
 from skfairtune._compat import fit_context as _fit_context
 from skfairtune.estimators._base import _BaseFairTune, _input_tags
-from skfairtune.estimators._budget import degenerate_reason_for
 from skfairtune.estimators._docs import NOTES_DOC, PARAMETERS_DOC, TRAINING_ATTRIBUTES_DOC
 from skfairtune.estimators._net import FairRegressorNet
 from skfairtune.estimators._tags import with_expected_failures
@@ -104,9 +103,6 @@ Examples
         """
         return self._fit(X, y, sensitive_features, sample_weight,
                          epochs=None, first=True)
-
-    def _degenerate_reason(self, pred, y, sample_weight) -> str | None:
-        return degenerate_reason_for("regression", y, pred, sample_weight)
 
     @_fit_context(prefer_skip_nested_validation=False)
     def partial_fit(self, X, y, sensitive_features=None, sample_weight=None):

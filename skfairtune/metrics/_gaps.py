@@ -17,14 +17,16 @@ from __future__ import annotations
 
 import inspect
 import warnings
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from .._group_stats import cells_as_rows, confusion_counts
 from .._labels import plain, sorted_labels
+from .._tasks import MULTICLASS as MULTICLASS_TASK
 from ..exceptions import UndefinedGroupWarning
-from ..notions import AGGS, METHODS, NOTIONS, Notion
+from ..notions import AGGS, METHODS, NOTIONS, TASKS, Notion
 from ._base import (
     as_1d,
     as_labels,
@@ -88,11 +90,14 @@ def classification_gap(notion: Notion, kind: str, y_true, y_pred, *, sensitive_f
     w = None if sample_weight is None else check_weight(sample_weight, n)
     _warn_single_group(enc)
     classes = sorted_labels(np.concatenate([pred, true]) if true is not None else pred)
+
+    def gap_of(share, labels, c):
+        return _binary_gap(notion, kind, labels, share, enc, w, method, agg,
+                           about=f" of class {plain(c)!r}")
+
     # Each class against the rest, as the penalty trains: the worst class's gap.
-    gaps = [_binary_gap(notion, kind, None if true is None else true == c, pred == c,
-                        enc, w, method, agg, about=f" of class {plain(c)!r}")
-            for c in classes]
-    return max(gaps) if kind == "difference" else min(gaps)
+    return MULTICLASS_TASK.notion_gap(gap_of, pred, true, classes=classes,
+                                      worst=max if kind == "difference" else min)
 
 
 def regression_gap(notion: Notion, kind: str, y_true, y_pred, *, sensitive_features,
@@ -149,37 +154,48 @@ def _rates_text(notion: Notion) -> str:
     return names[0] if len(names) == 1 else " and ".join(names)
 
 
+def _classification_words(notion: Notion, kind: str) -> tuple:
+    """A classification metric's rates, its summary, its parameters and its example."""
+    reads = "Binary labels." if notion.needs_labels else (
+        "Ground truth; only its length is used (as in fairlearn).")
+    args = _PARAMETERS.format(y_true=reads, y_pred="Binary predictions.")
+    args += (_AGG if len(notion.rates) > 1 else "") + _CLASSIFICATION_TAIL
+    undefined = [r for r in notion.rates if r.needs_labels or r.among != "all"]
+    summary = f"{notion.summary} ({notion.title}, :mod:`skfairtune.notions`)"
+    if undefined:
+        summary += (" A group without " + " or ".join(r.undefined[3:] for r in undefined)
+                    + " has no such rate: it is left out, with an "
+                    ":class:`UndefinedGroupWarning` (fairlearn counts it as 0).")
+    y_true, y_pred = notion.example[:2]
+    return _rates_text(notion), "rates", summary, args, y_true, y_pred
+
+
+def _regression_words(notion: Notion, kind: str) -> tuple:
+    """A regression metric's rates, its summary, its parameters and its example."""
+    args = _PARAMETERS.format(y_true="Targets; only checked (the gap compares "
+                              "predictions).", y_pred="Predicted values.")
+    summary = (f"{notion.title.capitalize()} for a regressor (or for scores)."
+               + (" Meaningful for non-negative predictions only." if kind == "ratio"
+                  else ""))
+    y_pred = [float(v) for v in notion.example[1]]
+    return "mean prediction", "mean prediction", summary, args, [0] * len(y_pred), y_pred
+
+
+# What a gap metric's docstring says, by task.
+_WORDS = {"classification": _classification_words, "regression": _regression_words}
+
+
 def _docstring(notion: Notion, kind: str, task: str, name: str) -> str:
-    rates = "mean prediction" if task == "regression" else _rates_text(notion)
+    rates, same, summary, args, y_true, y_pred = _WORDS[task](notion, kind)
     if kind == "difference":
         first = (f"Largest minus smallest {rates} among the groups." if len(notion.rates) == 1
                  else f"The larger of the {rates} differences between the groups.")
-        returns = "0 when every group has the same " + (
-            "mean prediction" if task == "regression" else "rates")
+        returns = "0 when every group has the same " + same
     else:
         first = (f"Smallest over largest {rates} among the groups." if len(notion.rates) == 1
                  else f"The smaller of the {rates} ratios between the groups.")
         returns = "1 when every group has the same rates; NaN when the largest is 0"
-    if task == "regression":
-        args = _PARAMETERS.format(y_true="Targets; only checked (the gap compares "
-                                  "predictions).", y_pred="Predicted values.")
-        summary = (f"{notion.title.capitalize()} for a regressor (or for scores)."
-                   + (" Meaningful for non-negative predictions only." if kind == "ratio"
-                      else ""))
-    else:
-        reads = "Binary labels." if notion.needs_labels else (
-            "Ground truth; only its length is used (as in fairlearn).")
-        args = _PARAMETERS.format(y_true=reads, y_pred="Binary predictions.")
-        args += (_AGG if len(notion.rates) > 1 else "") + _CLASSIFICATION_TAIL
-        undefined = [r for r in notion.rates if r.needs_labels or r.among != "all"]
-        summary = f"{notion.summary} ({notion.title}, :mod:`skfairtune.notions`)"
-        if undefined:
-            summary += (" A group without " + " or ".join(r.undefined[3:] for r in undefined)
-                        + " has no such rate: it is left out, with an "
-                        ":class:`UndefinedGroupWarning` (fairlearn counts it as 0).")
-    y_true, y_pred, groups, difference, ratio = notion.example
-    if task == "regression":
-        y_true, y_pred = [0] * len(y_pred), [float(v) for v in y_pred]
+    _, _, groups, difference, ratio = notion.example
     value = difference if kind == "difference" else ratio
     return f"""{first}
 
@@ -200,30 +216,40 @@ def _docstring(notion: Notion, kind: str, task: str, name: str) -> str:
     """
 
 
+def _classification_metric(notion: Notion, kind: str) -> Callable:
+    def metric(y_true: Any, y_pred: Any, *, sensitive_features: Any,
+               method: str = "between_groups", sample_weight: Any = None,
+               agg: str = "worst_case", pos_label: Any = None,
+               multiclass: str | None = None) -> float:
+        return classification_gap(notion, kind, y_true, y_pred,
+                                  sensitive_features=sensitive_features, method=method,
+                                  sample_weight=sample_weight, agg=agg,
+                                  pos_label=pos_label, multiclass=multiclass)
+    if len(notion.rates) == 1:
+        # One rate has nothing to aggregate: no agg in the signature, as in fairlearn.
+        params = [p for p in inspect.signature(metric).parameters.values()
+                  if p.name != "agg"]
+        metric.__signature__ = inspect.signature(metric).replace(parameters=params)
+    return metric
+
+
+def _regression_metric(notion: Notion, kind: str) -> Callable:
+    def metric(y_true: Any, y_pred: Any, *, sensitive_features: Any,
+               method: str = "between_groups", sample_weight: Any = None) -> float:
+        return regression_gap(notion, kind, y_true, y_pred,
+                              sensitive_features=sensitive_features, method=method,
+                              sample_weight=sample_weight)
+    return metric
+
+
+# The gap metric's function, by task.
+_METRICS = {"classification": _classification_metric, "regression": _regression_metric}
+
+
 def make_gap_metric(notion: Notion, kind: str, task: str = "classification"):
     """The metric function of ``notion``'s difference or ratio for ``task``."""
     name = notion.metric_name(kind, task)
-    if task == "regression":
-        def metric(y_true: Any, y_pred: Any, *, sensitive_features: Any,
-                   method: str = "between_groups", sample_weight: Any = None) -> float:
-            return regression_gap(notion, kind, y_true, y_pred,
-                                  sensitive_features=sensitive_features, method=method,
-                                  sample_weight=sample_weight)
-    else:
-        def metric(y_true: Any, y_pred: Any, *, sensitive_features: Any,
-                   method: str = "between_groups", sample_weight: Any = None,
-                   agg: str = "worst_case", pos_label: Any = None,
-                   multiclass: str | None = None) -> float:
-            return classification_gap(notion, kind, y_true, y_pred,
-                                      sensitive_features=sensitive_features, method=method,
-                                      sample_weight=sample_weight, agg=agg,
-                                      pos_label=pos_label, multiclass=multiclass)
-        if len(notion.rates) == 1:
-            # One rate has nothing to aggregate: no agg in the signature, as
-            # in fairlearn.
-            params = [p for p in inspect.signature(metric).parameters.values()
-                      if p.name != "agg"]
-            metric.__signature__ = inspect.signature(metric).replace(parameters=params)
+    metric = _METRICS[task](notion, kind)
     metric.__name__ = metric.__qualname__ = name
     metric.__module__ = __name__
     metric.__doc__ = _docstring(notion, kind, task, name)
@@ -234,7 +260,7 @@ def make_gap_metric(notion: Notion, kind: str, task: str = "classification"):
 # Every gap metric, by name, in the registry's order.
 GAP_METRICS = {
     notion.metric_name(kind, task): make_gap_metric(notion, kind, task)
-    for task in ("classification", "regression")
+    for task in TASKS
     for notion in NOTIONS.values() if task in notion.tasks
     for kind in ("difference", "ratio")
 }
