@@ -15,7 +15,8 @@ both ``"classification"``, told apart by the number of classes
 (:meth:`Task.for_outputs`). A new task (multi-label, ranking) is one more
 subclass of :class:`Task` and an entry of :data:`TASKS`.
 
-This module sits below the notions and the metrics: it imports neither, nor
+This module sits below the notions and the metrics: it imports neither (the
+degeneracy rule it shares with the metrics lives in ``_degeneracy``), nor
 torch (whose tensors it reads through their own methods).
 """
 
@@ -25,6 +26,8 @@ from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
+
+from skfairtune._degeneracy import constant_reason, majority_reason
 
 
 def one_vs_rest(values: Any, y: Any, classes: Iterable) -> Iterator[tuple]:
@@ -182,10 +185,9 @@ class BinaryTask(Task):
     def degenerate_reason(self, y, pred, sample_weight=None) -> str | None:
         """:func:`skfairtune.metrics.degenerate_reason`: constant, or no better
         than the majority class."""
-        # Imported here: the metrics import this module (through the notions).
-        from skfairtune.metrics import degenerate_reason
-
-        return degenerate_reason(y, pred, sample_weight=sample_weight)
+        pred, y = np.asarray(pred), np.asarray(y)
+        weight = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
+        return constant_reason(pred) or majority_reason(y, pred, weight)
 
 
 class MulticlassTask(BinaryTask):

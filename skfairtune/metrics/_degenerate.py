@@ -14,29 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, balanced_accuracy_score
 
+from .._degeneracy import METRICS as _METRICS
+from .._degeneracy import constant_reason, majority_reason
 from .._groups import encode_groups
 from .._labels import label_text, plain
 from .._validation import check_n_rows
 from ._base import as_1d
 from ._scorers import _columns, _FairnessScorer
-
-# The performance metrics a degenerate model is compared on, against the
-# constant prediction of the majority class.
-_METRICS = {"accuracy": accuracy_score, "balanced_accuracy": balanced_accuracy_score}
-
-# A model that predicts one class for all but this share of the rows is
-# treated as constant: one stray prediction does not make a model useful.
-NEAR_CONSTANT = 0.01
-
-
-def _constant_class(pred: np.ndarray) -> tuple[Any, float] | None:
-    """The class ``pred`` (nearly) always takes and its share, or None."""
-    values, counts = np.unique(pred, return_counts=True)
-    top = int(np.argmax(counts))
-    share = counts[top] / pred.size
-    return (values[top], share) if share >= 1 - NEAR_CONSTANT else None
 
 
 def degenerate_reason(
@@ -111,11 +96,9 @@ def degenerate_reason(
     named = _namer(class_names)
     if true.shape != pred.shape:
         check_n_rows(pred.size, true.size, name="y_pred", reference="y_true")
-    constant = _constant_class(pred)
-    if constant is not None:
-        value, share = constant
-        where = "every row" if share == 1 else f"{share:.1%} of the rows"
-        return f"predicts {named(value)!r} for {where}"
+    reason = constant_reason(pred, named)
+    if reason:
+        return reason
     if sensitive_features is not None:
         reason = _constant_in_a_group(true, pred, sensitive_features, min_group_size, named)
         if reason:
@@ -123,15 +106,7 @@ def degenerate_reason(
     weight = None if sample_weight is None else as_1d(sample_weight, "sample_weight")
     if weight is not None and weight.size != true.size:
         check_n_rows(weight.size, true.size, name="sample_weight", reference="y_true")
-    values, codes = np.unique(true, return_inverse=True)
-    counts = np.bincount(codes, weights=weight, minlength=values.size)
-    majority = np.full(true.shape, values[np.argmax(counts)], dtype=true.dtype)
-    score = _METRICS[metric](true, pred, sample_weight=weight)
-    baseline = _METRICS[metric](true, majority, sample_weight=weight)
-    if score <= baseline:
-        return (f"is no better than always predicting the majority class "
-                f"{named(majority[0])!r} ({metric} {score:.3f} against {baseline:.3f})")
-    return None
+    return majority_reason(true, pred, weight, metric, named)
 
 
 def _namer(class_names: dict | None):
