@@ -218,5 +218,5 @@ def test_the_splitter_hashes_the_attribute_once(monkeypatch):
     # The same folds as stratifying on the (group, label) cells encoded as one.
     cells = encode_groups({"group": group, "label": y}).codes
     expected = list(FairStratifiedKFold(3).split(X, cells, groups=np.zeros(100)))
-    for (train, test), (train2, test2) in zip(folds, expected):
-        np.testing.assert_array_equal(test, test2)
+    for (_, test), (_, same) in zip(folds, expected):
+        np.testing.assert_array_equal(test, same)
