@@ -4,6 +4,11 @@ Every part of skfairtune (penalties, metrics, resamplers, splitters) works on
 integer group codes in ``[0, n_groups)``. This module is the one place where
 user input (1-D or 2-D, strings or numbers, pandas or numpy) becomes codes, so
 that the same rows always land in the same group whichever part reads them.
+
+A fitted estimator keeps its groups as a :class:`GroupEncoder`
+(``groups_encoder_``): the reports, scorers and explanations of that model
+code their rows by it (:func:`encode_for`), so that a group reads the same
+everywhere and a group the model never saw in fit is named as such.
 """
 
 from __future__ import annotations
@@ -14,6 +19,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from ._labels import label_text
+from ._pipeline import final_step
 from ._validation import check_n_rows
 
 # The group id of a row whose sensitive value is unknown, with
@@ -32,15 +39,21 @@ class GroupEncoding:
         (-1) for a row whose value is missing, when the encoding allowed it.
     labels : list
         ``labels[k]`` is the value (a tuple of values for several columns)
-        that group ``k`` stands for, sorted.
+        that group ``k`` stands for: sorted, or in a :class:`GroupEncoder`'s
+        order for an encoding it made.
     names : list of str
         The names of the sensitive columns (``"sensitive_feature_0"`` ... when
         the input has none).
+    unseen : tuple
+        The labels, among ``labels``, that the :class:`GroupEncoder` which
+        made this encoding did not have: groups a model never saw in fit.
+        Empty for an encoding made without an encoder.
     """
 
     codes: np.ndarray
     labels: list
     names: list
+    unseen: tuple = ()
 
     @property
     def n_groups(self) -> int:
@@ -305,3 +318,253 @@ def recode(encoding: GroupEncoding, labels: list, names: list) -> GroupEncoding:
     lookup = np.array([ids[label] for label in encoding.labels] + [MISSING_GROUP],
                       dtype=np.int64)
     return GroupEncoding(codes=lookup[encoding.codes], labels=labels, names=encoding.names)
+
+
+# What an encoder does with a group it does not have: refuse it (the codes feed
+# the penalty, where it must not take a seen group's id), or flag it (a report
+# or a scorer measures it and names it).
+UNSEEN = ("error", "flag")
+
+
+class GroupEncoder:
+    """The groups of a sensitive attribute as a fit saw them, to code later rows alike.
+
+    A fitted skfairtune estimator keeps one as ``groups_encoder_``. Group
+    ``k`` of the fit is ``labels_[k]`` for good: later rows are coded by
+    their values, so that a group keeps its id whatever other groups the
+    rows hold or lack, and a group the fit never saw is named, never given
+    a seen group's id. It is cheap to keep and to pickle: the labels and the
+    column names, nothing per row.
+
+    Attributes
+    ----------
+    labels_ : list
+        ``labels_[k]`` is the value (a tuple for several columns) of group
+        ``k``: the fit's groups sorted, then those each :meth:`extend` added.
+    names_ : list of str
+        The names of the sensitive columns the fit read.
+
+    Examples
+    --------
+    >>> from skfairtune._groups import GroupEncoder
+    >>> encoder = GroupEncoder().fit(["b", "a", "b"])
+    >>> encoder.labels_, encoder.n_groups_
+    (['a', 'b'], 2)
+    >>> encoder.transform(["b", "b", "a"]).tolist()
+    [1, 1, 0]
+    >>> encoder.encode(["c", "a"], unseen="flag").unseen
+    ('c',)
+    """
+
+    def __repr__(self) -> str:
+        if not hasattr(self, "labels_"):
+            return "GroupEncoder()"
+        return f"GroupEncoder(labels_={self.labels_!r}, names_={self.names_!r})"
+
+    @property
+    def n_groups_(self) -> int:
+        """The number of groups the encoder has."""
+        return len(self.labels_)
+
+    @classmethod
+    def from_labels(cls, labels: list, names: list | None = None) -> GroupEncoder:
+        """An encoder that has ``labels``, in that order (a model's ``sensitive_groups_``).
+
+        Parameters
+        ----------
+        labels : list
+            The groups, in id order; tuples for several columns.
+        names : list of str, default=None
+            The sensitive columns; None names them ``sensitive_feature_0`` ...
+
+        Returns
+        -------
+        GroupEncoder
+        """
+        encoder = cls()
+        encoder.labels_ = list(labels)
+        if names is None:
+            width = len(labels[0]) if labels and isinstance(labels[0], tuple) else 1
+            names = [f"sensitive_feature_{j}" for j in range(width)]
+        encoder.names_ = list(names)
+        return encoder
+
+    def fit(self, sensitive_features: Any, **kwargs: Any) -> GroupEncoder:
+        """Learn the groups of ``sensitive_features``, numbered in sorted order.
+
+        Parameters
+        ----------
+        sensitive_features : array-like or GroupEncoding
+            As :func:`encode_groups` takes it.
+        **kwargs
+            ``n_samples``, ``name``, ``reference`` and ``missing``, as
+            :func:`encode_groups` takes them.
+
+        Returns
+        -------
+        self
+        """
+        self.fit_encode(sensitive_features, **kwargs)
+        return self
+
+    def fit_encode(self, sensitive_features: Any, **kwargs: Any) -> GroupEncoding:
+        """Learn the groups and return the rows' encoding (one pass over the rows)."""
+        encoding = encode_groups(sensitive_features, **kwargs)
+        self.labels_, self.names_ = list(encoding.labels), list(encoding.names)
+        return encoding
+
+    def extend(self, sensitive_features: Any, **kwargs: Any) -> GroupEncoding:
+        """Code the rows by the groups learnt so far, adding the groups they bring.
+
+        What a later ``partial_fit`` does: each known group keeps its id, a
+        new one takes the next free id (see :func:`recode`).
+
+        Returns
+        -------
+        GroupEncoding
+            Coded by all the encoder's groups, the new ones included.
+        """
+        encoding = recode(encode_groups(sensitive_features, **kwargs), self.labels_,
+                          self.names_)
+        self.labels_ = list(encoding.labels)
+        return encoding
+
+    def transform(self, sensitive_features: Any, **kwargs: Any) -> np.ndarray:
+        """The rows' group ids, ``labels_``'s positions; a group not there is refused.
+
+        Parameters
+        ----------
+        sensitive_features : array-like or GroupEncoding
+            The rows' groups.
+        **kwargs
+            ``n_samples``, ``name``, ``reference`` and ``missing``, as
+            :func:`encode_groups` takes them.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,), dtype int64
+            In ``[0, n_groups_)``; ``MISSING_GROUP`` for a missing value.
+
+        Raises
+        ------
+        ValueError
+            If a row's group is not one of ``labels_``: the message names it.
+        """
+        encoding = encode_groups(sensitive_features, **kwargs)
+        ids, unseen = self._ids(encoding, kwargs.get("name", "sensitive_features"))
+        if unseen:
+            raise ValueError(unseen_message(unseen, self, kwargs.get("name")) + (
+                " Fit the model on rows that hold them (partial_fit adds groups)."))
+        return np.append(ids, MISSING_GROUP)[encoding.codes]
+
+    def encode(self, sensitive_features: Any, *, unseen: str = "error",
+               **kwargs: Any) -> GroupEncoding:
+        """The groups the rows hold, in the encoder's order, for measuring them.
+
+        Parameters
+        ----------
+        sensitive_features : array-like or GroupEncoding
+            The rows' groups.
+        unseen : {"error", "flag"}, default="error"
+            What a group the encoder does not have does: raise a
+            ``ValueError`` that names it, or come after the known groups and
+            be listed in the result's ``unseen``.
+        **kwargs
+            ``n_samples``, ``name``, ``reference`` and ``missing``, as
+            :func:`encode_groups` takes them.
+
+        Returns
+        -------
+        GroupEncoding
+            Only the groups that the rows hold (so that a measure has no empty
+            group), known groups in id order, then the unseen ones sorted.
+            With a different number of sensitive columns than the fit's,
+            every group is unseen.
+        """
+        if unseen not in UNSEEN:
+            raise ValueError(f"unseen must be one of {list(UNSEEN)}; got {unseen!r}.")
+        encoding = encode_groups(sensitive_features, **kwargs)
+        ids, new = self._ids(encoding, None if unseen == "flag" else kwargs.get(
+            "name", "sensitive_features"))
+        if new and unseen == "error":
+            raise ValueError(unseen_message(new, self, kwargs.get("name")))
+        # Unseen groups (id -1) after the known ones, each in its sorted place.
+        known = ids >= 0
+        order = np.concatenate([np.flatnonzero(known)[np.argsort(ids[known])],
+                                np.flatnonzero(~known)])
+        rank = np.empty(order.size + 1, dtype=np.int64)
+        rank[order], rank[-1] = np.arange(order.size), MISSING_GROUP
+        return GroupEncoding(codes=rank[encoding.codes],
+                             labels=[encoding.labels[k] for k in order],
+                             names=encoding.names, unseen=tuple(new))
+
+    def _ids(self, encoding: GroupEncoding, name: str | None) -> tuple[np.ndarray, list]:
+        """Each of ``encoding``'s groups' id here (-1 where unseen), and the unseen ones.
+
+        A different number of columns is refused, naming ``name``; with
+        ``name=None`` it makes every group unseen instead.
+        """
+        if len(encoding.names) != len(self.names_):
+            if name is not None:
+                raise ValueError(
+                    f"{name} has {len(encoding.names)} column(s) but the model was "
+                    f"fitted on {len(self.names_)} ({self.names_}): give the same "
+                    "sensitive columns.")
+            return np.full(encoding.n_groups, -1, dtype=np.int64), list(encoding.labels)
+        known = {label: k for k, label in enumerate(self.labels_)}
+        ids = np.array([known.get(label, -1) for label in encoding.labels], dtype=np.int64)
+        return ids, [label for label, k in zip(encoding.labels, ids) if k < 0]
+
+
+def unseen_message(unseen: list, encoder: GroupEncoder, name: str | None = None) -> str:
+    """Say which groups ``encoder`` never saw, a few by name."""
+    shown = ", ".join(repr(label_text(g)) for g in unseen[:5]) + (
+        f" and {len(unseen) - 5} more" if len(unseen) > 5 else "")
+    return (f"{name or 'sensitive_features'} holds {len(unseen)} group(s) that the model "
+            f"never saw in fit, so its fairness penalty never acted on them: {shown} "
+            f"(it was fitted on {encoder.n_groups_} group(s) of {encoder.names_}).")
+
+
+def fitted_encoder(model: Any) -> GroupEncoder | None:
+    """The :class:`GroupEncoder` of a fitted model (a pipeline's last step), or None.
+
+    None for a model that keeps no groups (one fitted without a sensitive
+    attribute, or not a skfairtune estimator). A model pickled before
+    ``groups_encoder_`` existed kept its groups as ``sensitive_groups_``
+    only: its encoder is made from them.
+    """
+    step = final_step(model)[1]
+    encoder = getattr(step, "groups_encoder_", None)
+    if encoder is not None:
+        return encoder
+    labels = getattr(step, "sensitive_groups_", None)
+    if labels is None:
+        return None
+    return GroupEncoder.from_labels(labels, getattr(step, "_sensitive_names", None))
+
+
+def encode_for(model: Any, sensitive_features: Any, **kwargs: Any) -> GroupEncoding:
+    """The rows' groups as ``model`` codes them, its unseen groups flagged.
+
+    For a model without an encoder (see :func:`fitted_encoder`), the rows'
+    own sorted encoding, as :func:`encode_groups` gives it.
+
+    Parameters
+    ----------
+    model : estimator or None
+        The fitted model whose groups the rows are measured against.
+    sensitive_features : array-like or GroupEncoding
+        The rows' groups.
+    **kwargs
+        ``n_samples``, ``name``, ``reference`` and ``missing``, as
+        :func:`encode_groups` takes them.
+
+    Returns
+    -------
+    GroupEncoding
+        Its ``unseen`` lists the groups the model never saw in fit.
+    """
+    encoder = None if model is None else fitted_encoder(model)
+    if encoder is None:
+        return encode_groups(sensitive_features, **kwargs)
+    return encoder.encode(sensitive_features, unseen="flag", **kwargs)

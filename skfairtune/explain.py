@@ -54,7 +54,7 @@ from skfairtune._attribution import (
     shapley_sampling,
 )
 from skfairtune._group_stats import group_means
-from skfairtune._groups import as_frame, encode_groups
+from skfairtune._groups import as_frame, encode_for
 from skfairtune._labels import plain, positive_label
 from skfairtune._proxies import feature_frame, proxy_table
 from skfairtune._validation import check_n_rows
@@ -278,7 +278,8 @@ def explain_gap(
     classes = _check_model(model)
     coder = FeatureCoder(X)
     n = coder.matrix.shape[0]
-    encoding = encode_groups(sensitive_features, n_samples=n)
+    # The model's own coding of its groups, where it keeps one.
+    encoding = encode_for(model, sensitive_features, n_samples=n)
     if len(classes) > 2 and pos_label is None:
         raise ValueError(
             f"model has {len(classes)} classes ({', '.join(map(str, classes))}): the "

@@ -28,7 +28,7 @@ from skfairtune import pretrained as _pretrained
 from skfairtune._compat import Interval, InvalidParameterError, StrOptions
 from skfairtune._compat import check_sample_weight as _check_sample_weight
 from skfairtune._compat import check_y as _check_y
-from skfairtune._groups import encode_groups, recode
+from skfairtune._groups import GroupEncoder, encode_groups, fitted_encoder
 from skfairtune._mlp import ACTIVATIONS, MLP, build_mlp
 from skfairtune._params import ForwardedParamsMixin
 from skfairtune._tasks import Task
@@ -515,7 +515,8 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
                 )
             self.n_missing_groups_ = 0
             if first:  # no groups of an earlier fit for a partial_fit to go on with
-                vars(self).pop("sensitive_groups_", None)
+                for name in ("sensitive_groups_", "groups_encoder_"):
+                    vars(self).pop(name, None)
             return np.zeros(n_samples, dtype=np.int64), 1
         encoding = encode_groups(sensitive_features, n_samples=n_samples,
                                  missing=self.missing_groups)
@@ -532,13 +533,17 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
                 f"sensitive_features holds one group only ({encoding.labels[0]!r}): "
                 "the fairness penalty is inactive.", FairnessWarning, stacklevel=5,
             )
-        if first or not hasattr(self, "sensitive_groups_"):
-            self._sensitive_names = encoding.names
+        encoder = None if first else fitted_encoder(self)
+        if encoder is None:
+            encoder = GroupEncoder()
+            encoding = encoder.fit_encode(encoding)
         else:
             # A later partial_fit: each group keeps its id, so what is kept per
             # group (constraint mode's multipliers) stays with its label.
-            encoding = recode(encoding, self.sensitive_groups_, self._sensitive_names)
-        self.sensitive_groups_ = encoding.labels
+            encoding = encoder.extend(encoding)
+        # The reports, scorers and explanations of this model code by it.
+        self.groups_encoder_ = encoder
+        self.sensitive_groups_ = list(encoder.labels_)
         return encoding.codes, encoding.n_groups
 
     def _resample(self, X, y, sensitive_features, sample_weight):

@@ -101,6 +101,10 @@ feature_names_in_ : ndarray of shape (`n_features_in_`,)
 sensitive_groups_ : list
     The groups found in ``sensitive_features`` at fit, in id order (sorted;
     a group that a later ``partial_fit`` call brings comes after them).
+groups_encoder_ : GroupEncoder
+    The groups of the fit as an encoder (its ``labels_`` are
+    ``sensitive_groups_``): reports, scorers and explanations of the model
+    code their rows by it and name the groups it never saw.
 frozen_parameters_ : list of str
     The names of the parameters that ``freeze`` and ``train_last`` kept fixed.
 n_missing_groups_ : int

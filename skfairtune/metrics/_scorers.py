@@ -15,6 +15,7 @@ Following scikit-learn's ``neg_*`` convention, greater is always better in
 from __future__ import annotations
 
 import functools
+import warnings
 from collections.abc import Callable
 from inspect import signature
 from numbers import Real
@@ -30,9 +31,11 @@ from sklearn.metrics import (
 )
 
 from skfairtune._compat import BaseScorer as _BaseScorer
+from skfairtune.exceptions import FairnessWarning
 
+from .._groups import fitted_encoder, unseen_message
 from .._labels import positive_label
-from .._validation import column_names, read_columns
+from .._validation import column_names, num_rows, read_columns
 from ._classification import worst_group_accuracy, worst_group_error_rate
 from ._gaps import GAP_METRICS
 from ._regression import worst_group_mean_absolute_error, worst_group_mean_squared_error
@@ -97,6 +100,8 @@ class _FairnessScorer(_BaseScorer):
         sensitive = kwargs.pop("sensitive_features", None)
         if sensitive is None:
             sensitive = self._from_X(X)
+        if _is_ours(self._score_func):
+            sensitive = _model_groups(estimator, sensitive, num_rows(y_true))
         y_pred = method_caller(estimator, self._response_method, X)
         scoring_kwargs = {**self._kwargs, **kwargs}
         if self._takes_pos_label() and scoring_kwargs.get("pos_label") is None:
@@ -117,6 +122,31 @@ class _FairnessScorer(_BaseScorer):
                 "sensitive_features=True) and pass sensitive_features= to fit."
             )
         return read_columns(X, self._columns, kinds=(str, int), fix=_ROUTE_FIX)
+
+
+def _is_ours(func: Callable) -> bool:
+    """Whether ``func`` is a skfairtune metric, which takes a ``GroupEncoding``
+    for ``sensitive_features``; a user's metric gets the values themselves."""
+    return getattr(func, "__module__", "").startswith("skfairtune.")
+
+
+def _model_groups(estimator: Any, sensitive: Any, n_samples: int) -> Any:
+    """The rows' groups coded by a fitted skfairtune model's encoder, or as given.
+
+    A group the model never saw in fit is named in a ``FairnessWarning`` here,
+    where it first meets the model, and measured as any other. A model that
+    keeps no groups (any other estimator) gets the values as they are.
+    """
+    encoder = fitted_encoder(estimator)
+    if encoder is None:
+        return sensitive
+    encoding = encoder.encode(sensitive, unseen="flag", n_samples=n_samples,
+                              reference="y_true")
+    if encoding.unseen:
+        warnings.warn(unseen_message(list(encoding.unseen), encoder)
+                      + " They are scored like the other groups.", FairnessWarning,
+                      stacklevel=3)
+    return encoding
 
 
 def _estimator_pos_label(estimator: Any) -> Any:

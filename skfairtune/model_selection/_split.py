@@ -13,6 +13,7 @@ import warnings
 from typing import Any
 
 import numpy as np
+import pandas as pd
 from sklearn.model_selection import StratifiedKFold
 from sklearn.utils.multiclass import type_of_target
 
@@ -129,19 +130,23 @@ class FairStratifiedKFold(_SensitiveFeaturesConsumer, StratifiedKFold):
                 f"or multiclass, got {kind!r}. Bin a regression target first."
             )
         group = encode_groups(attribute, n_samples=n_samples, name=name)
-        cells = encode_groups({"group": group.codes, "label": y})
-        self._check_cells(cells, group.labels)
-        return cells.codes
+        # The cells from the group ids and the label's codes: the attribute is
+        # hashed once, and the cells are numbered in (group, label) order.
+        label_codes, classes = pd.factorize(y, sort=True)
+        cells, codes = np.unique(group.codes * len(classes) + label_codes,
+                                 return_inverse=True)
+        codes = codes.reshape(-1)
+        self._check_cells(codes, [(group.labels[c // len(classes)], classes[c % len(classes)])
+                                  for c in cells])
+        return codes
 
-    def _check_cells(self, cells, group_labels) -> None:
-        sizes = np.bincount(cells.codes, minlength=cells.n_groups)
-        small = [
-            (plain(group_labels[cells.labels[k][0]]), plain(cells.labels[k][1]),
-             int(sizes[k]))
-            for k in np.flatnonzero(sizes < self.n_splits)
-        ]
+    def _check_cells(self, codes, cells) -> None:
+        """Warn of cells smaller than ``n_splits``; ``cells[k]`` is cell k's (group, label)."""
+        sizes = np.bincount(codes, minlength=len(cells))
+        small = [(plain(cells[k][0]), plain(cells[k][1]), int(sizes[k]))
+                 for k in np.flatnonzero(sizes < self.n_splits)]
         shown = ", ".join(f"group {g!r} with label {v!r} has {n}" for g, v, n in small)
-        if len(small) == cells.n_groups:
+        if len(small) == len(cells):
             raise ValueError(
                 f"n_splits={self.n_splits} is greater than the number of rows in "
                 f"every (group, label) cell: {shown}."

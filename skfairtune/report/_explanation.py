@@ -17,7 +17,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._groups import encode_groups
 from .._labels import label_text
 from .._proxies import feature_frame, proxy_table
 from ._document import Section, Table, left_out
@@ -82,9 +81,12 @@ class GapExplained:
         return top_features(self, k)
 
 
-def explain_report(estimator, base, X, y, sensitive, *, notion, pos_label, max_rows,
-                   random_state, name) -> GapExplained:
-    """Explain the chosen model's gap and, given one, the base's, on the same rows."""
+def explain_report(estimator, base, X, y, sensitive, encoding, *, notion, pos_label,
+                   max_rows, random_state, name) -> GapExplained:
+    """Explain the chosen model's gap and, given one, the base's, on the same rows.
+
+    ``encoding`` is the report's coding of ``sensitive`` on all the rows.
+    """
     from skfairtune.explain import compare_gaps, explain_gap
 
     notion = notion or "demographic_parity"
@@ -99,7 +101,7 @@ def explain_report(estimator, base, X, y, sensitive, *, notion, pos_label, max_r
         # On every held-out row, as the audit measures a data set's rows: the
         # rows left out of the explanation for a missing value count here.
         settings["proxies"] = proxy_table(
-            feature_frame(X), encode_groups(sensitive, n_samples=len(y)).codes,
+            feature_frame(X), encoding.codes,
             random_state=seed)
         if base is not None:
             found.base = explain_gap(base, rows[0], **settings)

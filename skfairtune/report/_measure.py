@@ -48,10 +48,12 @@ class Measured:
     score: np.ndarray | None
 
 
-def measure(estimator: Any, X: Any, y: np.ndarray, sensitive: Any, positive: Any, *,
+def measure(estimator: Any, X: Any, y: np.ndarray, positive: Any, *,
             encoding, classes: list, boot: dict | None) -> Measured:
     """Measure ``estimator`` on held-out rows.
 
+    ``encoding`` is the rows' groups (a ``GroupEncoding``), coded once by the
+    report: every table here reads it, and no part codes the rows again.
     ``boot`` holds ``n_boot``, ``confidence`` and ``random_state`` for the
     intervals, or is None for point values only.
     """
@@ -60,13 +62,13 @@ def measure(estimator: Any, X: Any, y: np.ndarray, sensitive: Any, positive: Any
     with warnings.catch_warnings():
         # An undefined rate shows as a dash in the table: the warning adds nothing.
         warnings.simplefilter("ignore", UndefinedGroupWarning)
-        groups = group_report(y, y_pred, sensitive_features=sensitive, y_score=score,
+        groups = group_report(y, y_pred, sensitive_features=encoding, y_score=score,
                               pos_label=positive)
         fairness, intervals = groups.attrs["fairness"], None
         if boot is not None:
             # Without scores the bootstrap draws (group, label, prediction) cells:
             # a thousand replicates cost next to nothing, whatever the rows.
-            sampled = group_report(y, y_pred, sensitive_features=sensitive,
+            sampled = group_report(y, y_pred, sensitive_features=encoding,
                                    pos_label=positive, **boot)
             fairness, intervals = sampled.attrs["fairness"], sampled.drop(
                 columns="value", level=1)

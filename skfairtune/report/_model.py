@@ -15,7 +15,7 @@ from skfairtune.model_selection import BudgetRefit
 from skfairtune.notions import NOTIONS, Notion
 
 from .._deprecation import deprecated
-from .._groups import encode_groups, group_index
+from .._groups import encode_for, group_index
 from .._labels import label_text, plain, positive_label
 from .._pipeline import final_step
 from .._validation import check_budget, is_column_names, read_columns
@@ -26,7 +26,7 @@ from ._measure import SMALL_GROUP, Measured, measure
 from ._model_sections import comparison_frame, model_sections
 from ._rendered import Rendered
 from ._summary import summary_sentences, verdict
-from ._unseen import unseen_categories, unseen_groups
+from ._unseen import unseen_categories
 
 # What the reported rows can be: a test split, or rows that came after training.
 ROWS = ("held-out", "new")
@@ -116,8 +116,9 @@ class ModelReport(Rendered):
     rows : str
         What the rows are: ``"held-out"`` or ``"new"`` (see :func:`model_report`).
     unseen_groups : list
-        The groups of the rows that the model's last fit did not have (its
-        ``sensitive_groups_``): the penalty was never trained on them.
+        The groups of the rows that the model's last fit did not have (not
+        in its ``groups_encoder_``): the penalty was never trained on them.
+        They come last in ``groups``.
     unseen_categories : dict
         Per categorical column, the values the model's fitted encoders have
         no category for (their ``categories_``): it reads them as none of
@@ -367,12 +368,14 @@ def model_report(
     explained_rows = None if explain is False else _check_explain(explain)
     _check_rows(rows)
     y = np.asarray(y)
-    encoding = encode_groups(sensitive, n_samples=len(y))
+    # Coded once, by the model's own groups (its unseen ones flagged), and
+    # handed as it is to every measure below.
+    encoding = encode_for(estimator, sensitive, n_samples=len(y))
     boot = None if n_boot is None else {"n_boot": n_boot, "confidence": confidence,
                                         "random_state": random_state}
     where = {"encoding": encoding, "classes": classes, "boot": boot}
-    measured = measure(estimator, X, y, sensitive, positive, **where)
-    before = None if base is None else measure(base, X, y, sensitive, positive, **where)
+    measured = measure(estimator, X, y, positive, **where)
+    before = None if base is None else measure(base, X, y, positive, **where)
     groups = measured.groups
     report = ModelReport(
         title=title, groups=groups, fairness=measured.fairness,
@@ -387,16 +390,16 @@ def model_report(
             "auc": groups.get("auc")},
         intervals=measured.intervals, calibration=measured.calibration, base=before,
         notion=notion, budget=budget, confidence=None if boot is None else confidence,
-        degenerate=degenerate_reason(y, measured.y_pred, sensitive_features=sensitive,
+        degenerate=degenerate_reason(y, measured.y_pred, sensitive_features=encoding,
                                      class_names=class_names),
         class_names=[label_text((class_names or {}).get(c, c)) for c in classes],
-        rows=rows, unseen_groups=unseen_groups(estimator, groups.index),
+        rows=rows, unseen_groups=list(encoding.unseen),
         unseen_categories=unseen_categories(estimator, X),
     )
     report.card = model_card(report, estimator, card or {})
     if explained_rows is not None:
         report.explanation = explain_report(
-            estimator, base, X, y, sensitive, notion=notion, pos_label=positive,
+            estimator, base, X, y, sensitive, encoding, notion=notion, pos_label=positive,
             max_rows=explained_rows, random_state=random_state,
             name=sensitive_name(X, sensitive_features))
     return report

@@ -4,9 +4,11 @@ A group the fairness penalty never saw was not fine-tuned for, and a category
 that the model's encoder never saw is read as none of the categories it knows
 (a ``OneHotEncoder(handle_unknown="ignore")`` gives it all zeros): the model's
 numbers on such rows are extrapolation, and the report says so. What the model
-saw is read off the fitted model itself: the groups of its last fit
-(``sensitive_groups_``) and the categories of its fitted encoders
-(``categories_``), inside pipelines and column transformers.
+saw is read off the fitted model itself: the categories of its fitted encoders
+(``categories_``), inside pipelines and column transformers, here; its groups
+from the encoder of its last fit (``groups_encoder_``), which codes the
+report's rows and flags the groups it does not have
+(:func:`skfairtune._groups.encode_for`).
 """
 
 from __future__ import annotations
@@ -18,20 +20,6 @@ import numpy as np
 import pandas as pd
 
 from .._labels import sorted_labels
-from .._pipeline import final_step
-
-
-def unseen_groups(estimator: Any, groups: pd.Index) -> list:
-    """The groups of ``groups`` that the model's last fit did not have.
-
-    Empty when the model does not say which groups it saw (a model that was
-    not fine-tuned with a sensitive attribute).
-    """
-    known = getattr(final_step(estimator)[1], "sensitive_groups_", None)
-    if known is None:
-        return []
-    seen = set(known)
-    return [group for group in groups if group not in seen]
 
 
 def unseen_categories(estimator: Any, X: Any) -> dict:
