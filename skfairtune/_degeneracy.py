@@ -11,13 +11,12 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from sklearn.metrics import accuracy_score, balanced_accuracy_score
-
 from skfairtune._labels import plain
 
 # The performance metrics a degenerate model is compared on, against the
-# constant prediction of the majority class.
-METRICS = {"accuracy": accuracy_score, "balanced_accuracy": balanced_accuracy_score}
+# constant prediction of the majority class (scikit-learn's names; imported
+# when a model is judged, so that the command line's help stays light).
+METRICS = ("accuracy", "balanced_accuracy")
 
 # A model that predicts one class for all but this share of the rows is
 # treated as constant: one stray prediction does not make a model useful.
@@ -45,11 +44,14 @@ def constant_reason(pred: np.ndarray, named: Callable = plain) -> str | None:
 def majority_reason(true: np.ndarray, pred: np.ndarray, weight: np.ndarray | None,
                     metric: str = "accuracy", named: Callable = plain) -> str | None:
     """Why ``pred`` is no better on ``metric`` than the (heaviest) majority class, or None."""
+    from sklearn import metrics
+
+    score_of = getattr(metrics, f"{metric}_score")
     values, codes = np.unique(true, return_inverse=True)
     counts = np.bincount(codes, weights=weight, minlength=values.size)
     majority = np.full(true.shape, values[np.argmax(counts)], dtype=true.dtype)
-    score = METRICS[metric](true, pred, sample_weight=weight)
-    baseline = METRICS[metric](true, majority, sample_weight=weight)
+    score = score_of(true, pred, sample_weight=weight)
+    baseline = score_of(true, majority, sample_weight=weight)
     if score <= baseline:
         return (f"is no better than always predicting the majority class "
                 f"{named(majority[0])!r} ({metric} {score:.3f} against {baseline:.3f})")
