@@ -27,8 +27,6 @@ from typing import Any
 
 import numpy as np
 
-from skfairtune._degeneracy import constant_reason, majority_reason
-
 
 def one_vs_rest(values: Any, y: Any, classes: Iterable) -> Iterator[tuple]:
     """Each class against the rest: ``(class, its share, its labels)``.
@@ -185,6 +183,10 @@ class BinaryTask(Task):
     def degenerate_reason(self, y, pred, sample_weight=None) -> str | None:
         """:func:`skfairtune.metrics.degenerate_reason`: constant, or no better
         than the majority class."""
+        # Imported here: the notions import this module, and the command
+        # line's help reads the notions without loading pandas.
+        from skfairtune._degeneracy import constant_reason, majority_reason
+
         pred, y = np.asarray(pred), np.asarray(y)
         weight = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
         return constant_reason(pred) or majority_reason(y, pred, weight)
