@@ -13,6 +13,8 @@ know each row's group. Both import them from here.
 
 from __future__ import annotations
 
+from itertools import repeat
+
 import numpy as np
 import torch
 from torch.utils.data import Dataset, Subset
@@ -90,6 +92,29 @@ class GroupDataset(Dataset):
 
     def __getitem__(self, i):
         return self.batch(i)
+
+    def batches(self, sizes: list):
+        """``(GroupBatch, y)`` for consecutive runs of rows of the given ``sizes``.
+
+        Every batch is a view: each tensor is split once, in one call, where
+        cutting each batch with :meth:`take` costs some 10 microseconds a
+        batch (2% of a small network's step).
+        """
+        if not sizes:
+            return
+        parts = [_split(t, sizes) for t in (self.X, self.y, self.groups, self.weight)]
+        for X, y, groups, weight in zip(*parts):
+            yield GroupBatch(X, groups, weight), y
+
+
+def _split(tensors, sizes: list):
+    """``tensors`` (a tensor, a dict of them, or None) cut into runs of rows of ``sizes``."""
+    if tensors is None:
+        return repeat(None, len(sizes))
+    if isinstance(tensors, dict):
+        cuts = zip(*(v.split(sizes) for v in tensors.values()))
+        return [dict(zip(tensors, parts)) for parts in cuts]
+    return tensors.split(sizes)
 
 
 def is_group_data(dataset) -> bool:
@@ -225,8 +250,7 @@ class TensorBatches:
         # than a gather of every tensor for every batch.
         data = self.dataset if order is None else self.dataset.take(order)
         bounds = self._bounds()
-        for start, end in zip(bounds[:-1], bounds[1:]):
-            yield data.batch(slice(start, end))
+        yield from data.batches([end - start for start, end in zip(bounds[:-1], bounds[1:])])
 
 
 def _stratified_order(groups, generator):

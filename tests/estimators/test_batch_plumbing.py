@@ -1,0 +1,80 @@
+"""What each training batch costs beyond the step itself: notifications and cutting."""
+
+import numpy as np
+import pytest
+import torch
+from skorch.callbacks import Callback
+
+from skfairtune import FairTuneClassifier
+from skfairtune._torch_data import GroupDataset, TensorBatches
+
+
+@pytest.fixture
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 3))
+    group = rng.integers(0, 2, 400)
+    return X, (X[:, 0] + 0.5 * group > 0).astype(int), group
+
+
+class _BatchCounter(Callback):
+    def on_train_begin(self, net, **kwargs):
+        self.ends_ = []
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        self.ends_.append(training)
+
+
+def _fit(data, callbacks, **params):
+    X, y, group = data
+    params = {"penalty": None, "max_epochs": 2, "lr": 0.01, **params}
+    return FairTuneClassifier(batch_size=100, random_state=0, callbacks=callbacks,
+                              **params).fit(X, y, sensitive_features=group)
+
+
+def test_a_callback_with_a_batch_method_hears_every_batch(data):
+    est = _fit(data, [("count", _BatchCounter())])
+    ends = dict(est.net_.callbacks_)["count"].ends_
+    # Without a penalty 40 rows are held out: 360 training rows in batches of 100,
+    # then one validation batch, per epoch.
+    assert ends == [True] * 4 + [False] + [True] * 4 + [False]
+
+
+def test_a_batch_method_set_on_the_instance_is_heard(data):
+    heard = []
+    callback = Callback()
+    callback.on_batch_begin = lambda net, **kwargs: heard.append(kwargs["training"])
+    _fit(data, [callback], penalty="demographic_parity", max_epochs=1)
+    assert heard == [True] * 4  # a fixed penalty trains on every row, without a slice
+
+
+def test_callbacks_without_batch_methods_are_not_called_per_batch(data, monkeypatch):
+    calls = []
+    for name in ("on_batch_begin", "on_batch_end"):
+        monkeypatch.setattr(Callback, name, lambda self, net, **kw: calls.append(self))
+    est = _fit(data, [])
+    assert len(est.net_.callbacks_) > 3  # skorch's and ours, none of them listening
+    assert calls == []
+
+
+def test_an_epoch_is_cut_with_one_gather_and_views(monkeypatch):
+    dataset = GroupDataset({"a": torch.arange(9.0)[:, None], "b": torch.arange(9)},
+                           torch.arange(9), torch.arange(9) % 2, torch.ones(9))
+    takes = []
+    take = GroupDataset.take
+    monkeypatch.setattr(GroupDataset, "take",
+                        lambda self, index: takes.append(index) or take(self, index))
+    batches = list(TensorBatches(dataset, 4, shuffle=True, seed=0))
+    assert len(takes) == 1  # the epoch's shuffle, not one per batch
+    # A last batch of one row joins the one before it.
+    assert [len(X) for X, _ in batches] == [4, 5]
+    order = torch.cat([y for _, y in batches])
+    assert sorted(order.tolist()) == list(range(9))
+    for X, y in batches:
+        assert torch.equal(X.X["b"], y) and torch.equal(X.X["a"][:, 0].long(), y)
+        assert torch.equal(X.groups, y % 2) and X.weight.shape == y.shape
+
+
+def test_an_empty_dataset_gives_no_batch():
+    dataset = GroupDataset(torch.zeros(0, 3), torch.zeros(0), None, None)
+    assert list(TensorBatches(dataset, 4)) == []
