@@ -204,13 +204,14 @@ def compare(setting, data, *, epochs, batch_size, hidden, repeats, measure):
 
 def run(args) -> pd.DataFrame:
     hidden = (args.hidden,)
-    plans = [("per epoch", args.rows, args.batch_size, args.epochs),
-             ("one-epoch fit", args.fit_rows, args.batch_size, 1),
-             ("per epoch", args.large_rows, args.large_batch_size, args.epochs)]
+    plans = {"per-epoch": ("per epoch", args.rows, args.batch_size, args.epochs),
+             "fit": ("one-epoch fit", args.fit_rows, args.batch_size, 1),
+             "large": ("per epoch", args.large_rows, args.large_batch_size, args.epochs)}
+    plans = [plans[name] for name in args.measures]
     records = []
     for measure, rows, batch_size, epochs in plans:
         data = make_data(rows, args.features)
-        for setting in SETTINGS:
+        for setting in args.settings:
             ours(setting, *make_data(1000, args.features), epochs=1, batch_size=batch_size,
                  hidden=hidden)  # warm-up: imports and first calls are not the rows'
             records.append(compare(setting, data, epochs=epochs, batch_size=batch_size,
@@ -231,6 +232,14 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=3,
                         help="epochs of the per-epoch runs (the first is left out)")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--settings", nargs="+", choices=SETTINGS, default=list(SETTINGS),
+                        metavar="SETTING", help=f"a subset of {SETTINGS}")
+    parser.add_argument("--measures", nargs="+", choices=("per-epoch", "fit", "large"),
+                        default=["per-epoch", "fit", "large"],
+                        help="per epoch at --rows, the one-epoch fit at --fit-rows, "
+                             "per epoch at --large-rows")
+    parser.add_argument("--output", type=Path, default=RESULTS / "speed",
+                        help="where to write the tables (.md and .csv are added)")
     parser.add_argument("--quick", action="store_true", help="a smoke run in seconds")
     argv = sys.argv[1:] if argv is None else argv
     args = parser.parse_args(argv)
@@ -251,11 +260,11 @@ def main(argv=None):
     print(markdown)
     if args.quick:
         return
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "speed.md").write_text(
+    args.output.parent.mkdir(parents=True, exist_ok=True)
+    args.output.with_suffix(".md").write_text(
         "# Training speed, like for like\n\nCommand: `.venv/bin/python benchmarks/speed.py "
         + " ".join(argv or []) + "`\n\n" + markdown + "\n")
-    table.to_csv(RESULTS / "speed.csv", index=False)
+    table.to_csv(args.output.with_suffix(".csv"), index=False)
 
 
 if __name__ == "__main__":
