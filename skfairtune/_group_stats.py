@@ -171,10 +171,27 @@ def worst_group(values, ids, weight, n_groups: int, *, largest: bool = True):
     the largest mean; with ``largest=False`` (an accuracy) the smallest.
     """
     means, present = group_means(values, ids, weight, n_groups)
+    if _is_torch(means):
+        return _torch_worst_group(means, present, largest)
     if not bool(present.any()):  # every row weighs 0: no group to speak of
         return means.sum() * 0.0
     kept = means[present]
     return kept.max() if largest else kept.min()
+
+
+def _torch_worst_group(means, present, largest: bool):
+    """:func:`worst_group` of tensors, without reading them on the host.
+
+    Absent groups are moved out of reach instead of indexed away: a boolean
+    index, and a test of ``present.any()``, each wait for the device on every
+    training batch. With no group present the result is 0.
+    """
+    import torch
+
+    out_of_reach = -torch.inf if largest else torch.inf
+    reachable = torch.where(present, means, out_of_reach)
+    worst = reachable.amax() if largest else reachable.amin()
+    return torch.where(present.any(), worst, means.sum() * 0.0)
 
 
 def confusion_counts(y_true, y_pred, ids, weight, n_groups: int):
