@@ -19,10 +19,13 @@ def data():
 
 class _BatchCounter(Callback):
     def on_train_begin(self, net, **kwargs):
-        self.ends_ = []
+        self.ends_, self.grads_ = [], []
 
     def on_batch_end(self, net, training=False, **kwargs):
         self.ends_.append(training)
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        self.grads_.append(len(list(named_parameters)))
 
 
 def _fit(data, callbacks, **params):
@@ -38,6 +41,8 @@ def test_a_callback_with_a_batch_method_hears_every_batch(data):
     # Without a penalty 40 rows are held out: 360 training rows in batches of 100,
     # then one validation batch, per epoch.
     assert ends == [True] * 4 + [False] + [True] * 4 + [False]
+    # After each training batch's backward pass, with the MLP's 4 parameters.
+    assert dict(est.net_.callbacks_)["count"].grads_ == [4] * 8
 
 
 def test_a_batch_method_set_on_the_instance_is_heard(data):
@@ -50,7 +55,7 @@ def test_a_batch_method_set_on_the_instance_is_heard(data):
 
 def test_callbacks_without_batch_methods_are_not_called_per_batch(data, monkeypatch):
     calls = []
-    for name in ("on_batch_begin", "on_batch_end"):
+    for name in ("on_batch_begin", "on_batch_end", "on_grad_computed"):
         monkeypatch.setattr(Callback, name, lambda self, net, **kw: calls.append(self))
     est = _fit(data, [])
     assert len(est.net_.callbacks_) > 3  # skorch's and ours, none of them listening
