@@ -513,8 +513,7 @@ class FairNet(NeuralNet):
         module = self.inference_module(dtype)
         outputs = []
         with torch.no_grad():
-            for start in range(0, len(data), batch_size):
-                batch, _ = data.batch(slice(start, start + batch_size))
+            for batch, _ in TensorBatches(data, batch_size):  # in order, as views
                 X = features_to(batch.X, self.device, dtype)
                 outputs.append(self.as_outputs(call_module(module, X)).to("cpu", torch.float64))
         return torch.cat(outputs)

@@ -6,7 +6,7 @@ import torch
 from skorch.callbacks import Callback
 
 from skfairtune import FairTuneClassifier
-from skfairtune._torch_data import GroupDataset, TensorBatches
+from skfairtune._torch_data import GroupDataset, TensorBatches, to_tensor_data
 
 
 @pytest.fixture
@@ -83,3 +83,17 @@ def test_an_epoch_is_cut_with_one_gather_and_views(monkeypatch):
 def test_an_empty_dataset_gives_no_batch():
     dataset = GroupDataset(torch.zeros(0, 3), torch.zeros(0), None, None)
     assert list(TensorBatches(dataset, 4)) == []
+
+
+def test_inference_cuts_the_rows_into_views_in_order(data, monkeypatch):
+    X, y, group = data
+    net = _fit(data, []).net_
+    dataset = to_tensor_data(X, y, group, None, y_dtype=torch.long)
+    whole = net.forward_float64(dataset, batch_size=len(X))
+    takes = []
+    take = GroupDataset.take
+    monkeypatch.setattr(GroupDataset, "take",
+                        lambda self, index: takes.append(index) or take(self, index))
+    in_batches = net.forward_float64(dataset, batch_size=64)
+    assert takes == []
+    torch.testing.assert_close(in_batches, whole)
