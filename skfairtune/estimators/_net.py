@@ -385,7 +385,7 @@ class FairNet(NeuralNet):
         return TensorBatches(
             dataset, self.batch_size if self.batch_size > 0 else len(dataset),
             shuffle=training, stratify=training and self.stratify,
-            seed=self.seed + self.n_iterators,
+            seed=self.seed + self.n_iterators, device=self.device,
         )
 
     def infer(self, x, **fit_params):

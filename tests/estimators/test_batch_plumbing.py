@@ -97,3 +97,29 @@ def test_inference_cuts_the_rows_into_views_in_order(data, monkeypatch):
     in_batches = net.forward_float64(dataset, batch_size=64)
     assert takes == []
     torch.testing.assert_close(in_batches, whole)
+
+
+def _rows(n=9):
+    return GroupDataset(torch.arange(float(n))[:, None], torch.arange(n), torch.arange(n) % 2,
+                        torch.ones(n))
+
+
+def test_rows_that_do_not_fit_on_the_device_stay_on_the_host(monkeypatch):
+    def out_of_memory(self, *args, **kwargs):
+        raise torch.OutOfMemoryError("CUDA out of memory")
+
+    dataset = _rows()
+    monkeypatch.setattr(GroupDataset, "_moved", out_of_memory)
+    assert dataset.to("meta") is dataset
+    with pytest.raises(torch.OutOfMemoryError):  # on the host there is nowhere else
+        dataset.to("cpu")
+
+
+def test_rows_on_the_host_are_streamed_to_the_device_a_batch_at_a_time():
+    # The meta device stands in for an accelerator: it takes copies, not values.
+    batches = list(TensorBatches(_rows(), 4, device="meta"))
+    assert [len(y) for _, y in batches] == [4, 4, 1]
+    for X, y in batches:
+        assert {t.device.type for t in (X.X, X.groups, X.weight, y)} == {"meta"}
+    on_the_host = list(TensorBatches(_rows(), 4, device="cpu"))
+    assert all(X.X.device.type == "cpu" for X, _ in on_the_host)
