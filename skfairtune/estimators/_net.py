@@ -290,6 +290,8 @@ class FairNet(NeuralNet):
         super().on_batch_end(net, batch=batch, training=training, loss=loss, **kwargs)
         if loss is None:  # a notification from outside skorch's epoch loop
             return
+        if training:
+            self._record_penalty()
         value = loss.item()
         if math.isfinite(value):
             return
@@ -334,10 +336,20 @@ class FairNet(NeuralNet):
 
     def _add_penalty(self, loss, value, weight, training):
         if training:
-            number = value.item()
-            self.history.record_batch("train_penalty", number)
-            self.penalty_term_ = (weight, number)
+            # Read on the host in on_batch_end, after the step, where skorch
+            # reads the loss: read here, the device would finish the forward
+            # pass before the backward pass could be queued.
+            self.penalty_term_ = (weight, value.detach())
         return loss + weight * value
+
+    def _record_penalty(self) -> None:
+        """Record the training batch's penalty, read on the host once its step is done."""
+        if self.penalty_term_ is None or not torch.is_tensor(self.penalty_term_[1]):
+            return
+        weight, value = self.penalty_term_
+        number = value.item()
+        self.history.record_batch("train_penalty", number)
+        self.penalty_term_ = (weight, number)
 
     def _task_loss(self, loss: torch.Tensor, training: bool) -> torch.Tensor:
         if not training:

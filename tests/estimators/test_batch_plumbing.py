@@ -123,3 +123,28 @@ def test_rows_on_the_host_are_streamed_to_the_device_a_batch_at_a_time():
         assert {t.device.type for t in (X.X, X.groups, X.weight, y)} == {"meta"}
     on_the_host = list(TensorBatches(_rows(), 4, device="cpu"))
     assert all(X.X.device.type == "cpu" for X, _ in on_the_host)
+
+
+class _PenaltyWatch(Callback):
+    """Whether the batch's penalty is on record after the backward pass, and after the batch."""
+
+    def on_train_begin(self, net, **kwargs):
+        self.seen_ = []
+
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        self.seen_.append(("after backward", "train_penalty" in net.history[-1]["batches"][-1]))
+
+    def on_batch_end(self, net, training=False, **kwargs):
+        if training:
+            self.seen_.append(("after the batch", net.history[-1]["batches"][-1]["train_penalty"]))
+
+
+def test_the_penalty_is_read_on_the_host_after_the_step_not_before_backward(data):
+    est = _fit(data, [("watch", _PenaltyWatch())], penalty="demographic_parity",
+               max_epochs=1)
+    seen = dict(est.net_.callbacks_)["watch"].seen_
+    assert [when for when, _ in seen] == ["after backward", "after the batch"] * 4
+    assert not any(value for when, value in seen if when == "after backward")
+    recorded = [value for when, value in seen if when == "after the batch"]
+    assert all(isinstance(v, float) and v >= 0 for v in recorded)
+    assert recorded == [b["train_penalty"] for b in est.history_[-1]["batches"]]
