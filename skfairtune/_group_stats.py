@@ -92,9 +92,10 @@ def rates_group_means(terms: list, ids, n_groups: int) -> list:
 
     Each pair is one rate of a notion (equalized odds has two). Torch
     vectors are stacked as the columns of one matrix, so the group sums of
-    all rates take one pass over the rows and one set of kernels (half the
-    time of two passes on a training batch); numpy arrays, and values of
-    several columns, are averaged one rate at a time.
+    all rates take one pass over the rows and one set of kernels instead of
+    one per rate (on a training batch, whose few rows make every kernel's
+    fixed cost count); numpy arrays, and values of several columns, are
+    averaged one rate at a time.
 
     Returns
     -------

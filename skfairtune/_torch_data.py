@@ -110,8 +110,8 @@ class GroupDataset(Dataset):
         """``(GroupBatch, y)`` for consecutive runs of rows of the given ``sizes``.
 
         Every batch is a view: each tensor is split once, in one call, where
-        cutting each batch with :meth:`take` costs some 10 microseconds a
-        batch (2% of a small network's step).
+        cutting each batch with :meth:`take` costs several microseconds a
+        batch in Python alone.
         """
         if not sizes:
             return

@@ -191,8 +191,8 @@ class FairNet(NeuralNet):
 
         skorch calls every callback three times per training batch; the
         default ones (the epoch timer, the scorings, the log, early stopping)
-        do nothing then, and those calls cost some 40 microseconds a batch,
-        8% of a small network's step.
+        do nothing then, yet the calls cost tens of microseconds a batch, a
+        few percent of a small network's step.
         """
         if method_name not in _PER_BATCH:
             super().notify(method_name, **cb_kwargs)
