@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
+
 from skfairtune._labels import plain
 
 # The performance metrics a degenerate model is compared on, against the

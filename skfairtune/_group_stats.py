@@ -70,8 +70,9 @@ def _one_hot(ids, n_groups: int):
 
 
 def _broadcast_rows(weight, values):
-    """Shape per-row weights so that they multiply 1-D or 2-D ``values``."""
-    return weight if values.ndim == 1 else weight[:, None]
+    """Shape per-row weights so that they multiply 1-D or 2-D ``values``; weights
+    of the same shape as ``values`` (one per row and column) stay as they are."""
+    return weight if weight.ndim == values.ndim else weight[:, None]
 
 
 def group_means(values, ids, weight, n_groups: int):
@@ -90,6 +91,33 @@ def group_means(values, ids, weight, n_groups: int):
     # mean at 0 without a 0/0.
     safe = _namespace(totals).where(present, totals, 1.0)
     return sums / _broadcast_rows(safe, sums), present
+
+
+def rates_group_means(terms: list, ids, n_groups: int) -> list:
+    """:func:`group_means` of several ``(values, weight)`` pairs of the same rows.
+
+    Each pair is one rate of a notion (equalized odds has two). Torch
+    vectors are stacked as the columns of one matrix, so the group sums of
+    all rates take one pass over the rows and one set of kernels instead of
+    one per rate (on a training batch, whose few rows make every kernel's
+    fixed cost count); numpy arrays, and values of several columns, are
+    averaged one rate at a time.
+
+    Returns
+    -------
+    list of (means, present)
+        One per pair, as :func:`group_means` gives.
+    """
+    stackable = (len(terms) > 1 and _is_torch(terms[0][0])
+                 and all(v.ndim == 1 and v.shape == w.shape
+                         and v.dtype == w.dtype == terms[0][0].dtype for v, w in terms))
+    if not stackable:
+        return [group_means(values, ids, weight, n_groups) for values, weight in terms]
+    import torch
+
+    means, present = group_means(torch.stack([v for v, _ in terms], 1), ids,
+                                 torch.stack([w for _, w in terms], 1), n_groups)
+    return [(means[:, k], present[:, k]) for k in range(len(terms))]
 
 
 def _group_sums(values, ids, weight, n_groups: int):
@@ -152,10 +180,27 @@ def worst_group(values, ids, weight, n_groups: int, *, largest: bool = True):
     the largest mean; with ``largest=False`` (an accuracy) the smallest.
     """
     means, present = group_means(values, ids, weight, n_groups)
+    if _is_torch(means):
+        return _torch_worst_group(means, present, largest)
     if not bool(present.any()):  # every row weighs 0: no group to speak of
         return means.sum() * 0.0
     kept = means[present]
     return kept.max() if largest else kept.min()
+
+
+def _torch_worst_group(means, present, largest: bool):
+    """:func:`worst_group` of tensors, without reading them on the host.
+
+    Absent groups are moved out of reach instead of indexed away: a boolean
+    index, and a test of ``present.any()``, each wait for the device on every
+    training batch. With no group present the result is 0.
+    """
+    import torch
+
+    out_of_reach = -torch.inf if largest else torch.inf
+    reachable = torch.where(present, means, out_of_reach)
+    worst = reachable.amax() if largest else reachable.amin()
+    return torch.where(present.any(), worst, means.sum() * 0.0)
 
 
 def confusion_counts(y_true, y_pred, ids, weight, n_groups: int):

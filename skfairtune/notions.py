@@ -35,7 +35,13 @@ from typing import Literal
 
 import numpy as np
 
-from skfairtune._group_stats import group_means, ratio, ratio_to, spread, spread_to
+from skfairtune._group_stats import (
+    rates_group_means,
+    ratio,
+    ratio_to,
+    spread,
+    spread_to,
+)
 from skfairtune._tasks import TASK_NAMES, get_task
 
 __all__ = [
@@ -165,11 +171,8 @@ class Notion:
 
     def rate_values(self, values, y, ids, weight, n_groups: int) -> list:
         """Each rate's per-group means: a list of ``(means, present)``."""
-        rates = []
-        for rate in self.rates:
-            stat, w = rate.terms(values, y, weight)
-            rates.append(group_means(stat, ids, w, n_groups))
-        return rates
+        terms = [rate.terms(values, y, weight) for rate in self.rates]
+        return rates_group_means(terms, ids, n_groups)
 
     def compare(self, rates: list, kind: str = "difference", *,
                 overall: list | None = None, agg: str = "worst_case"):

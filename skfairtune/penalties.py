@@ -245,7 +245,8 @@ class BoundedGroupLoss(Penalty):
             bound = (losses * weight).sum() / weight.sum().clamp_min(1e-12)
         else:
             bound = self.bound
-        return torch.relu(means[present] - bound).sum()
+        # Masked, not indexed: a boolean index waits for the device every batch.
+        return (torch.relu(means - bound) * present).sum()
 
 
 _NAMED = {
