@@ -385,13 +385,18 @@ class BudgetKeeper(Callback):
     per_group : bool
         One multiplier per group (:class:`GroupMultipliers`) instead of one
         on the penalty.
+    confidence : float or None
+        When set, an epoch is within the budget only when its upper bound at
+        this confidence (:func:`gap_upper_bound`, adjusted) is, and the
+        multipliers aim that far below the budget; None judges the gap itself.
 
     Attributes
     ----------
     best_epoch_ : int
         The epoch kept (1-based).
     budget_met_ : bool
-        Whether the kept epoch's held-out gap is within the budget.
+        Whether the kept epoch's held-out gap (its bound at ``confidence``,
+        when set) is within the budget.
     gap_ : float
         The kept epoch's held-out gap.
     gap_se_ : float
@@ -406,11 +411,12 @@ class BudgetKeeper(Callback):
     """
 
     def __init__(self, max_gap: float, multiplier_lr: float, patience: int | None = None,
-                 per_group: bool = False):
+                 per_group: bool = False, confidence: float | None = None):
         self.max_gap = max_gap
         self.multiplier_lr = multiplier_lr
         self.patience = patience
         self.per_group = per_group
+        self.confidence = confidence
 
     def __getstate__(self):
         state = self.__dict__.copy()
@@ -435,6 +441,7 @@ class BudgetKeeper(Callback):
         self._best_score = -math.inf
         self._since_best = 0
         self.useful_ = False
+        self._judged = math.inf
 
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         data = dataset_valid if dataset_valid is not None and len(dataset_valid) else (
@@ -443,14 +450,18 @@ class BudgetKeeper(Callback):
         gap = hard_gap(net.penalty.name, net.task, held, net.n_groups)
         score = validation_score(net.task, held)
         epoch = len(net.history)
+        adjusted_se = gap_standard_error(net.penalty.name, net.task, held, net.n_groups,
+                                         adjusted=True)
+        judged = self._judge(gap, adjusted_se)
         net.history.record("valid_gap", gap)
+        net.history.record("valid_gap_se", adjusted_se)
         net.history.record("multiplier", self._multiplier(net))
         # A constant prediction has no gap at all: without this the first
         # epochs of a strongly penalised network would be the "fairest" kept.
         useful = degenerate_reason_for(net.task, held.y, held.pred, held.weight) is None
         net.history.record("valid_degenerate", not useful)
-        feasible = gap <= self.max_gap and (not self.budget_met_ or score > self._best_score)
-        if useful and (feasible or (not self.budget_met_ and self._closer(gap, True))):
+        feasible = judged <= self.max_gap and (not self.budget_met_ or score > self._best_score)
+        if useful and (feasible or (not self.budget_met_ and self._closer(judged, True))):
             # A slice of a few hundred rows passes models that predict one
             # class nearly everywhere else (issue 21): an epoch about to be
             # kept must also be useful on the rows it trained on.
@@ -458,11 +469,13 @@ class BudgetKeeper(Callback):
         if useful and feasible:
             self._keep(net, epoch, gap, held, met=True, useful=True)
             self._best_score = score
-        elif not self.budget_met_ and self._closer(gap, useful):
+        elif not self.budget_met_ and self._closer(judged, useful):
             self._keep(net, epoch, gap, held, met=False, useful=useful)
         else:
             self._since_best += 1
-        self._step(net, held, gap)
+        if self.best_epoch_ == epoch:
+            self._judged = judged
+        self._step(net, held, gap, self._target(adjusted_se))
         if self.patience is not None and self.budget_met_ and self._since_best >= self.patience:
             raise KeyboardInterrupt  # how skorch's own EarlyStopping ends the loop
 
@@ -470,21 +483,44 @@ class BudgetKeeper(Callback):
         multipliers = getattr(net, "group_multipliers", None)
         return net.multiplier if multipliers is None else multipliers.largest()
 
-    def _step(self, net, held: HeldOut, gap: float) -> None:
+    def _judge(self, gap: float, adjusted_se: float) -> float:
+        """What must be within the budget: the gap, or its bound at ``confidence``
+        (the gap itself where its error is unknown: several classes or targets)."""
+        if self.confidence is None or math.isnan(adjusted_se):
+            return gap
+        return gap_upper_bound(gap, adjusted_se, self.confidence)
+
+    def _target(self, adjusted_se: float) -> float:
+        """The gap the multipliers aim at: the budget, less the bound's margin at
+        ``confidence``, so that epochs whose bound is within it come about.
+
+        Never below a quarter of the budget: on a slice too small to vouch
+        for the budget, pressing the gap towards 0 would spend accuracy for
+        a bound that stays above it all the same.
+        """
+        margin = self._judge(0.0, adjusted_se)
+        return max(self.max_gap - margin, self.max_gap / 4)
+
+    def _step(self, net, held: HeldOut, gap: float, target: float) -> None:
         if net.n_groups < 2:  # no gap to move the multipliers by
             return
         if net.group_multipliers is not None:
-            net.group_multipliers.step(held, net.n_groups, self.max_gap, self.multiplier_lr)
+            net.group_multipliers.step(held, net.n_groups, target, self.multiplier_lr)
             return
-        step = self.multiplier_lr * (gap - self.max_gap) / max(self.max_gap, _SMALLEST_BUDGET)
+        step = self.multiplier_lr * (gap - target) / max(target, _SMALLEST_BUDGET)
         net.multiplier = max(0.0, net.multiplier + step)
 
-    def _closer(self, gap: float, useful: bool) -> bool:
+    def _closer(self, judged: float, useful: bool) -> bool:
         """Whether an epoch out of budget beats the one kept: better than a
-        constant first, then a smaller gap."""
+        constant first, then a smaller gap (or bound, at ``confidence``)."""
         if self._weights is None or useful != self.useful_:
             return self._weights is None or useful
-        return gap < self.gap_
+        return judged < self._judged
+
+    def uncertain(self) -> bool:
+        """Whether the kept epoch, within the budget on the slice, may be over it
+        on new data by more than noise: the rule of ``BudgetUncertainWarning``."""
+        return bool(self.budget_met_ and self.gap_upper_bound_ > self.max_gap)
 
     def _keep(self, net, epoch, gap, held, *, met, useful):
         self._weights = copy.deepcopy(net.module_.state_dict())
@@ -506,16 +542,33 @@ def budget_not_met_message(keeper: BudgetKeeper, max_gap: float) -> str:
     """What a ``BudgetNotMetWarning`` says: which epoch was kept instead, and why."""
     kept = (f"epoch {keeper.best_epoch_}, with a gap of {keeper.gap_:.4f} (95% upper bound "
             f"{keeper.gap_upper_bound_:.4f})")
+    if keeper.confidence is not None:
+        met = f"max_gap={max_gap:g} at budget_confidence={keeper.confidence:g}"
+        fix = "lower budget_confidence, fit on more rows, or allow a larger max_gap."
+    else:
+        met = f"max_gap={max_gap:g}"
+        fix = ("train longer (max_epochs), raise multiplier_lr or penalty_strength, or "
+               "allow a larger max_gap.")
     if keeper.useful_:
-        what = (f"No epoch met max_gap={max_gap:g} on the held-out rows with predictions "
+        what = (f"No epoch met {met} on the held-out rows with predictions "
                 f"better than a constant: the useful epoch with the smallest gap, {kept}, "
                 "is kept.")
     else:
-        what = (f"No epoch met max_gap={max_gap:g}, and none predicted better than a "
+        what = (f"No epoch met {met}, and none predicted better than a "
                 f"constant on both the held-out and the training rows: {kept}, is kept, "
                 "and it is no better than a constant.")
-    return (f"{what} Train longer (max_epochs), raise multiplier_lr or penalty_strength, or "
-            "allow a larger max_gap.")
+    return f"{what} To meet it: {fix}"
+
+
+def budget_uncertain_message(keeper: BudgetKeeper, max_gap: float,
+                             fraction: float | None) -> str:
+    """What a ``BudgetUncertainWarning`` says: the slice's gap, its bound, and the remedies."""
+    return (
+        f"The kept epoch's gap on the validation slice, {keeper.gap_:.4f} (standard error "
+        f"{keeper.gap_se_:.4f}), is within max_gap={max_gap:g}, but its 95% upper bound, "
+        f"gap_upper_bound_={keeper.gap_upper_bound_:.4f}, is not: the slice cannot vouch "
+        "for the budget, and on new data the gap may exceed it. Fit on more rows, raise "
+        f"validation_fraction (validation_fraction_={fraction}), or allow a larger max_gap.")
 
 
 def _useful_on(net, dataset) -> bool:
