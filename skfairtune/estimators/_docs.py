@@ -199,9 +199,11 @@ best_epoch_ : int
     Constraint mode: the epoch kept (1-based).
 budget_met_ : bool
     Constraint mode: whether the kept epoch's held-out gap (its upper bound
-    at ``budget_confidence``, when set) is within ``max_gap``, with predictions better than a constant's on the
-    validation slice and on the training rows (a constant has no gap, and
-    is no fair model).
+    at ``budget_confidence``, when set) is within ``max_gap``, with
+    predictions better than a constant's on the validation slice and on the
+    training rows, and not near-constant there (one class for 99% of the
+    rows, or a balanced accuracy of 0.52 or less): a constant has no gap,
+    and is no fair model.
 validation_gap_ : float
     Constraint mode: the kept epoch's gap on the validation slice.
 validation_gap_se_ : float

@@ -1,14 +1,13 @@
 """Constraint mode's estimate of the gap: the slice sized by the budget, the
 budget held at a confidence, the warning rule (issue 21, parts 3 and 4)."""
 
-import math
 import warnings
 
 import numpy as np
 import pytest
 
 from skfairtune import FairTuneClassifier
-from skfairtune.estimators._budget import BudgetKeeper
+from skfairtune.estimators._budget import HeldOut, _near_constant
 from skfairtune.estimators._holdout import auto_fraction
 from skfairtune.exceptions import BudgetNotMetWarning, BudgetUncertainWarning
 
@@ -122,3 +121,22 @@ def test_a_confidence_the_slice_cannot_give_keeps_the_closest_and_says_so():
     with pytest.warns(BudgetNotMetWarning, match="at budget_confidence=0.95"):
         est.fit(X, y, sensitive_features=group)
     assert not est.budget_met_ and est.gap_upper_bound_ > 0.02
+
+
+def held(pred, y, pred_dtype=int):
+    return HeldOut(np.asarray(pred, dtype=pred_dtype), 2, np.asarray(y),
+                   np.zeros(len(y), dtype=int), np.ones(len(y)))
+
+
+def test_near_constant_predictions_are_not_useful_even_when_they_beat_the_majority():
+    y = np.r_[np.ones(100, dtype=int), np.zeros(900, dtype=int)]
+    # 2 of 100 positives found, no false alarm: more accurate than "always 0"
+    # (0.902 against 0.9), yet 99.8% one class and a balanced accuracy of 0.51
+    almost = np.r_[np.ones(2, dtype=int), np.zeros(998, dtype=int)]
+    assert _near_constant(held(almost, y))
+    # 40 of 100 found, 40 false alarms: 8% positives, balanced accuracy 0.68
+    some = np.r_[np.ones(40), np.zeros(60), np.ones(40), np.zeros(860)].astype(int)
+    assert not _near_constant(held(some, y))
+    # a regressor's values are never "near-constant" classes
+    assert not _near_constant(held(np.linspace(0, 1, 1000), y, pred_dtype=float))
+
