@@ -45,7 +45,7 @@ sys.path.insert(0, str(Path(__file__).parent))
 from unseen_tables import TABLES, WARNINGS, data_folder, encode, load, measure  # noqa: E402
 
 from skfairtune import FairTuneClassifier  # noqa: E402
-from skfairtune.estimators._budget import budget_uncertain  # noqa: E402
+from skfairtune.estimators._budget import budget_uncertain, gap_upper_bound  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 CONFIGS = {
@@ -93,7 +93,8 @@ def fit_facts(est, budget: float) -> dict:
     window = gaps[max(best - 3, 0):best + 2] if best else gaps
     return {"fraction": est.validation_fraction_, "epochs": len(gaps), "best_epoch": best,
             "valid_gap": gap, "valid_se": float(getattr(est, "validation_gap_se_", np.nan)),
-            "valid_se_adj": (bound - gap) / 1.6449, "bound": bound,
+            "valid_se_adj": float(est.history_[best - 1, "valid_gap_se"]) if best else np.nan,
+            "bound": bound,
             "window_max": float(np.max(window)) if window.size else np.nan,
             "window_gap": float(np.median(window)) if window.size else np.nan,
             "pooled_gap": keeper.pooled_gap_, "pooled_se_adj": keeper.pooled_gap_se_,
@@ -164,18 +165,28 @@ def report(row: dict) -> dict:
 def rule_now(results: pd.DataFrame) -> pd.Series:
     """Whether each fit warns by the rule in the code now (``budget_uncertain``),
     from the facts recorded: the rule changes no fit, only what it says."""
-    uncertain = [met and budget_uncertain(b, g, u, pg, ps) for met, b, g, u, pg, ps in zip(
-        results["budget_met"], results["budget"], results["valid_gap"], results["bound"],
-        results["pooled_gap"], results["pooled_se_adj"])]
+    uncertain = [met and budget_uncertain(b, pg, ps) for met, b, pg, ps in zip(
+        results["budget_met"], results["budget"], results["pooled_gap"],
+        results["pooled_se_adj"])]
     others = results["warned"].fillna("").str.contains("BudgetNotMet|Degenerate")
     return others | pd.Series(uncertain, index=results.index)
 
 
+def bound_now(results: pd.DataFrame) -> pd.Series:
+    """The stated bound by the code now: the larger of the slice's 95% bound
+    and all the fitted rows' (an earlier run's ``bound`` may be the slice's)."""
+    pooled = gap_upper_bound(results["pooled_gap"], results["pooled_se_adj"])
+    return np.fmax(results["valid_gap"] + 1.6449 * results["valid_se_adj"], pooled)
+
+
 def summary(results: pd.DataFrame, by: list) -> pd.DataFrame:
     warned = rule_now(results)
+    bound = bound_now(results)
     old = results["old_rule"] | results["warned"].fillna("").str.contains("Degenerate")
     results = results.assign(
         old_rule=old, met_degenerate=results["budget_met"] & results["degenerate"],
+        slice_bound_holds=results["test_gap"] <= results["valid_gap"]
+        + 1.6449 * results["valid_se_adj"], bound_holds=results["test_gap"] <= bound,
         warned_any=warned, warned_over=warned & results["over"],
         warned_within=warned & ~results["over"], unwarned_over=~warned & results["over"],
         old_warned_within=old & ~results["over"], old_unwarned_over=~old & results["over"],
@@ -191,6 +202,7 @@ def summary(results: pd.DataFrame, by: list) -> pd.DataFrame:
         warned_within=("warned_within", "sum"), unwarned_over=("unwarned_over", "sum"),
         old_warned=("old_rule", "sum"), old_warned_within=("old_warned_within", "sum"),
         old_unwarned_over=("old_unwarned_over", "sum"),
+        slice_bound_holds=("slice_bound_holds", "mean"),
         bound_holds=("bound_holds", "mean"), seconds=("seconds", "mean"),
     ).round(4).reset_index()
 

@@ -25,9 +25,11 @@ better than a constant's, on the slice and on the training rows (the best
 *feasible* epoch). When none is, the useful epoch with the smallest gap is
 kept (a degenerate one only when no epoch is useful) and a
 :class:`~skfairtune.exceptions.BudgetNotMetWarning` says which. The kept
-epoch's gap plus 1.645 (adjusted) standard errors is a 95% upper bound on
-its gap; when that bound is over the budget, the slice cannot vouch for the
-budget and a :class:`~skfairtune.exceptions.BudgetUncertainWarning` says so.
+epoch's gap plus 1.645 (adjusted) standard errors, on the slice or on all
+the rows fitted on, whichever is larger, is its stated 95% upper bound; when
+its gap on all those rows plus one standard error is over the budget, a
+:class:`~skfairtune.exceptions.BudgetUncertainWarning` says that new data
+may find it over (:func:`budget_uncertain`).
 """
 
 from __future__ import annotations
@@ -61,6 +63,10 @@ _GROUP_STEP = 2.0
 _LARGEST = float(np.finfo(np.float64).max)
 # The confidence of ``gap_upper_bound_``: one-sided, so 95% is gap + 1.645 SE.
 BOUND_CONFIDENCE = 0.95
+# BudgetUncertainWarning's margin, in standard errors of the gap on all the
+# rows fitted on: the least that warned every fit over B + 2 SE on the
+# benchmark was 0.5; one error keeps a margin over what one benchmark saw.
+UNCERTAIN_SE = 1.0
 
 
 @dataclass
@@ -213,13 +219,32 @@ def gap_standard_error(penalty_name: str, task: str, held: HeldOut, n_groups: in
     return worst[1]
 
 
-def budget_uncertain(max_gap: float, gap: float, upper_bound: float, pooled_gap: float,
-                     pooled_se: float) -> bool:
+def budget_uncertain(max_gap: float, pooled_gap: float, pooled_se: float) -> bool:
     """The rule of ``BudgetUncertainWarning``, for an epoch within the budget on the slice.
 
-    PLACEHOLDER
+    It warns when the kept epoch's gap on every row it was fitted on (the
+    slice and the training rows) plus :data:`UNCERTAIN_SE` of its adjusted
+    standard errors is over the budget. The slice alone cannot say: the
+    multipliers were steered by its rates, so its gap is what they were
+    driven to, and its 95% bound is over a budget of 0.02-0.05 on nearly
+    every small table (benchmarks/gap_estimate.py: 164 of the 187 fits
+    within budget warned). On the benchmark this rule warned every fit
+    whose test gap broke B + 2 SE (32 of 32) and 119 of the 187 within it.
+
+    Parameters
+    ----------
+    max_gap : float
+        The budget.
+    pooled_gap : float
+        The kept epoch's gap on the slice and the training rows together.
+    pooled_se : float
+        Its standard error, adjusted (:func:`gap_standard_error`).
+
+    Returns
+    -------
+    bool
     """
-    return upper_bound > max_gap
+    return bool(pooled_gap + UNCERTAIN_SE * pooled_se > max_gap)
 
 
 def gap_upper_bound(gap: float, standard_error: float,
@@ -420,7 +445,11 @@ class BudgetKeeper(Callback):
     gap_upper_bound_ : float
         A 95% upper confidence bound on the kept epoch's gap: ``gap_`` plus
         1.645 standard errors, adjusted as ``gap_standard_error(...,
-        adjusted=True)`` says (:func:`gap_upper_bound`).
+        adjusted=True)`` says (:func:`gap_upper_bound`), or the same on
+        the slice and the training rows together, whichever is larger.
+    pooled_gap_, pooled_gap_se_ : float
+        The kept epoch's gap on the slice and the training rows together,
+        and its adjusted standard error: what :func:`budget_uncertain` reads.
     useful_ : bool
         Whether the kept epoch predicts better than a constant on the
         validation slice and on the training rows.
@@ -556,15 +585,18 @@ class BudgetKeeper(Callback):
         on new data by more than noise: the rule of ``BudgetUncertainWarning``
         (:func:`budget_uncertain`)."""
         return bool(self.budget_met_ and budget_uncertain(
-            self.max_gap, self.gap_, self.gap_upper_bound_, self.pooled_gap_,
-            self.pooled_gap_se_))
+            self.max_gap, self.pooled_gap_, self.pooled_gap_se_))
 
     def _keep(self, net, epoch, gap, held, train, *, met, useful):
         self._weights = copy.deepcopy(net.module_.state_dict())
         self._pool(net, held, train)
         self.gap_se_ = gap_standard_error(net.penalty.name, net.task, held, net.n_groups)
-        self.gap_upper_bound_ = gap_upper_bound(gap, gap_standard_error(
-            net.penalty.name, net.task, held, net.n_groups, adjusted=True))
+        # The larger of the slice's bound and all rows': the slice's alone
+        # held in 89% of the benchmark's fits, short of its 95% (the slice
+        # is what the multipliers were steered by); the larger, in 95%.
+        self.gap_upper_bound_ = float(np.fmax(gap_upper_bound(gap, gap_standard_error(
+            net.penalty.name, net.task, held, net.n_groups, adjusted=True)),
+            gap_upper_bound(self.pooled_gap_, self.pooled_gap_se_)))
         self.useful_ = useful
         self.best_epoch_, self.gap_, self.budget_met_ = epoch, gap, met
         self._since_best = 0
@@ -602,11 +634,13 @@ def budget_uncertain_message(keeper: BudgetKeeper, max_gap: float,
                              fraction: float | None) -> str:
     """What a ``BudgetUncertainWarning`` says: the slice's gap, its bound, and the remedies."""
     return (
-        f"The kept epoch's gap on the validation slice, {keeper.gap_:.4f} (standard error "
-        f"{keeper.gap_se_:.4f}), is within max_gap={max_gap:g}, but its 95% upper bound, "
-        f"gap_upper_bound_={keeper.gap_upper_bound_:.4f}, is not: the slice cannot vouch "
-        "for the budget, and on new data the gap may exceed it. Fit on more rows, raise "
-        f"validation_fraction (validation_fraction_={fraction}), or allow a larger max_gap.")
+        f"The kept epoch's gap on the validation slice, {keeper.gap_:.4f}, is within "
+        f"max_gap={max_gap:g}, but on all the rows it was fitted on it is "
+        f"{keeper.pooled_gap_:.4f} (standard error {keeper.pooled_gap_se_:.4f}): the "
+        "multipliers were steered by the slice, and on new data the gap may exceed the "
+        f"budget (95% upper bound gap_upper_bound_={keeper.gap_upper_bound_:.4f}). Fit on "
+        "more rows, set budget_confidence, raise validation_fraction "
+        f"(validation_fraction_={fraction}), or allow a larger max_gap.")
 
 
 def _useful_on(net, dataset) -> bool:
