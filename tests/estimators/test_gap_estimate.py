@@ -7,7 +7,12 @@ import numpy as np
 import pytest
 
 from skfairtune import FairTuneClassifier
-from skfairtune.estimators._budget import HeldOut, _near_constant
+from skfairtune.estimators._budget import (
+    BudgetKeeper,
+    HeldOut,
+    _near_constant,
+    budget_uncertain_message,
+)
 from skfairtune.estimators._holdout import auto_fraction
 from skfairtune.exceptions import BudgetNotMetWarning, BudgetUncertainWarning
 
@@ -140,3 +145,54 @@ def test_near_constant_predictions_are_not_useful_even_when_they_beat_the_majori
     # a regressor's values are never "near-constant" classes
     assert not _near_constant(held(np.linspace(0, 1, 1000), y, pred_dtype=float))
 
+
+
+def kept(met=True, gap=0.03, bound=0.08, pooled_gap=0.03, pooled_se=0.01):
+    keeper = BudgetKeeper(0.05, 1.0)
+    keeper.budget_met_, keeper.gap_, keeper.gap_se_ = met, gap, (bound - gap) / Z95
+    keeper.gap_upper_bound_ = bound
+    keeper.pooled_gap_, keeper.pooled_gap_se_ = pooled_gap, pooled_se
+    return keeper
+
+
+def test_the_uncertain_warning_reads_the_gap_on_every_row_fitted_on():
+    # the slice's 95% bound is over the budget, as on nearly every small
+    # table; the gap on all the rows, plus one error, is within it: no warning
+    assert not kept().uncertain()
+    # the slice says 0.03, all the rows 0.045 give or take 0.01: new data may
+    # find the budget broken
+    assert kept(pooled_gap=0.045).uncertain()
+    # a fit that did not meet the budget says so with BudgetNotMetWarning
+    assert not kept(met=False, pooled_gap=0.2).uncertain()
+    message = budget_uncertain_message(kept(pooled_gap=0.045), 0.05, 0.3)
+    assert "on all the rows it was fitted on it is 0.0450" in message
+    assert "validation_fraction_=0.3" in message
+
+
+def make_known_gap(n, rng):
+    """Group 1 (30%) scores 0.8 higher; about 10% positives."""
+    group = (rng.random(n) < 0.3).astype(int)
+    X = rng.normal(size=(n, 4))
+    X[:, 1] += 1.5 * group
+    y = (X[:, 0] + 0.8 * group + 0.7 * rng.normal(size=n) > 1.6).astype(int)
+    return X, y, group
+
+
+def test_the_stated_bound_and_the_warning_against_a_known_gap():
+    # Each model's true gap is read on 50,000 fresh rows of the generator.
+    rng = np.random.default_rng(0)
+    X_new, _, group_new = make_known_gap(50_000, rng)
+    covered, silent_overs = [], []
+    for seed in range(6):
+        X, y, group = make_known_gap(1000, rng)
+        est = FairTuneClassifier(max_gap=0.05, random_state=seed)
+        kinds = quiet_fit(est, X, y, group)
+        pred = est.predict(X_new)
+        true_gap = abs(pred[group_new == 1].mean() - pred[group_new == 0].mean())
+        covered.append(true_gap <= est.gap_upper_bound_)
+        warned = {BudgetUncertainWarning, BudgetNotMetWarning} & set(kinds)
+        # clearly over: by more than two errors of the gap on all the rows
+        if true_gap > 0.05 + 2 * dict(est.net_.callbacks_)["budget"].pooled_gap_se_ and not warned:
+            silent_overs.append((seed, true_gap))
+    assert sum(covered) >= 5, covered
+    assert not silent_overs
