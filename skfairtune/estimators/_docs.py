@@ -213,8 +213,11 @@ gap_upper_bound_ : float
     Constraint mode: a 95% upper confidence bound on the kept model's gap,
     ``validation_gap_`` plus 1.645 standard errors, each group's rate
     counted with two more rows of each outcome (Agresti-Coull), so that a
-    small group whose rate is 0 or 1 on the slice is not taken as exact
-    (NaN where the error is unknown: several classes or targets). When it is
-    above ``max_gap`` the slice cannot vouch for the budget, and a
-    ``BudgetUncertainWarning`` says so.
+    small group whose rate is 0 or 1 on the slice is not taken as exact; or
+    the same on all the rows fitted on (the slice and the training rows),
+    whichever is larger, since the multipliers were steered by the slice
+    (NaN where the error is unknown: several classes or targets). When the
+    kept model's gap on all those rows plus one standard error is over
+    ``max_gap``, a ``BudgetUncertainWarning`` says that new data may find
+    it over the budget.
 """
