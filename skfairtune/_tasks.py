@@ -27,6 +27,11 @@ from typing import Any
 
 import numpy as np
 
+# Issue 21's "(near-)constant" classifier: one class for this share of the
+# rows, or a balanced accuracy at most this far above chance.
+NEAR_CONSTANT_SHARE = 0.99
+NEAR_CHANCE_MARGIN = 0.02
+
 
 def one_vs_rest(values: Any, y: Any, classes: Iterable) -> Iterator[tuple]:
     """Each class against the rest: ``(class, its share, its labels)``.
@@ -126,6 +131,11 @@ class Task:
         """What constraint mode's best feasible epoch maximises (higher is better)."""
         raise NotImplementedError
 
+    def near_constant(self, y, pred, weight) -> bool:
+        """Whether predictions are (near-)constant in issue 21's sense, beyond
+        :meth:`degenerate_reason`; a regressor's values never are."""
+        return False
+
     def degenerate_reason(self, y, pred, sample_weight=None) -> str | None:
         """Why predictions ``pred`` are no better than a constant, or None.
 
@@ -190,6 +200,21 @@ class BinaryTask(Task):
         pred, y = np.asarray(pred), np.asarray(y)
         weight = None if sample_weight is None else np.asarray(sample_weight, dtype=float)
         return constant_reason(pred) or majority_reason(y, pred, weight)
+
+
+    def near_constant(self, y, pred, weight) -> bool:
+        """One class for at least 99% of the (weighted) rows, or a balanced
+        accuracy within 0.02 of chance: an epoch that only just beats the
+        majority class on a few hundred held-out rows was such a model on new
+        rows in one fit of ten (benchmarks/gap_estimate.py)."""
+        pred, y = np.asarray(pred), np.asarray(y)
+        weight = np.asarray(weight, dtype=float)
+        classes = np.unique(y)
+        share = max(weight[pred == k].sum() for k in np.unique(pred)) / weight.sum()
+        recalls = [np.average(pred[y == k] == k, weights=weight[y == k])
+                   for k in classes if weight[y == k].sum() > 0]
+        return bool(share >= NEAR_CONSTANT_SHARE
+                    or np.mean(recalls) <= 1 / max(classes.size, 2) + NEAR_CHANCE_MARGIN)
 
 
 class MulticlassTask(BinaryTask):

@@ -38,6 +38,7 @@ from skfairtune.estimators._budget import (
     BudgetKeeper,
     UsefulEarlyStopping,
     budget_not_met_message,
+    budget_uncertain_message,
     uses_group_multipliers,
 )
 from skfairtune.estimators._checks import (
@@ -56,6 +57,7 @@ from skfairtune.estimators._checks import (
 from skfairtune.estimators._holdout import (
     MIN_VALIDATION_ROWS,
     StratifiedHoldOut,
+    auto_fraction,
     validation_rows,
 )
 from skfairtune.estimators._net import AUTOCAST_DTYPES, FairNet, is_out_of_memory
@@ -91,6 +93,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         "penalty": [None, StrOptions(set(PENALTIES)), Penalty],
         "penalty_strength": [Interval(Real, 0, None, closed="left")],
         "max_gap": [None, Interval(Real, 0, None, closed="left")],
+        "budget_confidence": [None, Interval(Real, 0.5, 1, closed="neither")],
         "multiplier_lr": [Interval(Real, 0, None, closed="neither")],
         "missing_groups": [StrOptions({"error", "ignore"})],
         "hidden_layer_sizes": [tuple, list],
@@ -99,7 +102,8 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         "max_epochs": [Interval(Integral, 0, None, closed="left"), StrOptions({"auto"})],
         "lr": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
-        "validation_fraction": [None, Interval(Real, 0, 1, closed="neither")],
+        "validation_fraction": [None, Interval(Real, 0, 1, closed="neither"),
+                                StrOptions({"auto"})],
         "optimizer": [StrOptions(set(OPTIMIZERS)), type],
         "n_iter_no_change": [None, Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
@@ -124,6 +128,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         penalty="demographic_parity",
         penalty_strength=1.0,
         max_gap=None,
+        budget_confidence=None,
         multiplier_lr=1.0,
         missing_groups="error",
         hidden_layer_sizes=(64,),
@@ -132,7 +137,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         max_epochs="auto",
         lr=1e-3,
         batch_size="auto",
-        validation_fraction=0.1,
+        validation_fraction="auto",
         optimizer="adam",
         n_iter_no_change=10,
         tol=1e-4,
@@ -154,6 +159,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         self.penalty = penalty
         self.penalty_strength = penalty_strength
         self.max_gap = max_gap
+        self.budget_confidence = budget_confidence
         self.multiplier_lr = multiplier_lr
         self.missing_groups = missing_groups
         self.hidden_layer_sizes = hidden_layer_sizes
@@ -206,6 +212,11 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
                 f"max_gap={self.max_gap:g} bounds the gap of the penalty's notion, but "
                 f"penalty=None names none: set penalty (e.g. 'demographic_parity') or "
                 "max_gap=None.")
+        if self.budget_confidence is not None and self.max_gap is None:
+            raise ValueError(
+                f"budget_confidence={self.budget_confidence:g} is the confidence at which "
+                "the gap must be within max_gap, but max_gap=None sets no budget: set "
+                "max_gap (e.g. 0.05) or budget_confidence=None.")
 
     def __sklearn_is_fitted__(self):
         # net_ is dropped when training diverges; other fitted attributes
@@ -235,7 +246,8 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         with _global_rng_seeded(seed, self._device(first), enabled=draws):
             if first:
                 # A partial_fit (one epoch, epochs=1) trains on every row it is given.
-                split = self._train_split(n_rows, seed) if epochs is None else None
+                self.validation_fraction_ = None
+                split = self._train_split(groups, seed) if epochs is None else None
                 self.batch_size_, self.max_epochs_ = self._schedule(
                     n_rows - self._held_out(n_rows, split))
                 net = self._build_net(X, seed, source, split)
@@ -293,8 +305,11 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         return not isinstance(module, MLP) or module.dropout.p > 0
 
     # -- how much to train, and on which rows ---------------------------------
-    def _train_split(self, n_rows: int, seed: int):
+    def _train_split(self, groups: np.ndarray, seed: int):
         """The user's ``train_split``, else the stratified slice, else None.
+
+        Sets ``validation_fraction_``, the share of the stratified slice (None
+        when none is held out).
 
         The slice is held out where it is used to choose: to stop and go back
         to the best epoch without a penalty, and to keep the budget in
@@ -309,13 +324,24 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
             return self.train_split
         if self._soft_penalty():
             return None
-        if validation_rows(n_rows, self.validation_fraction) < MIN_VALIDATION_ROWS:
+        fraction = self._validation_fraction(groups)
+        if validation_rows(len(groups), fraction) < MIN_VALIDATION_ROWS:
             return None
-        return StratifiedHoldOut(self.validation_fraction, seed,
+        self.validation_fraction_ = fraction
+        return StratifiedHoldOut(fraction, seed,
                                  stratify_labels=self._net_class.task_type.stratify)
 
+    def _validation_fraction(self, groups: np.ndarray) -> float | None:
+        """``validation_fraction``, or the share ``"auto"`` sizes for the budget."""
+        if self.validation_fraction != "auto":
+            return self.validation_fraction
+        # The guide's rows per group are for a rate's gap; a regressor's budget
+        # is on the scale of y, which says nothing of the rows it needs.
+        budget = self.max_gap if self._net_class.task_type.zero_one else None
+        return auto_fraction(groups, budget if self.penalty is not None else None)
+
     def _held_out(self, n_rows: int, split) -> int:
-        return validation_rows(n_rows, self.validation_fraction) if isinstance(
+        return validation_rows(n_rows, split.fraction) if isinstance(
             split, StratifiedHoldOut) else 0
 
     def _schedule(self, n_train: int) -> tuple[int, int]:
@@ -367,15 +393,10 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
             if not self.budget_met_:
                 warnings.warn(budget_not_met_message(keeper, self.max_gap),
                               BudgetNotMetWarning, stacklevel=5)
-            elif keeper.gap_upper_bound_ > self.max_gap:
-                warnings.warn(
-                    f"The kept epoch's gap on the validation slice, {keeper.gap_:.4f} "
-                    f"(standard error {keeper.gap_se_:.4f}), is within max_gap="
-                    f"{self.max_gap:g}, but its 95% upper bound, gap_upper_bound_="
-                    f"{keeper.gap_upper_bound_:.4f}, is not: the slice cannot vouch for the "
-                    "budget, and on new data the gap may exceed it. Fit on more rows, raise "
-                    f"validation_fraction (now {self.validation_fraction}), or allow a "
-                    "larger max_gap.", BudgetUncertainWarning, stacklevel=5)
+            elif keeper.uncertain():
+                warnings.warn(budget_uncertain_message(keeper, self.max_gap,
+                                                       self.validation_fraction_),
+                              BudgetUncertainWarning, stacklevel=5)
 
     def _task(self) -> Task:
         """The task of the fitted outputs (binary or multiclass by the classes)."""
@@ -609,7 +630,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
             per_group = uses_group_multipliers(get_penalty(self.penalty).name, self._task())
             callbacks.append(("budget", BudgetKeeper(
                 self.max_gap, self.multiplier_lr, patience=self.n_iter_no_change,
-                per_group=per_group)))
+                per_group=per_group, confidence=self.budget_confidence)))
         elif self.n_iter_no_change is not None:
             callbacks.append(("early_stopping", self._early_stopping(split)))
         if self.verbose >= 2:  # a bar over the epochs instead of the table

@@ -61,6 +61,16 @@ max_gap : float, default=None
     those within the budget whose predictions beat a constant
     (``best_epoch_``, ``budget_met_``, ``validation_gap_``). When none is, the closest is kept,
     with a ``BudgetNotMetWarning``. See the guide "Choosing a budget".
+budget_confidence : float in (0.5, 1), default=None
+    Constraint mode: an epoch is within the budget only when the upper
+    confidence bound on its gap at this confidence (the formula of
+    ``gap_upper_bound_``) is within ``max_gap``, and the weights aim the
+    gap that far below the budget (to a quarter of it at least). None
+    judges the gap measured on the slice. When no useful epoch's bound is
+    within ``max_gap``, the one with the smallest bound is kept, with a
+    ``BudgetNotMetWarning``: on a slice too small for the budget that is
+    every fit, and the warning says so. Where the error is unknown
+    (several classes) the gap itself is judged.
 multiplier_lr : float, default=1.0
     Step size of the weights' updates in constraint mode, per epoch: a
     group's weight moves by ``2 * multiplier_lr`` per unit of its excess gap;
@@ -89,12 +99,17 @@ lr : float, default=1e-3
 batch_size : int or "auto", default="auto"
     Rows per mini-batch. ``"auto"`` takes about the square root of the
     training rows, a power of two from 32 to 1024 (``batch_size_``).
-validation_fraction : float or None, default=0.1
+validation_fraction : float, "auto" or None, default="auto"
     The share of the rows held out, stratified by group and label, to stop
     on and to go back to the best epoch (without a penalty), or to keep the
-    budget on (constraint mode). Not held out: with a fixed
-    ``penalty_strength`` (whose choice is for cross-validation), in
-    ``partial_fit``, when it would hold fewer than 20 rows, when None, or
+    budget on (constraint mode). ``"auto"`` holds out 0.1 without a budget;
+    in constraint mode (classification) it holds what the budget needs,
+    ``2 / max_gap**2`` rows of the smallest group (a standard error of
+    about ``max_gap / 2`` on its rate), within 0.3 of the rows and at least
+    0.1 of them, or, on a table of over 50,000 rows, at least 5,000 rows
+    (``validation_fraction_`` says what was used). Not held out: with a
+    fixed ``penalty_strength`` (whose choice is for cross-validation), in
+    ``partial_fit``, when it would hold fewer than 30 rows, when None, or
     when ``train_split`` is given.
 optimizer : {"adam", "adamw", "sgd"} or torch optimizer class, default="adam"
     The optimizer; its options go in ``optimizer__*`` parameters.
@@ -173,16 +188,22 @@ TRAINING_ATTRIBUTES_DOC = """batch_size_ : int
     The batch size used (``batch_size``, or what ``"auto"`` chose).
 max_epochs_ : int
     The epoch budget of ``fit`` (``max_epochs``, or what ``"auto"`` chose).
+validation_fraction_ : float or None
+    The share of the rows held out as the validation slice
+    (``validation_fraction``, or what ``"auto"`` chose); None when no
+    slice was held out.
 penalty_scale_ : float
     The factor on ``penalty_strength`` for this data (1 but for a
     classifier with a rare class; see ``penalty_strength``).
 best_epoch_ : int
     Constraint mode: the epoch kept (1-based).
 budget_met_ : bool
-    Constraint mode: whether the kept epoch's held-out gap is within
-    ``max_gap``, with predictions better than a constant's on the
-    validation slice and on the training rows (a constant has no gap, and
-    is no fair model).
+    Constraint mode: whether the kept epoch's held-out gap (its upper bound
+    at ``budget_confidence``, when set) is within ``max_gap``, with
+    predictions better than a constant's on the validation slice and on the
+    training rows, and not near-constant there (one class for 99% of the
+    rows, or a balanced accuracy of 0.52 or less): a constant has no gap,
+    and is no fair model.
 validation_gap_ : float
     Constraint mode: the kept epoch's gap on the validation slice.
 validation_gap_se_ : float
@@ -192,8 +213,11 @@ gap_upper_bound_ : float
     Constraint mode: a 95% upper confidence bound on the kept model's gap,
     ``validation_gap_`` plus 1.645 standard errors, each group's rate
     counted with two more rows of each outcome (Agresti-Coull), so that a
-    small group whose rate is 0 or 1 on the slice is not taken as exact
-    (NaN where the error is unknown: several classes or targets). When it is
-    above ``max_gap`` the slice cannot vouch for the budget, and a
-    ``BudgetUncertainWarning`` says so.
+    small group whose rate is 0 or 1 on the slice is not taken as exact; or
+    the same on all the rows fitted on (the slice and the training rows),
+    whichever is larger, since the multipliers were steered by the slice
+    (NaN where the error is unknown: several classes or targets). When the
+    kept model's gap on all those rows plus one standard error is over
+    ``max_gap``, a ``BudgetUncertainWarning`` says that new data may find
+    it over the budget.
 """

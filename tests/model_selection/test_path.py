@@ -231,7 +231,10 @@ def test_a_path_of_budgets_in_constraint_mode_keeps_each_budget():
 
     (X, y, group), (X_new, y_new, group_new) = make_biased(3000, 0), make_biased(3000, 1)
     budgets = [0.2, 0.1, 0.05, 0.02]
-    path = penalty_path(FairTuneClassifier(penalty_strength=0, lr=0.01, random_state=0),
+    # One slice size for every budget: "auto" would size each step's slice by
+    # its budget, and a warm start's new slice holds rows the last step trained on.
+    path = penalty_path(FairTuneClassifier(penalty_strength=0, lr=0.01, random_state=0,
+                                           validation_fraction=0.1),
                         budgets, X, y, sensitive_features=group, X_val=X_new, y_val=y_new,
                         sensitive_features_val=group_new, param="max_gap", epochs_step=10)
     for budget, model in zip(budgets, path.estimators):
