@@ -629,7 +629,7 @@ def _useful(net, held: HeldOut) -> bool:
     """Whether the predictions ``held`` are better than a constant (the task's rule)."""
     task = held.task(net.task_type)
     return (task.degenerate_reason(held.y, held.pred, held.weight) is None
-            and not task.near_constant(held.y, held.pred, held.weight))
+            and not task.near_chance(held.y, held.pred, held.weight))
 
 
 def predicts_one_class(net, dataset) -> bool:
