@@ -31,6 +31,7 @@ from skfairtune._compat import check_y as _check_y
 from skfairtune._groups import GroupEncoder, encode_groups, fitted_encoder
 from skfairtune._mlp import ACTIVATIONS, MLP, build_mlp
 from skfairtune._params import ForwardedParamsMixin
+from skfairtune._slice_size import auto_fraction
 from skfairtune._tasks import Task
 from skfairtune._torch_data import call_module, feature_tensor, features_to, to_tensor_data
 from skfairtune._validation import check_n_rows
@@ -57,7 +58,6 @@ from skfairtune.estimators._checks import (
 from skfairtune.estimators._holdout import (
     MIN_VALIDATION_ROWS,
     StratifiedHoldOut,
-    auto_fraction,
     validation_rows,
 )
 from skfairtune.estimators._net import AUTOCAST_DTYPES, FairNet, is_out_of_memory

@@ -15,7 +15,9 @@ from sklearn.base import clone
 
 from skfairtune.metrics import FAIRNESS_METRICS, PERFORMANCE_METRICS
 
+from .._groups import encode_groups
 from .._pipeline import final_step
+from .._slice_size import auto_fraction
 from ._pareto import pareto_front, plot_pareto_front
 from ._refit import budget_refit
 
@@ -189,7 +191,9 @@ def penalty_path(
         ``max_epochs`` of every later step; ``epochs_first`` when None.
     param : str, default="penalty_strength"
         The parameter that varies: ``"max_gap"`` gives a path of budgets in
-        constraint mode (from loose to tight).
+        constraint mode (from loose to tight). With
+        ``validation_fraction="auto"``, every warm-started step of a path of
+        budgets holds out the slice its tightest budget needs.
     metrics : sequence of str or dict of str to callable, default=("accuracy", \
 "demographic_parity_difference", "equalized_odds_difference")
         Names from :mod:`skfairtune.metrics` or scikit-learn's ``accuracy``,
@@ -248,12 +252,13 @@ def penalty_path(
     _check_params(estimator, prefix, param, epochs_first, epochs_step)
     fit_params = _fit_params(estimator, prefix, sensitive_features, sample_weight)
     origin = estimator.get_params(deep=True)[prefix + "pretrained"]
+    pinned = _one_slice(estimator, prefix, param, values, sensitive_features, warm_start)
     estimators, rows = [], []
     for step, value in enumerate(values):
         later = warm_start and step > 0
         start = final_step(estimators[-1])[1] if later else origin
         params = {param: value, "max_epochs": _or(epochs_step, epochs_first) if later
-                  else epochs_first}
+                  else epochs_first, **pinned}
         fitted, row = _fit_step(_clone(estimator, prefix, start), prefix, params, X, y,
                                 fit_params)
         # Each model names the path's own starting point, not its predecessor,
@@ -262,6 +267,22 @@ def penalty_path(
         estimators.append(fitted)
         rows.append({param: value, **row, **_score(fitted, scorers, *evaluation)})
     return PenaltyPath(param, estimators, pd.DataFrame(rows))
+
+
+def _one_slice(estimator, prefix, param, values, sensitive_features, warm_start) -> dict:
+    """``validation_fraction`` for every step of a warm-started path of budgets.
+
+    ``"auto"`` sizes the slice by the budget, so each budget would hold out
+    another slice, and a later step would read its gap on rows the steps
+    before it trained on. The path holds out the slice its tightest budget
+    needs, for every step.
+    """
+    params = estimator.get_params(deep=True)
+    if (param != "max_gap" or not warm_start or sensitive_features is None
+            or params.get(prefix + "validation_fraction") != "auto"):
+        return {}
+    codes = encode_groups(sensitive_features, missing="ignore").codes
+    return {"validation_fraction": auto_fraction(codes, min(values))}
 
 
 def _clone(estimator, prefix, pretrained):

@@ -7,12 +7,12 @@ import numpy as np
 import pytest
 
 from skfairtune import FairTuneClassifier
+from skfairtune._slice_size import auto_fraction
 from skfairtune._tasks import BINARY, REGRESSION
 from skfairtune.estimators._budget import (
     BudgetKeeper,
     budget_uncertain_message,
 )
-from skfairtune.estimators._holdout import auto_fraction
 from skfairtune.exceptions import BudgetNotMetWarning, BudgetUncertainWarning
 
 Z90 = 1.2816
