@@ -214,3 +214,46 @@ def test_sampler_that_adds_rows_is_refused(biased):
     with pytest.raises(ValueError, match="Resample the rows when the Dataset is built"):
         FairTuneClassifier(**SETTINGS, sampler=GroupResampler()).fit(
             ListRows(X), y, sensitive_features=group)
+
+
+def test_weights_and_reweighing_follow_the_items(biased):
+    X, y, group = biased
+    weight = np.linspace(0.5, 2.0, len(y))
+    for kw, fit_kw in [({}, {"sample_weight": weight}), ({"sampler": "reweighing"}, {})]:
+        memory = FairTuneClassifier(**SETTINGS, **kw).fit(
+            X, y, sensitive_features=group, **fit_kw)
+        disk = FairTuneClassifier(**SETTINGS, **kw).fit(
+            ListRows(X), y, sensitive_features=group, **fit_kw)
+        np.testing.assert_allclose(disk.predict_proba(ListRows(X)),
+                                   memory.predict_proba(X), atol=1e-6)
+    with pytest.raises(ValueError, match="sample_weight"):
+        FairTuneClassifier(**SETTINGS).fit(ListRows(X), y, sensitive_features=group,
+                                           sample_weight=weight[:-1])
+
+
+def test_integer_items_are_features_of_the_mlp(biased):
+    X, y, group = biased
+    counts = np.rint(X * 3).astype(np.int64)
+    memory = FairTuneClassifier(**SETTINGS).fit(counts, y, sensitive_features=group)
+    disk = FairTuneClassifier(**SETTINGS).fit(ListRows(counts), y, sensitive_features=group)
+    np.testing.assert_allclose(disk.predict_proba(ListRows(counts)),
+                               memory.predict_proba(counts), atol=1e-6)
+
+
+def test_one_process_group_reads_the_dataset(tmp_path, biased):
+    import torch.distributed as dist
+
+    from skfairtune.distributed import DistributedTraining
+
+    X, y, group = biased
+    alone = FairTuneClassifier(**SETTINGS, max_gap=0.1).fit(X, y, sensitive_features=group)
+    dist.init_process_group("gloo", init_method=f"file://{tmp_path / 'store'}",
+                            rank=0, world_size=1)
+    try:
+        grouped = FairTuneClassifier(**SETTINGS, max_gap=0.1,
+                                     callbacks=[DistributedTraining()])
+        grouped.fit(ListRows(X), y, sensitive_features=group)
+    finally:
+        dist.destroy_process_group()
+    np.testing.assert_allclose(grouped.predict_proba(ListRows(X)), alone.predict_proba(X),
+                               atol=1e-6)
