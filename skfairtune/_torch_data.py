@@ -86,8 +86,11 @@ class GroupDataset(Dataset):
 
         Rows that do not fit on an accelerator stay where they are:
         :class:`TensorBatches` given the ``device`` then streams them, a batch
-        at a time.
+        at a time, as do rows of a dataset on disk (with their labels and
+        groups, so that a batch is moved whole).
         """
+        if isinstance(self.X, DatasetRows):
+            return self
         try:
             return self._moved(device)
         except torch.OutOfMemoryError:

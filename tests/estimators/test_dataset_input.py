@@ -257,3 +257,15 @@ def test_one_process_group_reads_the_dataset(tmp_path, biased):
         dist.destroy_process_group()
     np.testing.assert_allclose(grouped.predict_proba(ListRows(X)), alone.predict_proba(X),
                                atol=1e-6)
+
+
+@pytest.mark.cuda
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="torch sees no CUDA device")
+def test_dataset_streams_to_the_gpu(tmp_path, biased):
+    """Rows read on the host, a batch at a time, are moved to the GPU with their groups."""
+    X, y, group = biased
+    kw = dict(SETTINGS, max_gap=0.1, device="cuda")
+    memory = FairTuneClassifier(**kw).fit(X, y, sensitive_features=group)
+    disk = FairTuneClassifier(**kw).fit(on_disk(tmp_path, X), y, sensitive_features=group)
+    np.testing.assert_allclose(disk.predict_proba(ListRows(X)), memory.predict_proba(X),
+                               atol=1e-5)
