@@ -17,6 +17,7 @@ import pandas as pd
 import scipy.sparse as sp
 import torch
 
+from skfairtune._disk_data import DatasetRows
 from skfairtune._validation import check_n_rows
 
 
@@ -157,7 +158,10 @@ def _describe_array(array: np.ndarray) -> str:
 
 
 def first_rows(X: Any, n: int) -> Any:
-    """The first ``n`` rows of an array or of every entry of a dict."""
+    """The first ``n`` rows of an array or of every entry of a dict; of a dataset
+    on disk, read."""
+    if isinstance(X, DatasetRows):
+        return X[:n].load()
     return {k: v[:n] for k, v in X.items()} if isinstance(X, dict) else X[:n]
 
 
@@ -182,7 +186,9 @@ def _integer_entries(X: Any) -> dict:
     """X's integer arrays by their name in messages (``X``, ``X['tokens']``)."""
     X = to_numpy(X)
     entries = ({f"X[{k!r}]": v for k, v in X.items()} if isinstance(X, dict) else {"X": X})
-    return {name: v for name, v in entries.items() if v.dtype.kind in "iu" and v.size}
+    # Rows of a dataset on disk are not scanned: that would read it all again.
+    return {name: v for name, v in entries.items()
+            if isinstance(v, np.ndarray) and v.dtype.kind in "iu" and v.size}
 
 
 def id_range_message(X: Any, module: torch.nn.Module) -> str | None:

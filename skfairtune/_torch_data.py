@@ -19,6 +19,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Subset
 
+from skfairtune._disk_data import DatasetRows
+
 # The network computes in float32: what exceeds this becomes inf.
 FLOAT32_MAX = float(np.finfo(np.float32).max)
 
@@ -84,8 +86,11 @@ class GroupDataset(Dataset):
 
         Rows that do not fit on an accelerator stay where they are:
         :class:`TensorBatches` given the ``device`` then streams them, a batch
-        at a time.
+        at a time, as do rows of a dataset on disk (with their labels and
+        groups, so that a batch is moved whole).
         """
+        if isinstance(self.X, DatasetRows):
+            return self
         try:
             return self._moved(device)
         except torch.OutOfMemoryError:
@@ -167,8 +172,11 @@ def features_to(X, device, float_dtype=None):
     """``X`` (a tensor or a dict of them) on ``device``.
 
     With ``float_dtype``, floating-point tensors are cast to it; integer
-    tensors (token ids, indices) keep their dtype.
+    tensors (token ids, indices) keep their dtype. Rows of a dataset on disk
+    stay there: each batch is read, then moved (:class:`TensorBatches`).
     """
+    if isinstance(X, DatasetRows):
+        return X
     if isinstance(X, dict):
         return {k: features_to(v, device, float_dtype) for k, v in X.items()}
     if float_dtype is not None and X.is_floating_point():
@@ -184,8 +192,11 @@ def call_module(module, X):
 def feature_tensor(X):
     """Validated features as tensors: floats in float32, integers kept as they are.
 
-    A copy always: the arrays may be read-only memory maps.
+    A copy always: the arrays may be read-only memory maps. Rows of a dataset
+    on disk are read later, a batch at a time.
     """
+    if isinstance(X, DatasetRows):
+        return X
     if isinstance(X, dict):
         return {k: feature_tensor(v) for k, v in X.items()}
     if isinstance(X, torch.Tensor):
@@ -233,6 +244,9 @@ class TensorBatches:
     With a ``device`` that the rows are not on (they did not fit there),
     each batch is copied to it as the batch before it computes: from pinned
     memory, without blocking, on a CUDA device.
+
+    Rows of a dataset on disk (:class:`~skfairtune._disk_data.DatasetRows`)
+    are read a batch at a time, as the batch is reached.
     """
 
     def __init__(self, dataset, batch_size, shuffle=False, stratify=False, seed=0,
@@ -270,6 +284,8 @@ class TensorBatches:
         data = self.dataset if order is None else self.dataset.take(order)
         bounds = self._bounds()
         batches = data.batches([end - start for start, end in zip(bounds[:-1], bounds[1:])])
+        if isinstance(data.X, DatasetRows):
+            batches = map(_read, batches)
         if self._streams(data):
             yield from _streamed(batches, torch.device(self.device))
         else:
@@ -279,6 +295,12 @@ class TensorBatches:
         """Whether the rows are on the host and the batches go to another device."""
         return (self.device is not None and device_of(data.X).type == "cpu"
                 and torch.device(self.device).type != "cpu")
+
+
+def _read(batch):
+    """A batch of rows of a dataset on disk, read now: a batch's rows per read."""
+    X, y = batch
+    return GroupBatch(X.X.load(), X.groups, X.weight), y
 
 
 def _streamed(batches, device: torch.device):

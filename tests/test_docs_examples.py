@@ -32,3 +32,12 @@ def test_named_column_example_scores_from_the_raw_column():
     # the network never saw the sensitive column
     ct = search.best_estimator_[0]
     assert "sex" not in ct.get_feature_names_out().tolist()
+
+
+@pytest.mark.filterwarnings("ignore::skfairtune.exceptions.BudgetUncertainWarning")
+def test_disk_example_fits_as_in_memory():
+    run = runpy.run_path(str(EXAMPLES / "fit_from_disk.py"))
+    expected = run["in_memory"].predict_proba(run["X"])
+    np.testing.assert_allclose(run["proba"], expected, atol=1e-6)
+    np.testing.assert_allclose(run["proba_from_items"], expected, atol=1e-6)
+    assert run["clf"].validation_gap_ <= 0.1

@@ -23,7 +23,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import EarlyStopping
 
-from skfairtune import _inputs
+from skfairtune import _disk_data, _inputs
 from skfairtune import pretrained as _pretrained
 from skfairtune._compat import Interval, InvalidParameterError, StrOptions
 from skfairtune._compat import check_sample_weight as _check_sample_weight
@@ -226,6 +226,8 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
     # -- fitting ----------------------------------------------------------
     def _fit(self, X, y, sensitive_features, sample_weight, *, epochs, first, classes=None):
         """Fit ``epochs`` epochs (None: as ``max_epochs`` says), from scratch when ``first``."""
+        if _disk_data.is_dataset(X):  # read a batch at a time, never all at once
+            X, y, sensitive_features = _disk_data.dataset_input(X, y, sensitive_features)
         # Resampling sees the raw X, so that a sampler can name its columns.
         X, y, sensitive_features, sample_weight = self._resample(
             X, y, sensitive_features, sample_weight
@@ -476,12 +478,12 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         )
 
     def _validate_xy(self, X, y, *, reset):
+        if isinstance(X, _disk_data.DatasetRows):
+            return self._validate_rows(X, reset=reset), self._check_y_rows(y, len(X))
         _check_table_for_the_mlp(X, self.module)
         if self._custom_input(X, reset):
             X, n_rows = self._validate_custom(X, reset=reset)
-            y = _check_y(y, **self._y_checks)
-            check_n_rows(len(y), n_rows, name="y")
-            return X, y
+            return X, self._check_y_rows(y, n_rows)
         X, y = validate_data(
             self, X, y, reset=reset, dtype=[np.float32, np.float64], accept_sparse="csr",
             **self._y_checks,
@@ -489,6 +491,42 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         if reset:
             self._input_layout = None
         return _check_float32_range(_dense(X)), y
+
+    def _check_y_rows(self, y, n_rows: int):
+        """Check y beside X that scikit-learn's ``validate_data`` does not read."""
+        y = _check_y(y, **self._y_checks)
+        check_n_rows(len(y), n_rows, name="y")
+        return y
+
+    def _validate_rows(self, X, *, reset: bool):
+        """Check the rows of a Dataset (``_disk_data.DatasetRows``) by their first item.
+
+        At fit their layout is kept, as for arrays; at predict it must be fit's.
+        The built-in MLP reads a row of ``n_features_in_`` numbers per item.
+        """
+        _check_table_for_the_mlp(X, self.module)
+        if self.module is None and X.ndim != 2:
+            raise ValueError(
+                f"X's items hold features of shape {X.row_shape}, but module=None "
+                "builds an MLP that takes one row of features per item, of shape "
+                "(n_features,).")
+        if reset:
+            self._input_layout = None if self.module is None else _inputs.input_layout(X)
+            vars(self).pop("feature_names_in_", None)
+            if X.ndim == 2:
+                self.n_features_in_ = X.row_shape[0]
+            else:
+                vars(self).pop("n_features_in_", None)
+        elif getattr(self, "_input_layout", None) is not None:
+            _inputs.check_layout(X, self._input_layout)
+        elif X.row_shape != (self.n_features_in_,):
+            raise ValueError(
+                f"X's items hold features of shape {X.row_shape}, but "
+                f"{type(self).__name__} is expecting {self.n_features_in_} features "
+                "as input.")
+        # Fitted as a table (the MLP's): integers are features, cast to float.
+        X.floats = getattr(self, "_input_layout", None) is None
+        return X
 
     def _custom_input(self, X, reset: bool) -> bool:
         """Whether X takes the path of a user's network: N-D, dict or integer input.
@@ -572,6 +610,11 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
             return X, y, sensitive_features, sample_weight
         _check_groups_for_sampler(sensitive_features, self.missing_groups)
         rows_change = self.sampler not in ("reweighing", "passthrough")
+        if rows_change and isinstance(X, _disk_data.DatasetRows):
+            raise ValueError(
+                "sampler resamples rows held in memory, not the items of a Dataset "
+                "given as X. Resample the rows when the Dataset is built, or weigh "
+                "them with sampler='reweighing'.")
         if rows_change and self.module is not None and _inputs.is_custom_input(
                 _inputs.to_numpy(X)):
             raise ValueError(
@@ -707,12 +750,8 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
     def _forward(self, X) -> torch.Tensor:
         """The network's outputs on ``X``, a CPU float64 tensor (``FairNet.forward_float64``)."""
         check_is_fitted(self, "net_")
-        _check_table_for_the_mlp(X, self.module)
-        if self._custom_input(X, reset=False):
-            X, _ = self._validate_custom(X, reset=False)
-        else:
-            X = _check_float32_range(_dense(validate_data(
-                self, X, reset=False, dtype=[np.float32, np.float64], accept_sparse="csr")))
+        X = (self._validate_rows(_disk_data.dataset_rows(X), reset=False)
+             if _disk_data.is_dataset(X) else self._validate_x(X))
         data = to_tensor_data(X, None, None, None, y_dtype=self.net_.target_dtype)
         try:
             out = self.net_.forward_float64(data)
@@ -733,6 +772,14 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
                 "estimator."
             )
         return out
+
+    def _validate_x(self, X):
+        """Check predict's X in memory against what fit saw."""
+        _check_table_for_the_mlp(X, self.module)
+        if self._custom_input(X, reset=False):
+            return self._validate_custom(X, reset=False)[0]
+        return _check_float32_range(_dense(validate_data(
+            self, X, reset=False, dtype=[np.float32, np.float64], accept_sparse="csr")))
 
     def save_weights(self, path: str | Path) -> Path:
         """Write the fitted network's weights as a ``.safetensors`` file.

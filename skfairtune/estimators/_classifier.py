@@ -159,10 +159,13 @@ Examples
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric features.
-        y : array-like of shape (n_samples,)
-            Class labels.
+        X : array-like of shape (n_samples, n_features), or torch Dataset
+            Numeric features; a map-style ``torch.utils.data.Dataset`` is
+            read a batch at a time, never whole (see the guide "Data larger
+            than memory").
+        y : array-like of shape (n_samples,), or None
+            Class labels. None when the items of a Dataset ``X`` carry them,
+            as ``(x, y)`` or ``(x, y, s)``.
         sensitive_features : array-like of shape (n_samples,) or (n_samples, k), default=None
             The sensitive attribute(s); several columns make intersectional
             groups. Read by the penalty only, never fed to the network.
@@ -208,7 +211,7 @@ Examples
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), or torch Dataset
         y : array-like of shape (n_samples,)
         classes : array-like of shape (n_classes,), default=None
             All the classes, at the first call.
@@ -296,7 +299,7 @@ Examples
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), or torch Dataset
 
         Returns
         -------
@@ -312,7 +315,7 @@ Examples
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), or torch Dataset
 
         Returns
         -------
@@ -325,7 +328,7 @@ Examples
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), or torch Dataset
 
         Returns
         -------

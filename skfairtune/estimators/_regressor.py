@@ -92,10 +92,13 @@ Examples
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
-            Numeric features.
-        y : array-like of shape (n_samples,) or (n_samples, n_targets)
-            Targets.
+        X : array-like of shape (n_samples, n_features), or torch Dataset
+            Numeric features; a map-style ``torch.utils.data.Dataset`` is
+            read a batch at a time, never whole (see the guide "Data larger
+            than memory").
+        y : array-like of shape (n_samples,) or (n_samples, n_targets), or None
+            Targets. None when the items of a Dataset ``X`` carry them,
+            as ``(x, y)`` or ``(x, y, s)``.
         sensitive_features : array-like of shape (n_samples,) or (n_samples, k), default=None
             The sensitive attribute(s), read by the penalty only.
         sample_weight : array-like of shape (n_samples,), default=None
@@ -114,7 +117,7 @@ Examples
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), or torch Dataset
         y : array-like of shape (n_samples,) or (n_samples, n_targets)
         sensitive_features : array-like, default=None
             The groups of these rows, read by their values: a call may lack
@@ -165,7 +168,7 @@ Examples
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : array-like of shape (n_samples, n_features), or torch Dataset
 
         Returns
         -------
