@@ -605,9 +605,11 @@ def budget_not_met_message(keeper: BudgetKeeper, max_gap: float) -> str:
         met = f"max_gap={max_gap:g}"
         fix = ("train longer (max_epochs), raise multiplier_lr or penalty_strength, or "
                "allow a larger max_gap.")
+    smallest = ("the smallest bound at that confidence" if keeper.confidence is not None
+                else "the smallest gap")
     if keeper.useful_:
         what = (f"No epoch met {met} on the held-out rows with predictions "
-                f"better than a constant: the useful epoch with the smallest gap, {kept}, "
+                f"better than a constant: the useful epoch with {smallest}, {kept}, "
                 "is kept.")
     else:
         what = (f"No epoch met {met}, and none predicted better than a "
@@ -621,10 +623,11 @@ def budget_uncertain_message(keeper: BudgetKeeper, max_gap: float,
     """What a ``BudgetUncertainWarning`` says: the slice's gap, its bound, and the remedies."""
     return (
         f"The kept epoch's gap on the validation slice, {keeper.gap_:.4f}, is within "
-        f"max_gap={max_gap:g}, but on all the rows it was fitted on it is "
-        f"{keeper.pooled_gap_:.4f} (standard error {keeper.pooled_gap_se_:.4f}): the "
-        "multipliers were steered by the slice, and on new data the gap may exceed the "
-        f"budget (95% upper bound gap_upper_bound_={keeper.gap_upper_bound_:.4f}). Fit on "
+        f"max_gap={max_gap:g}, but the slice cannot vouch for it: the multipliers were "
+        "steered by the slice, and on all the rows it was fitted on the gap is "
+        f"{keeper.pooled_gap_:.4f} with a standard error of {keeper.pooled_gap_se_:.4f}, "
+        f"which leaves room above the budget. On new data the gap may exceed it (95% upper "
+        f"bound gap_upper_bound_={keeper.gap_upper_bound_:.4f}). Fit on "
         "more rows, set budget_confidence, raise validation_fraction "
         f"(validation_fraction_={fraction}), or allow a larger max_gap.")
 
