@@ -180,12 +180,15 @@ class DistributedTraining(Callback):
 
         Every process must shuffle the same rows the same way, or the shares
         of a batch would overlap and miss rows: the seed (from
-        ``random_state``), the epochs trained and the rows are compared.
+        ``random_state``), the epochs trained and the rows, in their order,
+        are compared (the features too when they are in memory; a dataset on
+        disk is not read for it).
         """
         data = resolve(dataset)
         mine = torch.tensor([
             float(net.seed), float(net.n_iterators), float(len(data)),
-            _total(data.groups), _total(data.weight), _total(data.y),
+            _fingerprint(data.groups), _fingerprint(data.weight), _fingerprint(data.y),
+            _fingerprint(data.X),
         ], dtype=torch.float64)
         sent = _on_backend(mine, self.group)
         everyone = [torch.zeros_like(sent) for _ in range(self.world_size_)]
@@ -289,13 +292,21 @@ def _on_backend(tensor: torch.Tensor, group) -> torch.Tensor:
     return tensor
 
 
-def _total(tensor) -> float:
-    return 0.0 if tensor is None else float(tensor.double().sum())
+def _fingerprint(values) -> float:
+    """The rows' sums weighted by their position (1, 2, ...): the same rows in
+    another order give another number. 0 for what is not in memory."""
+    if isinstance(values, dict):
+        return sum(_fingerprint(v) for v in values.values())
+    if not torch.is_tensor(values):
+        return 0.0
+    rows = values.double().reshape(len(values), -1).sum(1)
+    position = torch.arange(1, len(rows) + 1, dtype=torch.float64, device=rows.device)
+    return float((rows * position).sum())
 
 
 def _what_differs(first: torch.Tensor, other: torch.Tensor) -> str:
     """What of :meth:`DistributedTraining._check_same_fit`'s numbers differ ("" if none)."""
     names = ("the seed (random_state)", "the epochs trained so far", "the number of rows",
-             "the sensitive features", "the sample weights", "y")
+             "the sensitive features", "the sample weights", "y", "X")
     return ", ".join(name for name, a, b in zip(names, first.tolist(), other.tolist())
                      if not math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9))

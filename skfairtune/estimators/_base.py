@@ -240,7 +240,8 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         sample_weight = _check_sample_weight(
             sample_weight, np.empty((n_rows, 0)), dtype=np.float32, ensure_non_negative=True
         )
-        sample_weight = self._weigh_classes(y_enc, sample_weight, partial=epochs is not None)
+        sample_weight, class_factors = self._weigh_classes(y_enc, sample_weight,
+                                                           partial=epochs is not None)
         groups, n_groups = self._groups(sensitive_features, n_rows, first)
         seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
         module = self.net_.module_ if not first else None if source is None else source.module
@@ -259,6 +260,7 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
             epochs = self.max_epochs_ if epochs is None else epochs
             self._check_trainable(net, epochs)
             self.net_ = net
+            net.class_factors = class_factors
             self._scale_penalty(net, y_enc, sample_weight, first)
             net.n_groups, net.groups_missing = n_groups, bool((groups < 0).any())
             # On the device once per fit: every batch is then a view there.
@@ -289,8 +291,9 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         return 1.0
 
     def _weigh_classes(self, y_enc, sample_weight, *, partial: bool):
-        """The sample weights times the task's class weights (none for regression)."""
-        return sample_weight
+        """The sample weights times the task's class weights (none for regression),
+        and each class's factor (None without class weights)."""
+        return sample_weight, None
 
     def _device(self, first: bool) -> torch.device:
         """Where the network trains: the parameter's device, or the fitted net's."""

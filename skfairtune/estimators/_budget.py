@@ -80,6 +80,11 @@ class HeldOut:
     y: np.ndarray
     groups: np.ndarray
     weight: np.ndarray
+    # The weights a gap reads: the user's sample weights without the class
+    # weights (None: ``weight``). Class weights change what the loss and the
+    # held-out score favour, not the gap the metrics report and the budget
+    # bounds.
+    rate_weight: np.ndarray | None = None
 
     @classmethod
     def predict(cls, net, data) -> HeldOut:
@@ -87,19 +92,23 @@ class HeldOut:
         y = data.y.cpu().numpy()
         weight = (np.ones(len(y)) if data.weight is None
                   else data.weight.double().cpu().numpy())
-        return cls(net.predictions(out), out.shape[1], y, data.groups.cpu().numpy(), weight)
+        factors = getattr(net, "class_factors", None)
+        rate_weight = None if factors is None else weight / factors[y]
+        return cls(net.predictions(out), out.shape[1], y, data.groups.cpu().numpy(), weight,
+                   rate_weight)
 
     def known(self) -> HeldOut:
-        """The rows whose group is known: what a gap reads.
+        """The rows whose group is known, weighed as a gap reads them.
 
         With ``missing_groups="ignore"`` the others have a negative group id;
         they count for accuracy, not for the gap.
         """
         known = self.groups >= 0
+        weight = self.weight if self.rate_weight is None else self.rate_weight
         if known.all():
-            return self
+            return HeldOut(self.pred, self.n_outputs, self.y, self.groups, weight)
         return HeldOut(self.pred[known], self.n_outputs, self.y[known], self.groups[known],
-                       self.weight[known])
+                       weight[known])
 
     def task(self, task: str | Task) -> Task:
         """``task`` for these predictions' number of outputs (binary or multiclass)."""
@@ -111,10 +120,12 @@ class HeldOut:
 
     def joined(self, other: HeldOut) -> HeldOut:
         """These rows and ``other``'s."""
+        rate_weight = (None if self.rate_weight is None or other.rate_weight is None
+                       else np.concatenate([self.rate_weight, other.rate_weight]))
         return HeldOut(np.concatenate([self.pred, other.pred]), self.n_outputs,
                        np.concatenate([self.y, other.y]),
                        np.concatenate([self.groups, other.groups]),
-                       np.concatenate([self.weight, other.weight]))
+                       np.concatenate([self.weight, other.weight]), rate_weight)
 
 
 def hard_gap(penalty_name: str, task: str | Task, held: HeldOut, n_groups: int) -> float:
@@ -594,9 +605,11 @@ def budget_not_met_message(keeper: BudgetKeeper, max_gap: float) -> str:
         met = f"max_gap={max_gap:g}"
         fix = ("train longer (max_epochs), raise multiplier_lr or penalty_strength, or "
                "allow a larger max_gap.")
+    smallest = ("the smallest bound at that confidence" if keeper.confidence is not None
+                else "the smallest gap")
     if keeper.useful_:
         what = (f"No epoch met {met} on the held-out rows with predictions "
-                f"better than a constant: the useful epoch with the smallest gap, {kept}, "
+                f"better than a constant: the useful epoch with {smallest}, {kept}, "
                 "is kept.")
     else:
         what = (f"No epoch met {met}, and none predicted better than a "
@@ -610,10 +623,11 @@ def budget_uncertain_message(keeper: BudgetKeeper, max_gap: float,
     """What a ``BudgetUncertainWarning`` says: the slice's gap, its bound, and the remedies."""
     return (
         f"The kept epoch's gap on the validation slice, {keeper.gap_:.4f}, is within "
-        f"max_gap={max_gap:g}, but on all the rows it was fitted on it is "
-        f"{keeper.pooled_gap_:.4f} (standard error {keeper.pooled_gap_se_:.4f}): the "
-        "multipliers were steered by the slice, and on new data the gap may exceed the "
-        f"budget (95% upper bound gap_upper_bound_={keeper.gap_upper_bound_:.4f}). Fit on "
+        f"max_gap={max_gap:g}, but the slice cannot vouch for it: the multipliers were "
+        "steered by the slice, and on all the rows it was fitted on the gap is "
+        f"{keeper.pooled_gap_:.4f} with a standard error of {keeper.pooled_gap_se_:.4f}, "
+        f"which leaves room above the budget. On new data the gap may exceed it (95% upper "
+        f"bound gap_upper_bound_={keeper.gap_upper_bound_:.4f}). Fit on "
         "more rows, set budget_confidence, raise validation_fraction "
         f"(validation_fraction_={fraction}), or allow a larger max_gap.")
 

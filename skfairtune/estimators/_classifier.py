@@ -30,6 +30,10 @@ CLASS_WEIGHT_DOC = """class_weight : dict, "balanced" or None, default=None
     accuracy for a model that finds the rare class; the balanced accuracy
     rises. ``partial_fit`` takes a dict only (as scikit-learn's
     ``SGDClassifier``): the classes' counts in one chunk are not the data's.
+    Class weights change what the loss and the held-out score favour, not
+    the gap: constraint mode's gaps (``validation_gap_``,
+    ``gap_upper_bound_``, ``budget_met_``) are read with the sample weights
+    alone, as the metrics read them.
 """
 
 
@@ -182,7 +186,7 @@ Examples
 
     def _weigh_classes(self, y_enc, sample_weight, *, partial: bool):
         if self.class_weight is None:
-            return sample_weight
+            return sample_weight, None
         if partial and self.class_weight == "balanced":
             raise ValueError(
                 "class_weight='balanced' is not supported by partial_fit: one chunk's "
@@ -191,7 +195,9 @@ Examples
                 "and pass them as a dict: class_weight=dict(zip(classes, weights)).")
         _check_class_weight(self.class_weight, self.classes_)
         weights = compute_sample_weight(self.class_weight, self.classes_[y_enc])
-        return (sample_weight * weights).astype(sample_weight.dtype)
+        factors = np.ones(len(self.classes_))
+        factors[y_enc] = weights  # the same on every row of a class
+        return (sample_weight * weights).astype(sample_weight.dtype), factors
 
     def _penalty_scale(self, y_enc, sample_weight) -> float:
         return rare_class_scale(y_enc, sample_weight)

@@ -55,6 +55,16 @@ WORKER = textwrap.dedent("""
             X, y, sensitive_features=A)
     except ValueError as exc:
         out["refused"] = str(exc)
+    # The same rows, the same totals, in another order in process 1: the
+    # shares of a batch would overlap and miss rows (found by a trial).
+    order = np.arange(len(y))
+    if dist.get_rank() == 1:
+        order = np.random.default_rng(1).permutation(len(y))
+    try:
+        example["make_classifier"]([DistributedTraining()]).fit(
+            X[order], y[order], sensitive_features=A[order])
+    except ValueError as exc:
+        out["reordered"] = str(exc)
     np.save(sys.argv[2] + f"{dist.get_rank()}.npy", out, allow_pickle=True)
     dist.destroy_process_group()
 """)
@@ -108,6 +118,8 @@ def test_two_processes_fit_as_one_process_with_the_same_global_batch(tmp_path, e
     for out in (first, second):
         assert "random_state an int" in out["refused"]
         assert "the seed (random_state)" in out["refused"]
+        assert "process 1 of 2 differs from process 0 in" in out["reordered"]
+        assert "the sensitive features" in out["reordered"] and "X" in out["reordered"]
 
 
 @pytest.fixture

@@ -160,7 +160,7 @@ def test_the_uncertain_warning_reads_the_gap_on_every_row_fitted_on():
     # a fit that did not meet the budget says so with BudgetNotMetWarning
     assert not kept(met=False, pooled_gap=0.2).uncertain()
     message = budget_uncertain_message(kept(pooled_gap=0.045), 0.05, 0.3)
-    assert "on all the rows it was fitted on it is 0.0450" in message
+    assert "on all the rows it was fitted on the gap is 0.0450" in message
     assert "validation_fraction_=0.3" in message
 
 
