@@ -457,17 +457,7 @@ def _network(spec: _Spec, weights: Path, width: int):
     # weights, and the stand-in rows give it the 0/1 classes and the groups
     # (one column per sensitive column when the groups are lists).
     n_rows = max(2, len(groups))
-    rows = [groups[i % len(groups)] for i in range(n_rows)]
-    width_groups = len(groups[0]) if isinstance(groups[0], list) else 1
-    if sensitive is not None and len(sensitive) != width_groups:
-        spec.fail("sensitive", f"names {len(sensitive)} column(s) but each group has "
-                  f"{width_groups} value(s)")
-    if sensitive is None:  # a description written before the columns were recorded
-        sensitive_features = np.asarray(rows, dtype=object)
-    elif width_groups == 1:
-        sensitive_features = pd.Series(rows, name=sensitive[0], dtype=object)
-    else:
-        sensitive_features = pd.DataFrame(rows, columns=sensitive, dtype=object)
+    sensitive_features = _stand_in_groups(spec, groups, sensitive, n_rows)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -488,6 +478,21 @@ def _groups(spec: _Spec) -> list:
 
     return spec.get("groups", valid, "a non-empty list of groups: values, or lists of "
                     "one value per sensitive column")
+
+
+def _stand_in_groups(spec: _Spec, groups: list, sensitive: list | None, n_rows: int):
+    """``n_rows`` rows cycling through ``groups``, in columns named ``sensitive``
+    (unnamed for a description written before the names were recorded)."""
+    rows = [groups[i % len(groups)] for i in range(n_rows)]
+    width = len(groups[0]) if isinstance(groups[0], list) else 1
+    if sensitive is None:
+        return np.asarray(rows, dtype=object)
+    if len(sensitive) != width:
+        spec.fail("sensitive", f"names {len(sensitive)} column(s) but each group has "
+                  f"{width} value(s)")
+    if width == 1:
+        return pd.Series(rows, name=sensitive[0], dtype=object)
+    return pd.DataFrame(rows, columns=sensitive, dtype=object)
 
 
 def _sensitive(spec: _Spec) -> list | None:
