@@ -543,6 +543,44 @@ def fitted_encoder(model: Any) -> GroupEncoder | None:
     return GroupEncoder.from_labels(labels, getattr(step, "_sensitive_names", None))
 
 
+def _unnamed(names: list) -> bool:
+    """Whether ``names`` are the ones :func:`as_frame` gives columns that had none."""
+    return list(names) == [f"sensitive_feature_{j}" for j in range(len(names))]
+
+
+def other_attribute(model: Any, encoding: GroupEncoding) -> list | None:
+    """The sensitive columns ``model`` was fitted on, when ``encoding`` reads others.
+
+    Groups of another attribute (``race`` for a model fine-tuned on ``sex``,
+    or ``sex`` alone for one fine-tuned on ``sex`` and ``race``) are not
+    groups the model missed: its penalty acted on its own attribute's
+    groups, so none of these is "unseen". The attributes differ when the
+    numbers of columns do, or when both sides name their columns and the
+    names differ; columns without names (arrays) of the same number are
+    taken for the fit's.
+
+    Parameters
+    ----------
+    model : estimator or None
+        The fitted model (see :func:`fitted_encoder`).
+    encoding : GroupEncoding
+        The rows' groups.
+
+    Returns
+    -------
+    list of str or None
+        The fit's column names, or None when ``encoding`` reads the fit's
+        attribute or the model keeps no groups.
+    """
+    encoder = None if model is None else fitted_encoder(model)
+    if encoder is None:
+        return None
+    fitted, read = list(encoder.names_), list(encoding.names)
+    if len(fitted) == len(read) and (fitted == read or _unnamed(fitted) or _unnamed(read)):
+        return None
+    return fitted
+
+
 def encode_for(model: Any, sensitive_features: Any, **kwargs: Any) -> GroupEncoding:
     """The rows' groups as ``model`` codes them, its unseen groups flagged.
 

@@ -301,6 +301,8 @@ def verdict_text(report, args) -> str:
 
 
 def _warn(report) -> None:
+    from skfairtune.report._summary import other_attribute_sentence
+
     if report.degenerate:
         print(f"skfairtune: warning: the model {report.degenerate}; its small gaps say "
               "nothing about fairness", file=sys.stderr)
@@ -309,6 +311,8 @@ def _warn(report) -> None:
         sizes = ", ".join(f"{shown(g)} ({n:,.0f} rows)" for g, n in small.iloc[:5].items())
         print(f"skfairtune: warning: small groups, whose rates are uncertain: {sizes}",
               file=sys.stderr)
+    if report.fitted_on:
+        print(f"skfairtune: note: {shown(other_attribute_sentence(report))}", file=sys.stderr)
     if report.unseen_groups:
         print("skfairtune: warning: groups the model was not fine-tuned on (the penalty "
               f"never acted on them): {_listed(report.unseen_groups)}", file=sys.stderr)
@@ -330,6 +334,7 @@ def summary(args, report, code: int) -> dict:
             "groups": {label_text(g): int(n) for g, n in report.groups["count"].items()},
             "small_groups": [label_text(g) for g in report.small_groups.index],
             "unseen_groups": [label_text(g) for g in report.unseen_groups],
+            "fine_tuned_on": report.fitted_on,
             "unseen_categories": {label_text(c): [label_text(v) for v in values]
                                   for c, values in report.unseen_categories.items()},
             "degenerate": report.degenerate, "model": str(args.model), "data": str(args.data),

@@ -24,8 +24,10 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 
+from skfairtune._groups import fitted_encoder
 from skfairtune._labels import label_text, plain, sorted_labels
 
 from ._common import PENALTY_NAMES, UsageError
@@ -36,7 +38,10 @@ DESCRIPTION, WEIGHTS = "model.json", "model.safetensors"
 # The suffixes by which check tells the safe form from a pickle.
 SAFE_SUFFIXES = (".json", ".safetensors")
 _KEYS = {"format", "version", "columns", "categorical", "numeric", "network", "labels",
-         "class_names", "groups", "penalty", "penalty_strength", "random_state"}
+         "class_names", "groups", "sensitive", "penalty", "penalty_strength",
+         "class_weight", "random_state"}
+# What a model's class_weight may be in the description: tune's --class-weight.
+_CLASS_WEIGHTS = (None, "balanced")
 _SIDES = ("negative", "positive")
 
 
@@ -181,7 +186,12 @@ def describe(model: TunedModel) -> dict:
                         for i, side in enumerate(_SIDES)},
         "groups": [[_scalar(v, "a group") for v in g] if isinstance(g, tuple)
                    else _scalar(g, "a group") for g in step.sensitive_groups_],
+        # The sensitive columns, so that check tells another attribute's
+        # groups from groups the model never saw.
+        "sensitive": [str(n) for n in fitted_encoder(step).names_],
         "penalty": step.penalty, "penalty_strength": float(step.penalty_strength),
+        # Whether a weighted model is judged degenerate by balanced accuracy.
+        "class_weight": step.class_weight,
         "random_state": step.random_state,
     }
 
@@ -312,6 +322,10 @@ class _Spec:
             self.fail(field, f"must be {expected}; got {value!r}"[:300])
         return value
 
+    def optional(self, field: str, check, expected: str):
+        """``get``, for a field that older descriptions lack (None then)."""
+        return self.get(field, check, expected) if field in self.data else None
+
     def entries(self, field: str, keys: set) -> list:
         """A list of objects, each naming its column, with no key outside ``keys``."""
         items = self.get(field, lambda v: isinstance(v, list), "a list")
@@ -427,7 +441,9 @@ def _network(spec: _Spec, weights: Path, width: int):
                         "a finite non-negative number")
     seed = spec.get("random_state", lambda v: v is None or isinstance(v, int) and
                     not isinstance(v, bool) and 0 <= v < 2**32, "null or a seed")
-    groups = _groups(spec)
+    groups, sensitive = _groups(spec), _sensitive(spec)
+    class_weight = spec.optional("class_weight", lambda v: v in _CLASS_WEIGHTS,
+                                 "null or 'balanced'")
     try:
         state = read_weight_file(weights)
     except (OSError, ValueError) as exc:
@@ -435,17 +451,18 @@ def _network(spec: _Spec, weights: Path, width: int):
     _check_shapes(spec, weights, state, [width, *hidden, 2])
     model = FairTuneClassifier(pretrained=state, hidden_layer_sizes=tuple(hidden),
                                activation=activation, penalty=penalty,
-                               penalty_strength=strength, max_epochs=0, random_state=seed)
+                               penalty_strength=strength, class_weight=class_weight,
+                               max_epochs=0, random_state=seed)
     # No step is trained (max_epochs=0): the fit builds the network from the
     # weights, and the stand-in rows give it the 0/1 classes and the groups
     # (one column per sensitive column when the groups are lists).
     n_rows = max(2, len(groups))
-    sensitive = np.asarray([groups[i % len(groups)] for i in range(n_rows)], dtype=object)
+    sensitive_features = _stand_in_groups(spec, groups, sensitive, n_rows)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             return model.fit(np.zeros((n_rows, width)), np.arange(n_rows) % 2,
-                             sensitive_features=sensitive)
+                             sensitive_features=sensitive_features)
     except ValueError as exc:  # weights that are NaN or infinite
         raise UsageError(f"MODEL {weights}: {exc}") from None
 
@@ -461,6 +478,27 @@ def _groups(spec: _Spec) -> list:
 
     return spec.get("groups", valid, "a non-empty list of groups: values, or lists of "
                     "one value per sensitive column")
+
+
+def _stand_in_groups(spec: _Spec, groups: list, sensitive: list | None, n_rows: int):
+    """``n_rows`` rows cycling through ``groups``, in columns named ``sensitive``
+    (unnamed for a description written before the names were recorded)."""
+    rows = [groups[i % len(groups)] for i in range(n_rows)]
+    width = len(groups[0]) if isinstance(groups[0], list) else 1
+    if sensitive is None:
+        return np.asarray(rows, dtype=object)
+    if len(sensitive) != width:
+        spec.fail("sensitive", f"names {len(sensitive)} column(s) but each group has "
+                  f"{width} value(s)")
+    if width == 1:
+        return pd.Series(rows, name=sensitive[0], dtype=object)
+    return pd.DataFrame(rows, columns=sensitive, dtype=object)
+
+
+def _sensitive(spec: _Spec) -> list | None:
+    """The sensitive columns' names; None for a description that has none."""
+    return spec.optional("sensitive", lambda v: isinstance(v, list) and v and all(
+        _is_name(n) for n in v) and len(set(v)) == len(v), "a list of distinct column names")
 
 
 def _check_shapes(spec: _Spec, weights: Path, state: dict, widths: list) -> None:

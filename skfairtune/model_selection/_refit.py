@@ -64,6 +64,7 @@ class BudgetRefit:
                 f"No candidate has a finite {self.metric!r} and {self.constraint!r}; "
                 "did every fit fail? Set GridSearchCV(error_score='raise') to see why."
             )
+        considered = usable
         usable = self._pass_over_degenerate(cv_results, usable)
         within = usable & (gap <= self.max_value)
         # Whether the last choice met the budget, for code that needs to know
@@ -81,14 +82,28 @@ class BudgetRefit:
         index = int(np.argmax(np.where(tied, score, -np.inf)))
         bound = "" if self.confidence is None else (
             f" at {self.confidence:.0%} confidence (upper bound over the folds)")
+        passed_over = considered & ~usable
+        which = "non-degenerate candidate" if passed_over.any() else "candidate"
         warnings.warn(
-            f"No candidate has {self.constraint} <= {self.max_value}{bound}; the smallest "
+            f"No {which} has {self.constraint} <= {self.max_value}{bound}; the smallest "
             f"is {best_gap:.4g}. Refitting the fairest candidate (index {index}) "
-            "instead; raise max_value or widen the search.",
+            "instead; raise max_value or widen the search."
+            + self._degenerate_within(passed_over & (gap <= self.max_value)),
             BudgetNotMetWarning,
             stacklevel=2,
         )
         return index
+
+    @staticmethod
+    def _degenerate_within(flagged: np.ndarray) -> str:
+        """What the degenerate candidates within the budget were, for the warning."""
+        if not flagged.any():
+            return ""
+        count = int(flagged.sum())
+        shown = ", ".join(map(str, np.flatnonzero(flagged)[:10]))
+        return (f" {count} degenerate candidate{'s' if count > 1 else ''} ({shown}) "
+                f"met the budget but {'were' if count > 1 else 'was'} passed over; "
+                "budget_refit(allow_degenerate=True) lets the rule choose among them.")
 
     def _pass_over_degenerate(self, cv_results: dict, usable: np.ndarray) -> np.ndarray:
         """``usable`` without the candidates degenerate on some fold."""

@@ -15,7 +15,7 @@ from skfairtune.model_selection import BudgetRefit
 from skfairtune.notions import NOTIONS, Notion
 
 from .._deprecation import deprecated
-from .._groups import encode_for, group_index
+from .._groups import encode_for, group_index, other_attribute
 from .._labels import label_text, plain, positive_label
 from .._pipeline import final_step
 from .._validation import check_budget, is_column_names, read_columns
@@ -105,7 +105,9 @@ class ModelReport(Rendered):
         The coverage of the intervals.
     degenerate : str or None
         Why the model's predictions are degenerate (one class for everyone,
-        or for a whole group), or None.
+        or for a whole group, or no better than the majority class: by
+        balanced accuracy for a model trained with ``class_weight``, by
+        accuracy otherwise), or None.
     card : dict
         The model card: data, rows, groups, notion, budget, selection rule,
         seed, package versions and date.
@@ -118,7 +120,14 @@ class ModelReport(Rendered):
     unseen_groups : list
         The groups of the rows that the model's last fit did not have (not
         in its ``groups_encoder_``): the penalty was never trained on them.
-        They come last in ``groups``.
+        They come last in ``groups``. Empty when the rows' groups are of
+        another attribute (see ``fitted_on``).
+    fitted_on : list of str or None
+        The sensitive column(s) the model was fine-tuned on, when the
+        report's groups are of another attribute (other columns, or another
+        number of them): the penalty acted on the groups of those, and no
+        group of the report is called unseen. None when the report reads
+        the fit's attribute, or the model keeps no groups.
     unseen_categories : dict
         Per categorical column, the values the model's fitted encoders have
         no category for (their ``categories_``): it reads them as none of
@@ -156,6 +165,7 @@ class ModelReport(Rendered):
     rows: str = "held-out"
     unseen_groups: list = field(default_factory=list)
     unseen_categories: dict = field(default_factory=dict)
+    fitted_on: list | None = None
 
     @property
     def notion_object(self) -> Notion | None:
@@ -371,6 +381,7 @@ def model_report(
     # Coded once, by the model's own groups (its unseen ones flagged), and
     # handed as it is to every measure below.
     encoding = encode_for(estimator, sensitive, n_samples=len(y))
+    fitted_on = other_attribute(estimator, encoding)
     boot = None if n_boot is None else {"n_boot": n_boot, "confidence": confidence,
                                         "random_state": random_state}
     where = {"encoding": encoding, "classes": classes, "boot": boot}
@@ -391,10 +402,11 @@ def model_report(
         intervals=measured.intervals, calibration=measured.calibration, base=before,
         notion=notion, budget=budget, confidence=None if boot is None else confidence,
         degenerate=degenerate_reason(y, measured.y_pred, sensitive_features=encoding,
+                                     metric=degeneracy_metric(estimator),
                                      class_names=class_names),
         class_names=[label_text((class_names or {}).get(c, c)) for c in classes],
-        rows=rows, unseen_groups=list(encoding.unseen),
-        unseen_categories=unseen_categories(estimator, X),
+        rows=rows, unseen_groups=[] if fitted_on else list(encoding.unseen),
+        unseen_categories=unseen_categories(estimator, X), fitted_on=fitted_on,
     )
     report.card = model_card(report, estimator, card or {})
     if explained_rows is not None:
@@ -403,6 +415,18 @@ def model_report(
             max_rows=explained_rows, random_state=random_state,
             name=sensitive_name(X, sensitive_features))
     return report
+
+
+def degeneracy_metric(estimator: Any) -> str:
+    """The metric the model must beat the majority class on: balanced accuracy
+    for a model trained with class weights, accuracy otherwise.
+
+    Class weights trade accuracy for finding the rare class, so by accuracy a
+    weighted model that works would lose to the majority class; ``tune``
+    judges its weighted candidates so, and the report must agree.
+    """
+    step = final_step(estimator)[1]
+    return "accuracy" if getattr(step, "class_weight", None) is None else "balanced_accuracy"
 
 
 def _check_explain(explain) -> int:

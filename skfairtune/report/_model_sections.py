@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 from .._labels import label_text
@@ -120,14 +121,30 @@ def _search(search) -> Section:
                         f"{search.metric} among those with {judged} at most "
                         f"{search.max_value:g}.")
         else:
-            text.append(f"No candidate has {judged} at most {search.max_value:g}: the "
-                        f"chosen candidate ({search.best_index}) is the fairest of those "
-                        f"the rule considered, at {shown:.3f}.")
+            text.append(_budget_not_met(table, judged, search, shown))
     section = Section("Model selection", text, [Table(
         "Grid search candidates (cross-validated)", table, highlight=[search.best_index])])
     if search.constraint is not None:
         section.plots.append(_pareto(search))
     return section
+
+
+def _budget_not_met(table, judged: str, search, shown: float) -> str:
+    """No candidate the rule considered met the budget; nor did any it passed over,
+    or, if some did, how many were degenerate (as budget_refit's warning says)."""
+    # A candidate without a flag (NaN) is passed over, as budget_refit does.
+    flagged = (table["degenerate"].fillna(1) > 0) if "degenerate" in table else False
+    met = np.flatnonzero(flagged & (table[judged] <= search.max_value))
+    which = "candidate that is not degenerate" if met.size else "candidate"
+    text = (f"No {which} has {judged} at most {search.max_value:g}: the chosen candidate "
+            f"({search.best_index}) is the fairest of those the rule considered, at "
+            f"{shown:.3f}.")
+    if met.size:
+        text += (f" {met.size} degenerate candidate{'s' if met.size > 1 else ''} "
+                 f"({', '.join(map(str, table.index[met]))}) met it and "
+                 f"{'were' if met.size > 1 else 'was'} passed over; budget_refit("
+                 "allow_degenerate=True) lets the rule choose among them.")
+    return text
 
 
 def _pareto(search) -> Plot:

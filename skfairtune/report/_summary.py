@@ -103,7 +103,7 @@ def _gaps(report) -> list[str]:
 
 def _unseen(report) -> list[str]:
     """The groups and the categories of these rows that training never saw."""
-    text = []
+    text = [other_attribute_sentence(report)] if report.fitted_on else []
     groups = report.unseen_groups
     if groups:
         text.append(f"{_count(groups, 'group')} of these rows {_verb(groups)} not among "
@@ -117,6 +117,16 @@ def _unseen(report) -> list[str]:
         text.append("Values that training never saw, which the model reads as none of the "
                     f"categories it knows: {listed}.")
     return text
+
+
+def other_attribute_sentence(report) -> str:
+    """That the model was fine-tuned on another attribute than the report's groups."""
+    read = ", ".join(label_text(n) for n in report.groups.index.names if n is not None)
+    fitted = ", ".join(map(label_text, report.fitted_on))
+    return (f"These groups ({read}) are not of the sensitive attribute the model was "
+            f"fine-tuned on ({fitted}): its fairness penalty acted on the groups of "
+            f"{fitted}, and the gaps here show how that fine-tuning carries over to "
+            f"{read}.")
 
 
 def _count(items: list, noun: str) -> str:

@@ -1,5 +1,7 @@
 """How tune chooses: the metric, degenerate strengths, the baseline, confidence, group loss."""
 
+import json
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -90,6 +92,19 @@ def test_class_weight_balanced_finds_the_rare_class(run, imbalanced, tmp_path):
         assert (weighted.loc[strength, "test_bal_acc"]
                 > unweighted.loc[strength, "test_bal_acc"] + 0.05)
     assert weighted.loc["base", "test_bal_acc"] > 0.75
+    # One rule for a weighted model: judged by balanced accuracy in the choice
+    # (results.csv's degenerate column), in tune's report and in check.
+    chosen = weighted.index[weighted["chosen"]][0]
+    assert pd.isna(weighted.loc[chosen, "degenerate"])
+    assert weighted.loc[chosen, "test_accuracy"] < weighted.loc["majority class",
+                                                                 "test_accuracy"]
+    never_better = "no better than always predicting the majority class"
+    assert never_better not in (tmp_path / "2" / "report.md").read_text()
+    check = run("check", tmp_path / "2", imbalanced, "--target", "hired", "--sensitive",
+                "sex", "--pos-label", "yes", "--budget", "0.5", "--n-boot", "50",
+                "--out", tmp_path / "check")
+    assert never_better not in check.err, check.err
+    assert json.loads((tmp_path / "check" / "check.json").read_text())["degenerate"] is None
 
 
 def test_confidence_judges_by_the_upper_bound(run, csv_file, tmp_path):

@@ -199,6 +199,10 @@ def _drop(path: str):
     (_set("labels.negative", "yes"), "labels must be an object of two different labels"),
     (_set("groups", []), "groups must be a non-empty list"),
     (_set("columns", "skill"), "columns must be a non-empty list"),
+    (_set("sensitive", ["sex", "race"]),
+     "sensitive names 2 column\\(s\\) but each group has 1 value\\(s\\)"),
+    (_set("sensitive", "sex"), "sensitive must be a list of distinct column names"),
+    (_set("class_weight", {"0": 2}), "class_weight must be null or 'balanced'"),
 ])
 def test_a_malformed_description_is_refused_naming_the_field(tuned, csv_file, run, tmp_path,
                                                              change, message):
@@ -241,3 +245,15 @@ def test_check_help_points_at_the_safe_form():
     assert "MODEL is the --out folder that 'skfairtune tune' or 'demo' wrote" in flat
     assert "nothing in the files runs, so use this form for a model you did not write" in flat
     assert "loading a pickle runs code" in flat
+
+
+def test_a_description_written_before_the_columns_were_kept_is_still_read(tuned, tmp_path):
+    from skfairtune.cli._model_file import read_model
+
+    data = json.loads((tuned[3] / "model.json").read_text())
+    del data["sensitive"], data["class_weight"]
+    (tmp_path / "model.json").write_text(json.dumps(data))
+    shutil.copy(tuned[3] / "model.safetensors", tmp_path)
+    step = read_model(tmp_path).pipeline[-1]
+    assert step.groups_encoder_.names_ == ["sensitive_feature_0"]
+    assert step.class_weight is None

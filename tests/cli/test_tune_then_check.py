@@ -3,6 +3,8 @@
 
 import json
 
+import pandas as pd
+
 from skfairtune.cli import EXIT_OK, EXIT_OVER, EXIT_UNSURE
 
 
@@ -39,8 +41,6 @@ def test_check_reads_labels_by_the_positive_class_tune_recorded(tuned, csv_file,
                                                                 tmp_path):
     import pickle
 
-    import pandas as pd
-
     from skfairtune.cli import EXIT_USAGE
     from skfairtune.cli._check import check_target
 
@@ -57,3 +57,32 @@ def test_check_reads_labels_by_the_positive_class_tune_recorded(tuned, csv_file,
     model.class_names_ = {1: "approve", 0: "deny"}
     y, _ = check_target(model, pd.Series(["approve", "deny", "deny"]), None, "approved")
     assert y.tolist() == [1, 0, 0]
+
+
+def _check_another_attribute(folder, model, csv_file, run, tmp_path):
+    # job is not the attribute tune fine-tuned on (sex): its groups are not
+    # "unseen", they are another attribute's.
+    rows = pd.read_csv(csv_file).dropna(subset=["job"])
+    data = tmp_path / "rows.csv"
+    rows.to_csv(data, index=False)
+    result = run("check", folder / model, data, "--target", "hired", "--sensitive", "job",
+                 "--pos-label", "yes", "--notion", "demographic_parity", "--budget", "0.5",
+                 "--n-boot", "50", "--out", tmp_path / "out")
+    assert result.code in (EXIT_OK, EXIT_OVER, EXIT_UNSURE), result.err
+    assert "not fine-tuned on" not in result.err
+    assert "These groups (job) are not of the sensitive attribute the model was " \
+           "fine-tuned on (sex)" in result.err
+    summary = json.loads((tmp_path / "out" / "check.json").read_text())
+    assert summary["unseen_groups"] == [] and summary["fine_tuned_on"] == ["sex"]
+    markdown = (tmp_path / "out" / "check.md").read_text()
+    assert "never acted on" not in markdown and "fine-tuned on (sex)" in markdown
+
+
+def test_check_on_another_attribute_lists_no_unseen_group(tuned, csv_file, run, tmp_path):
+    _check_another_attribute(tuned[3], "model.pkl", csv_file, run, tmp_path)
+
+
+def test_the_safe_model_file_keeps_the_attribute_it_was_tuned_on(tuned, csv_file, run,
+                                                                  tmp_path):
+    assert json.loads((tuned[3] / "model.json").read_text())["sensitive"] == ["sex"]
+    _check_another_attribute(tuned[3], "model.json", csv_file, run, tmp_path)

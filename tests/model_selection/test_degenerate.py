@@ -76,6 +76,31 @@ def test_budget_refit_passes_over_degenerate_candidates():
                             allow_degenerate=True)(flagged) == 2
 
 
+def test_budget_not_met_names_the_degenerate_candidates_that_met_it():
+    # Two candidates within the budget, both passed over as degenerate: the
+    # warning must not say that no candidate met it, and must say how to allow them.
+    results = {**RESULTS, "mean_test_accuracy": np.array([0.85, 0.60, 0.55]),
+               "mean_test_dp": np.array([-0.1423, -0.02, -0.002]),
+               "mean_test_degenerate": np.array([0.0, 1.0, 1.0])}
+    rule = budget_refit(constraint="dp", max_value=0.05)
+    with pytest.warns(DegenerateModelWarning), \
+            pytest.warns(BudgetNotMetWarning) as caught:
+        assert rule(results) == 0
+    message = str(next(w.message for w in caught
+                       if issubclass(w.category, BudgetNotMetWarning)))
+    assert "No non-degenerate candidate has dp <= 0.05" in message
+    assert "2 degenerate candidates (1, 2) met the budget but were passed over" in message
+    assert "allow_degenerate=True" in message
+
+
+def test_budget_not_met_without_degenerate_candidates_says_no_candidate():
+    with pytest.warns(BudgetNotMetWarning, match="No candidate has dp <= 0.01; the "
+                      "smallest is 0.04. Refitting the fairest candidate .index 1. "
+                      "instead; raise max_value or widen the search.$"):
+        budget_refit(constraint="dp", max_value=0.01)(RESULTS | {
+            "mean_test_degenerate": np.zeros(3), "mean_test_dp": np.array([-0.1, -0.04, -0.05])})
+
+
 def test_budget_refit_refuses_when_every_candidate_is_degenerate():
     flagged = {**RESULTS, "mean_test_degenerate": np.ones(3)}
     with pytest.raises(ValueError, match="Every candidate is degenerate on some fold"):

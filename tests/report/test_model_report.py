@@ -165,6 +165,25 @@ def test_search_table_shows_gaps_positive(search):
     assert table["chosen"].sum() == 1
 
 
+def test_a_model_trained_with_class_weights_is_judged_by_balanced_accuracy():
+    # 13% positives: a weighted model that finds them is less accurate than
+    # always saying 0, as it should be, and is no degenerate model for that.
+    rng = np.random.default_rng(0)
+    group = (rng.random(1500) < 0.25).astype(int)
+    X = rng.normal(size=(1500, 5)) - 0.5 * group[:, None]
+    y = (X[:, 0] + X[:, 1] + rng.normal(scale=1.5, size=1500) > 2.2).astype(int)
+    weighted = LogisticRegression(class_weight="balanced").fit(X, y)
+    assert (weighted.predict(X) == y).mean() < 1 - y.mean()
+    assert model_report(weighted, X, y, sensitive_features=group, n_boot=None).degenerate \
+        is None
+    # The same predictions from an unweighted model are judged by accuracy.
+    plain = DummyClassifier().fit(X, y)
+    plain.predict = weighted.predict
+    assert model_report(plain, X, y, sensitive_features=group, n_boot=None).degenerate == (
+        "is no better than always predicting the majority class 0 (accuracy 0.793 against "
+        "0.870)")
+
+
 def test_a_degenerate_model_is_described_in_the_users_labels():
     rng = np.random.default_rng(0)
     X = rng.normal(size=(200, 2))

@@ -118,3 +118,47 @@ def test_an_encoder_behind_an_imputer_is_found_by_its_columns():
     # A model fitted without a sensitive attribute says nothing about groups.
     assert report.unseen_groups == []
     assert report.unseen_categories == {"job": ["chef"]}
+
+
+@pytest.fixture(scope="module")
+def two_columns():
+    """A model fine-tuned on two sensitive columns (sex and race), and its rows."""
+    rng = np.random.default_rng(0)
+    S = pd.DataFrame({"sex": rng.choice(["f", "m"], 300), "race": rng.choice(["a", "b"], 300)})
+    X = rng.normal(size=(300, 3)).astype(np.float32)
+    y = (X[:, 0] + (S["sex"] == "m") > 0.5).astype(int).to_numpy()
+    return FairTuneClassifier(max_epochs=10, random_state=0).fit(
+        X, y, sensitive_features=S), X, y, S
+
+
+@pytest.mark.parametrize("column", ["sex", "race"])
+def test_groups_of_another_attribute_are_not_called_unseen(two_columns, column):
+    # Fine-tuned on sex x race, reported by one of them: the penalty acted on
+    # these rows' groups (through the pairs), so none is unseen.
+    model, X, y, S = two_columns
+    report = model_report(model, X, y, sensitive_features=S[column], n_boot=None)
+    assert report.unseen_groups == []
+    assert report.fitted_on == ["sex", "race"]
+    text = " ".join(report.summary())
+    assert "not among the groups" not in text and "never acted on" not in text
+    assert (f"These groups ({column}) are not of the sensitive attribute the model was "
+            f"fine-tuned on (sex, race)") in text
+    groups = {s.heading: s for s in report.document().sections}["Groups"].tables[0].frame
+    assert "unseen in training" not in groups
+
+
+def test_a_column_of_another_name_is_another_attribute(tuned):
+    X, y = make_rows(200, 1)
+    report = model_report(tuned, X, y, sensitive_features=X["job"], n_boot=None)
+    assert report.unseen_groups == [] and report.fitted_on == ["group"]
+
+
+def test_the_fit_s_attribute_lists_its_unseen_groups_named_or_not(two_columns):
+    model, X, y, S = two_columns
+    S = S.assign(race=S["race"].replace({"b": "c"}))
+    named = model_report(model, X, y, sensitive_features=S, n_boot=None)
+    # Arrays without names, of as many columns, are taken for the fit's attribute.
+    unnamed = model_report(model, X, y, sensitive_features=S.to_numpy(), n_boot=None)
+    for report in (named, unnamed):
+        assert report.fitted_on is None
+        assert report.unseen_groups == [("f", "c"), ("m", "c")]

@@ -134,3 +134,28 @@ def test_the_pareto_plot_draws_degenerate_candidates_apart_and_off_the_front():
     assert dp[0] not in front.get_xdata() and len(front.get_xdata()) >= 1
     ordinary = handles[labels.index("candidates")]
     assert dp[0] not in ordinary.get_offsets()[:, 0]
+
+
+def test_the_report_names_the_degenerate_candidates_that_met_the_budget():
+    # C=1e-6 predicts one class (gap 0, within any budget) and is passed over;
+    # C=1 is over the budget: no candidate *that is not degenerate* met it.
+    rng = np.random.default_rng(0)
+    sex = rng.choice(["f", "m"], 400)
+    X = pd.DataFrame({"x": rng.normal(size=400), "m": (sex == "m") * 1.0})
+    y = (X["x"] + X["m"] + rng.normal(size=400) > 0.6).astype(int)
+    scoring = {"accuracy": "accuracy",
+               "dp": make_fairness_scorer("demographic_parity_difference"),
+               "degenerate": make_degeneracy_scorer()}
+    with sklearn.config_context(enable_metadata_routing=True), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for scorer in ("dp", "degenerate"):
+            scoring[scorer].set_score_request(sensitive_features=True)
+        search = GridSearchCV(LogisticRegression(), {"C": [1e-6, 1.0]}, scoring=scoring,
+                              refit=budget_refit(constraint="dp", max_value=0.01),
+                              cv=FairStratifiedKFold(3)).fit(X, y, sensitive_features=sex)
+    assert search.best_index_ == 1
+    text = " ".join(model_report(search, X, y, sensitive_features=sex,
+                                 n_boot=None).to_markdown().split())
+    assert "No candidate that is not degenerate has dp at most 0.01" in text
+    assert ("1 degenerate candidate (0) met it and was passed over; "
+            "budget_refit(allow_degenerate=True)") in text
