@@ -144,6 +144,17 @@ def test_a_scorer_names_the_group_a_fitted_model_never_saw(fitted):
     assert score == pytest.approx(-expected)
 
 
+def test_a_scorer_reading_another_attribute_calls_no_group_unseen(fitted):
+    # The model was fine-tuned on one column; scoring it on two (its own and
+    # another) reads another attribute, whose groups the fit could not see.
+    X, y, group = make_rows(300, 4, groups=("b", "c"))
+    other = np.column_stack([group, np.where(np.arange(len(group)) % 2, "x", "y")])
+    scorer = routed("demographic_parity_difference")
+    with routing(), warnings.catch_warnings():
+        warnings.simplefilter("error", FairnessWarning)
+        scorer(fitted, X, y, sensitive_features=other)
+
+
 def test_a_scorer_of_another_estimator_reads_the_values_as_before():
     X, y, group = make_rows(200, 5)
     clf = LogisticRegression().fit(X, y)

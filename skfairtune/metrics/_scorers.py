@@ -33,7 +33,7 @@ from sklearn.metrics import (
 from skfairtune._compat import BaseScorer as _BaseScorer
 from skfairtune.exceptions import FairnessWarning
 
-from .._groups import fitted_encoder, unseen_message
+from .._groups import fitted_encoder, other_attribute, unseen_message
 from .._labels import positive_label
 from .._validation import column_names, num_rows, read_columns
 from ._classification import worst_group_accuracy, worst_group_error_rate
@@ -142,7 +142,8 @@ def _model_groups(estimator: Any, sensitive: Any, n_samples: int) -> Any:
         return sensitive
     encoding = encoder.encode(sensitive, unseen="flag", n_samples=n_samples,
                               reference="y_true")
-    if encoding.unseen:
+    # Groups of another attribute than the fit's were not missed by the fit.
+    if encoding.unseen and other_attribute(estimator, encoding) is None:
         warnings.warn(unseen_message(list(encoding.unseen), encoder)
                       + " They are scored like the other groups.", FairnessWarning,
                       stacklevel=3)
