@@ -529,6 +529,53 @@ class FairNet(NeuralNet):
         self.float64_ok_ = False
         return out
 
+    def outputs_of(self, dataset, resolved=None, batch_size: int | None = None) -> torch.Tensor:
+        """:meth:`forward_float64` on ``dataset``, computed once per weights.
+
+        During an epoch's end the callbacks (constraint mode's
+        ``BudgetKeeper``, ``UsefulEarlyStopping``, ``FairnessMonitor``) read
+        the same skorch dataset with the same weights; the first call's
+        outputs serve the others. They are kept until the weights change
+        (an optimiser step, a ``load_state_dict``: :func:`_weights_key`) or
+        training ends, and never pickled.
+
+        Parameters
+        ----------
+        dataset : GroupDataset or a Subset of one
+            What the outputs are of: the same object, not equal rows, hits.
+        resolved : GroupDataset, default=None
+            ``resolve(dataset)`` when the caller has it already.
+        batch_size : int, default=None
+            As for :meth:`forward_float64`, for the first call: a later one
+            with another batch size gets the same outputs (in float64 the
+            batch moves them by some 1e-16, see :meth:`forward_float64`).
+
+        Returns
+        -------
+        Tensor of shape (n_rows, n_outputs)
+        """
+        key = (_weights_key(self.module_), self.float64_ok_)
+        cache = self.__dict__.get("_outputs_cache_")
+        if cache is None or cache[0] != key:
+            cache = self._outputs_cache_ = (key, [])
+        for seen, out in cache[1]:
+            if seen is dataset:
+                return out
+        out = self.forward_float64(dataset if resolved is None else resolved,
+                                   batch_size=batch_size)
+        # Only while the weights stay: a key that has changed drops them all.
+        cache[1].append((dataset, out))
+        return out
+
+    def forget_outputs(self) -> None:
+        """Drop :meth:`outputs_of`'s outputs, and with them the datasets they are of."""
+        self.__dict__.pop("_outputs_cache_", None)
+
+    def on_train_end(self, net, **kwargs):
+        # The cache holds the training rows: a fitted net must not.
+        super().on_train_end(net, **kwargs)
+        self.forget_outputs()
+
     def predictions(self, outputs: torch.Tensor) -> np.ndarray:
         """What ``predict`` makes of :meth:`forward_float64`'s ``outputs``, as numpy."""
         return self.task_type.predictions(outputs)
@@ -617,6 +664,7 @@ class FairNet(NeuralNet):
         state = super().__getstate__()
         state.pop("_inference_cache", None)  # rebuilt from module_ when needed
         state.pop("_listeners_cache_", None)  # it holds the callbacks a second time
+        state.pop("_outputs_cache_", None)  # outputs of the training rows, and the rows
         return state
 
     def predict(self, X):
