@@ -9,6 +9,7 @@ import pickle
 import warnings
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from skfairtune import FairTuneClassifier
@@ -69,3 +70,33 @@ def test_a_fitted_net_keeps_no_outputs_and_no_training_rows():
     keeper = dict(est.net_.callbacks_)["budget"]
     assert keeper.take_fitted_predictions() is None
     pickle.loads(pickle.dumps(est))
+
+
+def test_inference_passes_take_more_small_rows_than_a_training_batch(monkeypatch):
+    """A pass costs tens of microseconds of Python whatever its rows: predicting
+    5000 rows of 5 features at the training batch of 32 made 157 passes."""
+    X, y, group = make_biased(5000, 0, n_features=5)
+    est = _fit(FairTuneClassifier(hidden_layer_sizes=(8,), penalty=None, max_epochs=1,
+                                  batch_size=32, random_state=0))
+    sizes = []
+    original = FairNet._run_inference
+
+    def recorded(self, data, dtype, batch_size):
+        sizes.append(batch_size)
+        return original(self, data, dtype, batch_size)
+
+    expected = est.net_.forward_float64(_rows(est, X), batch_size=32)
+    monkeypatch.setattr(FairNet, "_run_inference", recorded)
+    proba = est.predict_proba(X)
+    assert sizes == [1024]
+    np.testing.assert_allclose(proba, expected.softmax(1).numpy(), rtol=0, atol=1e-12)
+    est.net_.set_params(batch_size=2048)  # a larger training batch is kept
+    est.predict_proba(X)
+    assert sizes[-1] == 2048
+
+
+def _rows(est, X):
+    from skfairtune._torch_data import to_tensor_data
+
+    return to_tensor_data(X.astype(np.float32), None, None, None,
+                          y_dtype=est.net_.target_dtype)
