@@ -187,7 +187,9 @@ class FairnessMonitor(Callback):
                 "FairnessMonitor needs the labels and group ids of the data; fit "
                 "the estimator with sensitive_features."
             )
-        scores = net.forward_float64(data, batch_size=self.batch_size)
+        # The outputs that constraint mode and early stopping read of the same
+        # rows this epoch, computed once between them.
+        scores = net.outputs_of(dataset, data, batch_size=self.batch_size)
         groups = data.groups.cpu().numpy()
         known = groups >= 0  # rows of unknown group (missing_groups="ignore")
         return (data.y.cpu().numpy()[known], _hard(scores, net.task_type)[known],

@@ -272,9 +272,23 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
         self.n_iter_ = len(net.history)
         self._read_budget(net)
         if first and epochs > 0:
-            self._warn_if_degenerate(net.predictions(net.forward_float64(data)), y_enc,
-                                     sample_weight)
+            self._warn_if_degenerate(*self._fitted_predictions(net, data, y_enc, sample_weight))
         return self
+
+    def _fitted_predictions(self, net, data, y_enc, sample_weight) -> tuple:
+        """The fitted network's predictions on every row fitted on, with their
+        labels and weights: what the end-of-fit degeneracy check reads.
+
+        In constraint mode the ``BudgetKeeper`` has them already, from when it
+        kept the epoch whose weights the net now has (the slice's rows first,
+        then the training rows: the check's sums do not depend on the order);
+        otherwise one pass over ``data``.
+        """
+        keeper = dict(net.callbacks_).get("budget")
+        held = None if keeper is None else keeper.take_fitted_predictions()
+        if held is None:
+            return net.predictions(net.forward_float64(data)), y_enc, sample_weight
+        return held.pred, held.y, held.weight
 
     def _scale_penalty(self, net, y_enc, sample_weight, first: bool) -> None:
         """Weigh a fixed-strength penalty by ``penalty_strength`` times ``penalty_scale_``.

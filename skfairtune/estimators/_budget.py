@@ -87,8 +87,11 @@ class HeldOut:
     rate_weight: np.ndarray | None = None
 
     @classmethod
-    def predict(cls, net, data) -> HeldOut:
-        out = net.forward_float64(data)
+    def predict(cls, net, dataset) -> HeldOut:
+        """The network's predictions on ``dataset`` (skorch's, a GroupDataset or a
+        Subset), its outputs computed once per weights (``FairNet.outputs_of``)."""
+        data = resolve(dataset)
+        out = net.outputs_of(dataset, data)
         y = data.y.cpu().numpy()
         weight = (np.ones(len(y)) if data.weight is None
                   else data.weight.double().cpu().numpy())
@@ -453,6 +456,7 @@ class BudgetKeeper(Callback):
     def __getstate__(self):
         state = self.__dict__.copy()
         state.pop("_weights", None)  # a copy of the module's: the net has its own
+        state.pop("_fitted_rows", None)  # a prediction per row fitted on
         return state
 
     def on_train_begin(self, net, X=None, y=None, **kwargs):
@@ -461,13 +465,12 @@ class BudgetKeeper(Callback):
             multipliers = GroupMultipliers(get_notion(net.penalty.name), net.task_type)
             if X is not None:
                 _, valid = net.get_split_datasets(X, y)
-                held = HeldOut.predict(net, resolve(valid if valid is not None and len(valid)
-                                                    else X))
+                held = HeldOut.predict(net, valid if valid is not None and len(valid) else X)
                 multipliers.start(held, net.n_groups, self.max_gap, net.multiplier)
             net.group_multipliers = multipliers
         elif self.per_group:
             net.group_multipliers.grow(net.n_groups)
-        self._weights = None
+        self._weights = self._fitted_rows = None
         self.best_epoch_, self.gap_, self.budget_met_ = 0, math.inf, False
         self.gap_se_ = self.gap_upper_bound_ = math.nan
         self._best_score = -math.inf
@@ -479,7 +482,7 @@ class BudgetKeeper(Callback):
     def on_epoch_end(self, net, dataset_train=None, dataset_valid=None, **kwargs):
         data = dataset_valid if dataset_valid is not None and len(dataset_valid) else (
             dataset_train)
-        held = HeldOut.predict(net, resolve(data))
+        held = HeldOut.predict(net, data)
         gap = hard_gap(net.penalty.name, net.task_type, held, net.n_groups)
         score = validation_score(net.task_type, held)
         epoch = len(net.history)
@@ -561,10 +564,22 @@ class BudgetKeeper(Callback):
         more of them.
         """
         if train is not None and len(train):
-            held = held.joined(HeldOut.predict(net, resolve(train)))
+            held = held.joined(HeldOut.predict(net, train))
+        self._fitted_rows = held
         self.pooled_gap_ = hard_gap(net.penalty.name, net.task_type, held, net.n_groups)
         self.pooled_gap_se_ = gap_standard_error(net.penalty.name, net.task_type, held,
                                                  net.n_groups, adjusted=True)
+
+    def take_fitted_predictions(self) -> HeldOut | None:
+        """The kept epoch's predictions on every row fitted on (the slice and the
+        training rows, in that order), once training has ended with its weights
+        loaded; None before. Handed over once: the keeper lets go of them.
+
+        The estimator's end-of-fit degeneracy check reads them instead of
+        predicting every row again with the same weights.
+        """
+        held, self._fitted_rows = self.__dict__.get("_fitted_rows"), None
+        return held
 
     def uncertain(self) -> bool:
         """Whether the kept epoch, within the budget on the slice, may be over it
@@ -636,7 +651,7 @@ def _useful_on(net, dataset) -> bool:
     """Whether the network predicts better than a constant on ``dataset`` (None: yes)."""
     if dataset is None or not len(dataset):
         return True
-    return _useful(net, HeldOut.predict(net, resolve(dataset)))
+    return _useful(net, HeldOut.predict(net, dataset))
 
 
 def _useful(net, held: HeldOut) -> bool:
@@ -650,7 +665,7 @@ def predicts_one_class(net, dataset) -> bool:
     """Whether the network predicts one value for every row of ``dataset``."""
     if dataset is None or not len(dataset):
         return False
-    pred = HeldOut.predict(net, resolve(dataset)).pred
+    pred = HeldOut.predict(net, dataset).pred
     return bool(np.unique(pred.reshape(len(pred), -1), axis=0).shape[0] < 2)
 
 

@@ -46,6 +46,11 @@ _INFERENCE_LOCK = threading.Lock()
 _DTYPE_WORDS = re.compile(r"dtype|scalar type|\b(double|float)\b", re.IGNORECASE)
 # The notifications skorch sends once per batch (the last after the backward pass).
 _PER_BATCH = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+# Inference's rows per forward pass, at most, when rows are small: more
+# rows a pass cost more time per row than they saved (measured on 20
+# features), and the values a pass bound its memory for wide rows.
+_INFERENCE_ROWS = 1024
+_INFERENCE_VALUES = 2**20
 # The estimators' ``precision``: the dtype of the forward pass's autocast
 # (None: none, float32 throughout).
 AUTOCAST_DTYPES = {"float32": None, "bfloat16": torch.bfloat16, "float16": torch.float16}
@@ -508,7 +513,8 @@ class FairNet(NeuralNet):
         ----------
         dataset : GroupDataset or a Subset of one
         batch_size : int, default=None
-            Rows per forward pass; None: the net's ``batch_size``.
+            Rows per forward pass; None: the net's ``batch_size``, or more
+            for small rows (up to 1024, and 2**20 feature values a pass).
 
         Returns
         -------
@@ -516,7 +522,7 @@ class FairNet(NeuralNet):
         """
         data = resolve(dataset)
         if batch_size is None:
-            batch_size = self.batch_size if self.batch_size > 0 else len(data)
+            batch_size = self._inference_rows(data)
         if not self.float64_ok_:
             return self._run_inference(data, torch.float32, batch_size)
         try:
@@ -528,6 +534,69 @@ class FairNet(NeuralNet):
         # Only once float32 has worked is the failure known to be float64's.
         self.float64_ok_ = False
         return out
+
+    def _inference_rows(self, data) -> int:
+        """Rows per forward pass of inference: the training batch, or more when
+        rows are small (up to :data:`_INFERENCE_ROWS`, and
+        :data:`_INFERENCE_VALUES` feature values a pass).
+
+        Each pass costs tens of microseconds of Python whatever its size: at
+        the training batch of 128 those were half the time of predicting a
+        table of 20 features. Rows read from disk go a training batch at a time.
+        """
+        rows = self.batch_size if self.batch_size > 0 else len(data)
+        tensors = list(data.X.values()) if isinstance(data.X, dict) else [data.X]
+        if not len(data) or not all(torch.is_tensor(t) for t in tensors):
+            return rows
+        values = sum(t[0].numel() for t in tensors)
+        return max(rows, min(_INFERENCE_ROWS, _INFERENCE_VALUES // max(values, 1)))
+
+    def outputs_of(self, dataset, resolved=None, batch_size: int | None = None) -> torch.Tensor:
+        """:meth:`forward_float64` on ``dataset``, computed once per weights.
+
+        During an epoch's end the callbacks (constraint mode's
+        ``BudgetKeeper``, ``UsefulEarlyStopping``, ``FairnessMonitor``) read
+        the same skorch dataset with the same weights; the first call's
+        outputs serve the others. They are kept until the weights change
+        (an optimiser step, a ``load_state_dict``: :func:`_weights_key`) or
+        training ends, and never pickled.
+
+        Parameters
+        ----------
+        dataset : GroupDataset or a Subset of one
+            What the outputs are of: the same object, not equal rows, hits.
+        resolved : GroupDataset, default=None
+            ``resolve(dataset)`` when the caller has it already.
+        batch_size : int, default=None
+            As for :meth:`forward_float64`, for the first call: a later one
+            with another batch size gets the same outputs (in float64 the
+            batch moves them by some 1e-16, see :meth:`forward_float64`).
+
+        Returns
+        -------
+        Tensor of shape (n_rows, n_outputs)
+        """
+        key = (_weights_key(self.module_), self.float64_ok_)
+        cache = self.__dict__.get("_outputs_cache_")
+        if cache is None or cache[0] != key:
+            cache = self._outputs_cache_ = (key, [])
+        for seen, out in cache[1]:
+            if seen is dataset:
+                return out
+        out = self.forward_float64(dataset if resolved is None else resolved,
+                                   batch_size=batch_size)
+        # Only while the weights stay: a key that has changed drops them all.
+        cache[1].append((dataset, out))
+        return out
+
+    def forget_outputs(self) -> None:
+        """Drop :meth:`outputs_of`'s outputs, and with them the datasets they are of."""
+        self.__dict__.pop("_outputs_cache_", None)
+
+    def on_train_end(self, net, **kwargs):
+        # The cache holds the training rows: a fitted net must not.
+        super().on_train_end(net, **kwargs)
+        self.forget_outputs()
 
     def predictions(self, outputs: torch.Tensor) -> np.ndarray:
         """What ``predict`` makes of :meth:`forward_float64`'s ``outputs``, as numpy."""
@@ -617,6 +686,7 @@ class FairNet(NeuralNet):
         state = super().__getstate__()
         state.pop("_inference_cache", None)  # rebuilt from module_ when needed
         state.pop("_listeners_cache_", None)  # it holds the callbacks a second time
+        state.pop("_outputs_cache_", None)  # outputs of the training rows, and the rows
         return state
 
     def predict(self, X):
