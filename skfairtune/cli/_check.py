@@ -301,8 +301,6 @@ def verdict_text(report, args) -> str:
 
 
 def _warn(report) -> None:
-    from skfairtune.report._summary import other_attribute_sentence
-
     if report.degenerate:
         print(f"skfairtune: warning: the model {report.degenerate}; its small gaps say "
               "nothing about fairness", file=sys.stderr)
@@ -311,8 +309,8 @@ def _warn(report) -> None:
         sizes = ", ".join(f"{shown(g)} ({n:,.0f} rows)" for g, n in small.iloc[:5].items())
         print(f"skfairtune: warning: small groups, whose rates are uncertain: {sizes}",
               file=sys.stderr)
-    if report.fitted_on:
-        print(f"skfairtune: note: {shown(other_attribute_sentence(report))}", file=sys.stderr)
+    if report.fitted_on_note:
+        print(f"skfairtune: note: {shown(report.fitted_on_note)}", file=sys.stderr)
     if report.unseen_groups:
         print("skfairtune: warning: groups the model was not fine-tuned on (the penalty "
               f"never acted on them): {_listed(report.unseen_groups)}", file=sys.stderr)

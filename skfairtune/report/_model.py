@@ -25,7 +25,7 @@ from ._explanation import EXPLAIN_ROWS, GapExplained, explain_report, sensitive_
 from ._measure import SMALL_GROUP, Measured, measure
 from ._model_sections import comparison_frame, model_sections
 from ._rendered import Rendered
-from ._summary import summary_sentences, verdict
+from ._summary import other_attribute_sentence, summary_sentences, verdict
 from ._unseen import unseen_categories
 
 # What the reported rows can be: a test split, or rows that came after training.
@@ -202,6 +202,12 @@ class ModelReport(Rendered):
         list of str
         """
         return summary_sentences(self)
+
+    @property
+    def fitted_on_note(self) -> str | None:
+        """A sentence saying the model was fine-tuned on another attribute than
+        these groups' (``fitted_on``), or None when it was fine-tuned on theirs."""
+        return other_attribute_sentence(self) if self.fitted_on else None
 
     def by_group(self) -> pd.DataFrame | None:
         """The base and the chosen model side by side, by group; None without a base.
