@@ -473,7 +473,7 @@ class BudgetKeeper(Callback):
         self._weights = self._fitted_rows = None
         self.best_epoch_, self.gap_, self.budget_met_ = 0, math.inf, False
         self.gap_se_ = self.gap_upper_bound_ = math.nan
-        self._best_score = -math.inf
+        self._best_score = self._kept_score = -math.inf
         self._since_best = 0
         self.useful_ = False
         self._judged = math.inf
@@ -497,7 +497,7 @@ class BudgetKeeper(Callback):
         useful = _useful(net, held)
         net.history.record("valid_degenerate", not useful)
         feasible = judged <= self.max_gap and (not self.budget_met_ or score > self._best_score)
-        if useful and (feasible or (not self.budget_met_ and self._closer(judged, True))):
+        if useful and (feasible or (not self.budget_met_ and self._closer(judged, True, score))):
             # A slice of a few hundred rows passes models that predict one
             # class nearly everywhere else (issue 21): an epoch about to be
             # kept must also be useful on the rows it trained on.
@@ -506,8 +506,9 @@ class BudgetKeeper(Callback):
         if useful and feasible:
             self._keep(net, epoch, gap, held, train, met=True, useful=True)
             self._best_score = score
-        elif not self.budget_met_ and self._closer(judged, useful):
+        elif not self.budget_met_ and self._closer(judged, useful, score):
             self._keep(net, epoch, gap, held, train, met=False, useful=useful)
+            self._kept_score = score
         else:
             self._since_best += 1
         if self.best_epoch_ == epoch:
@@ -547,11 +548,19 @@ class BudgetKeeper(Callback):
         step = self.multiplier_lr * (gap - target) / max(target, _SMALLEST_BUDGET)
         net.multiplier = max(0.0, net.multiplier + step)
 
-    def _closer(self, judged: float, useful: bool) -> bool:
+    def _closer(self, judged: float, useful: bool, score: float) -> bool:
         """Whether an epoch out of budget beats the one kept: better than a
-        constant first, then a smaller gap (or bound, at ``confidence``)."""
+        constant first, then a smaller gap (or bound, at ``confidence``).
+
+        Between two epochs no better than a constant, the one with the better
+        held-out score: its "gap" says nothing of fairness, and the smaller
+        one kept a model that flagged rows at random, less accurate than
+        predicting the majority class (15 points on a held-out table; issue 21).
+        """
         if self._weights is None or useful != self.useful_:
             return self._weights is None or useful
+        if not useful:
+            return score > self._kept_score
         return judged < self._judged
 
     def _pool(self, net, held: HeldOut, train) -> None:

@@ -191,3 +191,20 @@ def test_the_stated_bound_and_the_warning_against_a_known_gap():
             silent_overs.append((seed, true_gap))
     assert sum(covered) >= 5, covered
     assert not silent_overs
+
+
+def test_between_epochs_no_better_than_a_constant_the_more_accurate_is_kept():
+    # A held-out table (issue 21): with no useful epoch, the keeper kept the
+    # one with the smallest "gap", a model flagging rows at random (accuracy
+    # 0.728 where the majority class scores 0.88). Between useless epochs the
+    # gap says nothing; the held-out score decides.
+    keeper = BudgetKeeper(max_gap=0.05, multiplier_lr=0.1)
+    keeper._weights, keeper.useful_ = {}, False
+    keeper._judged, keeper._kept_score = 0.04, 0.88
+    assert not keeper._closer(0.0, False, 0.73)
+    assert keeper._closer(0.3, False, 0.89)
+    # A useful epoch still beats any useless one, and among useful ones the
+    # smaller gap (or bound) wins.
+    assert keeper._closer(0.5, True, 0.5)
+    keeper.useful_ = True
+    assert keeper._closer(0.03, True, 0.5) and not keeper._closer(0.05, True, 0.99)
