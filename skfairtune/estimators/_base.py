@@ -409,6 +409,8 @@ class _BaseFairTune(ForwardedParamsMixin, BaseEstimator):
             self.validation_gap_ = keeper.gap_
             self.validation_gap_se_ = keeper.gap_se_
             self.gap_upper_bound_ = keeper.gap_upper_bound_
+            self.fitted_gap_ = keeper.pooled_gap_
+            self.fitted_gap_se_ = keeper.pooled_gap_se_
             if not self.budget_met_:
                 warnings.warn(budget_not_met_message(keeper, self.max_gap),
                               BudgetNotMetWarning, stacklevel=5)

@@ -209,6 +209,11 @@ validation_gap_ : float
 validation_gap_se_ : float
     Constraint mode: the standard error of ``validation_gap_``, from the
     groups' rows on the slice.
+fitted_gap_, fitted_gap_se_ : float
+    Constraint mode: the kept epoch's gap on every row it was fitted on
+    (the slice and the training rows) and its standard error (adjusted as
+    for ``gap_upper_bound_``): what ``BudgetUncertainWarning`` reads, since
+    the slice's own gap is what the multipliers were steered to.
 gap_upper_bound_ : float
     Constraint mode: a 95% upper confidence bound on the kept model's gap,
     ``validation_gap_`` plus 1.645 standard errors, each group's rate
