@@ -67,6 +67,11 @@ WORKER = textwrap.dedent("""
         out["reordered"] = str(exc)
     np.save(sys.argv[2] + f"{dist.get_rank()}.npy", out, allow_pickle=True)
     dist.destroy_process_group()
+    # gloo's teardown at interpreter exit aborts now and then ("terminate
+    # called without an active exception"; about one run in ten here), after
+    # the work is done and saved: an error above still exits non-zero.
+    import os
+    os._exit(0)
 """)
 
 
